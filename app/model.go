@@ -1,0 +1,130 @@
+package app
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Request is one image generation request: one webhook call to n8n and the
+// callback that answers it.
+type Request struct {
+	ID           string           `json:"id"` // sortable unique id (ULID), also the n8n Idempotency-Key
+	Params       GenerationParams `json:"params"`
+	Status       Status           `json:"status"`
+	ErrorCode    string           `json:"error_code,omitempty"`
+	ErrorMessage string           `json:"error_message,omitempty"`
+	RequestedBy  string           `json:"requested_by"`
+	CreatedAt    time.Time        `json:"created_at"`
+	UpdatedAt    time.Time        `json:"updated_at"`
+	SentAt       *time.Time       `json:"sent_at,omitempty"`      // when n8n accepted it
+	CompletedAt  *time.Time       `json:"completed_at,omitempty"` // when a final result arrived
+	ExecutionID  string           `json:"execution_id,omitempty"` // n8n's, from the ack or the callback
+	OdooID       int64            `json:"odoo_id,omitempty"`      // Odoo record id once synced, else 0
+	RetryOf      string           `json:"retry_of,omitempty"`     // the request this one retries
+	SendAttempts int              `json:"send_attempts"`
+	ImageCount   int              `json:"image_count"`
+	SyncState    SyncState        `json:"sync_state"`
+}
+
+// SyncState says how far a request's Odoo record lags behind.
+type SyncState string
+
+const (
+	SyncOff     SyncState = "off"     // Odoo not configured
+	SyncPending SyncState = "pending" // outbox rows wait
+	SyncDone    SyncState = "synced"  // nothing pending
+	SyncParked  SyncState = "parked"  // a permanent error needs a person
+)
+
+// Image is one stored picture of a request. Files are stored once by
+// content under images/<sha[:2]>/<sha>.<ext>.
+type Image struct {
+	ID        int64     `json:"id"`
+	RequestID string    `json:"request_id"`
+	Sequence  int       `json:"sequence"`
+	SHA256    string    `json:"sha256"`
+	Path      string    `json:"path"` // absolute path of the file
+	MimeType  string    `json:"mime"`
+	Width     int       `json:"width"`
+	Height    int       `json:"height"`
+	Bytes     int64     `json:"bytes"`
+	Seed      *int64    `json:"seed,omitempty"`
+	Source    string    `json:"source"` // "base64" or "url"
+	SourceURL string    `json:"source_url,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Delivery is one authenticated callback, committed before it is acked and
+// processed afterwards by the ingest worker.
+type Delivery struct {
+	ID             int64           `json:"id"`
+	IdempotencyKey string          `json:"idempotency_key"` // webhook-id, else sha256(request id + raw body)
+	RequestID      string          `json:"request_id"`
+	Body           json.RawMessage `json:"body"`   // the parsed callback, normalised (see Callback)
+	Source         string          `json:"source"` // remote address, never a token
+	ReceivedAt     time.Time       `json:"received_at"`
+	ProcessedAt    *time.Time      `json:"processed_at,omitempty"`
+	Attempts       int             `json:"attempts"`
+	LastError      string          `json:"last_error,omitempty"`
+}
+
+// Activity is one entry of the append-only event log the UI shows.
+type Activity struct {
+	ID        int64     `json:"id"`
+	RequestID string    `json:"request_id,omitempty"`
+	Kind      string    `json:"kind"`  // see Activity* constants
+	Level     string    `json:"level"` // info | warn | error
+	Message   string    `json:"message"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Activity kinds.
+const (
+	ActivityCreated          = "created"
+	ActivitySent             = "sent"
+	ActivityAccepted         = "accepted"
+	ActivityInitiationFailed = "initiation_failed"
+	ActivityCallback         = "callback_received"
+	ActivityCallbackRejected = "callback_rejected"
+	ActivityImageStored      = "image_stored"
+	ActivityCompleted        = "completed"
+	ActivityFailed           = "failed"
+	ActivityTimedOut         = "timed_out"
+	ActivityCancelled        = "cancelled"
+	ActivityLateResult       = "late_result"
+	ActivityRetried          = "retried"
+	ActivityRecovered        = "recovered"
+	ActivityDeleted          = "deleted"
+	ActivitySynced           = "synced"
+	ActivitySyncError        = "sync_error"
+	ActivityN8NError         = "n8n_error"
+	ActivityTokenRotated     = "token_rotated"
+)
+
+// Activity levels.
+const (
+	LevelInfo  = "info"
+	LevelWarn  = "warn"
+	LevelError = "error"
+)
+
+// OutboxItem is one pending operation for Odoo, written in the same
+// transaction as the change that implies it.
+type OutboxItem struct {
+	ID            int64           `json:"id"`
+	Kind          string          `json:"kind"` // OutboxUpsertRequest | OutboxImage
+	RequestID     string          `json:"request_id"`
+	Payload       json.RawMessage `json:"payload,omitempty"`
+	Attempts      int             `json:"attempts"`
+	NextAttemptAt time.Time       `json:"next_attempt_at"`
+	LastError     string          `json:"last_error,omitempty"`
+	CreatedAt     time.Time       `json:"created_at"`
+	DoneAt        *time.Time      `json:"done_at,omitempty"`
+	ParkedAt      *time.Time      `json:"parked_at,omitempty"` // permanent error: waits for `sync retry`
+}
+
+// Outbox kinds.
+const (
+	OutboxUpsertRequest = "upsert_request" // create or update the request record with its current state
+	OutboxImage         = "image"          // attach one image (payload: {"image_id":N})
+)

@@ -1,0 +1,251 @@
+// Package cli is the command-line interface: cobra commands that parse
+// flags, call app services and print results. It imports only app; main
+// supplies the adapters through Wiring, so commands can be tested with
+// fakes or with the real store on a temp dir.
+//
+// Exit codes (DESIGN §7): 0 ok, 1 failure, 2 usage (bad flags or invalid input).
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/influencegen/influencegen/app"
+	"github.com/spf13/cobra"
+)
+
+// BuildInfo is set by main from ldflags.
+type BuildInfo struct {
+	Version, Commit, Date string
+}
+
+// Options are the global flags.
+type Options struct {
+	Home     string // --home / INFLUENCEGEN_HOME
+	Profile  string // --profile / INFLUENCEGEN_PROFILE
+	LogLevel string // --log-level
+	// Overrides holds flag-level config overrides ("section.key" → value);
+	// they win over env and file (DESIGN §1).
+	Overrides map[string]string
+}
+
+// Wiring holds the constructors main supplies. Each is called at most once
+// per process through Env's lazy accessors.
+type Wiring struct {
+	// LoadConfig resolves paths and loads config: flags > env > file > defaults.
+	LoadConfig func(opts Options) (app.Config, app.Paths, error)
+	// OpenLog opens the log file; alsoStderr mirrors it for headless modes.
+	OpenLog func(paths app.Paths, level string, alsoStderr io.Writer) (*slog.Logger, io.Closer, error)
+	// OpenStore opens (and migrates) the SQLite database.
+	OpenStore func(ctx context.Context, paths app.Paths, log *slog.Logger) (app.Store, error)
+	// OpenSecrets returns the secret store of a profile.
+	OpenSecrets func(profile string, settings app.SettingsStore, log *slog.Logger) app.Secrets
+}
+
+// Env is what every command receives: IO, options and lazily opened parts.
+type Env struct {
+	Build  BuildInfo
+	Opts   Options
+	Wiring Wiring
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+
+	mu       sync.Mutex
+	cfg      *app.Config
+	paths    app.Paths
+	log      *slog.Logger
+	closers  []io.Closer
+	store    app.Store
+	secrets  app.Secrets
+	logExtra io.Writer // stderr mirror for serve
+}
+
+// Config returns the loaded configuration.
+func (e *Env) Config() (app.Config, app.Paths, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.configLocked()
+}
+
+func (e *Env) configLocked() (app.Config, app.Paths, error) {
+	if e.cfg == nil {
+		cfg, paths, err := e.Wiring.LoadConfig(e.Opts)
+		if err != nil {
+			return app.Config{}, app.Paths{}, err
+		}
+		e.cfg, e.paths = &cfg, paths
+	}
+	return *e.cfg, e.paths, nil
+}
+
+// MirrorLogToStderr makes the log also go to stderr (serve). Call it before
+// the first Log().
+func (e *Env) MirrorLogToStderr() { e.logExtra = e.Stderr }
+
+// Log returns the file logger.
+func (e *Env) Log() (*slog.Logger, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.logLocked()
+}
+
+func (e *Env) logLocked() (*slog.Logger, error) {
+	if e.log == nil {
+		_, paths, err := e.configLocked()
+		if err != nil {
+			return nil, err
+		}
+		log, closer, err := e.Wiring.OpenLog(paths, e.Opts.LogLevel, e.logExtra)
+		if err != nil {
+			return nil, err
+		}
+		e.log = log
+		e.closers = append(e.closers, closer)
+	}
+	return e.log, nil
+}
+
+// Store returns the opened database.
+func (e *Env) Store(ctx context.Context) (app.Store, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.store == nil {
+		_, paths, err := e.configLocked()
+		if err != nil {
+			return nil, err
+		}
+		log, err := e.logLocked()
+		if err != nil {
+			return nil, err
+		}
+		st, err := e.Wiring.OpenStore(ctx, paths, log)
+		if err != nil {
+			return nil, err
+		}
+		e.store = st
+		e.closers = append(e.closers, st)
+	}
+	return e.store, nil
+}
+
+// Secrets returns the profile's secret store.
+func (e *Env) Secrets(ctx context.Context) (app.Secrets, error) {
+	st, err := e.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.secrets == nil {
+		e.secrets = e.Wiring.OpenSecrets(e.profile(), st, e.log)
+	}
+	return e.secrets, nil
+}
+
+func (e *Env) profile() string {
+	if e.Opts.Profile == "" {
+		return "default"
+	}
+	return e.Opts.Profile
+}
+
+// Close releases everything opened, newest first.
+func (e *Env) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		errs = append(errs, e.closers[i].Close())
+	}
+	e.closers = nil
+	return errors.Join(errs...)
+}
+
+// commands holds the constructors of the top-level commands; each command's
+// file registers itself so adding a command touches no shared file.
+var commands []func(*Env) *cobra.Command
+
+func register(newCmd func(*Env) *cobra.Command) { commands = append(commands, newCmd) }
+
+// NewRoot builds the command tree. run is the action of the bare
+// `influencegen` (the dashboard); nil prints help.
+func NewRoot(env *Env, run func(cmd *cobra.Command, env *Env) error) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "influencegen",
+		Short:         "Generate AI images through n8n, watch them arrive, keep records in Odoo",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       env.Build.Version,
+	}
+	if run != nil {
+		root.RunE = func(cmd *cobra.Command, _ []string) error { return run(cmd, env) }
+		root.Args = cobra.NoArgs
+	}
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&env.Opts.Home, "home", env.Opts.Home, "put config, database, images and log in `DIR` (env INFLUENCEGEN_HOME)")
+	pf.StringVar(&env.Opts.Profile, "profile", env.Opts.Profile, "profile `NAME`: separates keyring entries (env INFLUENCEGEN_PROFILE)")
+	pf.StringVar(&env.Opts.LogLevel, "log-level", env.Opts.LogLevel, "log `LEVEL`: debug, info, warn or error")
+	for _, newCmd := range commands {
+		root.AddCommand(newCmd(env))
+	}
+	return root
+}
+
+// usageError marks errors that exit with code 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+// Usagef returns a usage error (exit code 2).
+func Usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// ExitCode maps an error to the process exit code: usage and invalid input
+// are 2, everything else 1.
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var u usageError
+	if errors.As(err, &u) || app.ErrorCode(err) == app.EINVALID {
+		return 2
+	}
+	return 1
+}
+
+// Execute runs the tree and returns the exit code, printing the error.
+func Execute(ctx context.Context, root *cobra.Command, env *Env) int {
+	err := root.ExecuteContext(ctx)
+	if cerr := env.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		msg := err.Error()
+		if app.ErrorCode(err) == app.EINTERNAL && !isUsage(err) {
+			msg = fmt.Sprintf("%v (details in the log file)", err)
+		}
+		fmt.Fprintln(env.Stderr, "influencegen:", msg)
+	}
+	return ExitCode(err)
+}
+
+func isUsage(err error) bool {
+	var u usageError
+	return errors.As(err, &u)
+}
+
+// DefaultEnv returns an Env on the process's standard streams.
+func DefaultEnv(build BuildInfo, w Wiring) *Env {
+	return &Env{Build: build, Wiring: w, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Opts: Options{Home: os.Getenv("INFLUENCEGEN_HOME"), Profile: os.Getenv("INFLUENCEGEN_PROFILE"), LogLevel: "info", Overrides: map[string]string{}}}
+}
