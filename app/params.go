@@ -17,7 +17,7 @@ const (
 	SideMultiple    = 8
 	MaxSeed         = 4294967295
 	MaxCount        = 16
-	aspectTolerance = 0.02 // how far WxH may stray from W:H after rounding to multiples of 8
+	aspectTolerance = 0.04 // how far WxH may stray from W:H: SDXL's standard sizes (1152x896 for 4:3) are 3.6% off
 )
 
 // Field names used in validation errors; the composer maps them to inputs.
@@ -221,13 +221,17 @@ func ParseAspect(s string) (w, h int, err error) {
 // 1368x768 reads as 16:9 rather than 57:32.
 var commonAspects = [][2]int{{1, 1}, {4, 3}, {3, 4}, {3, 2}, {2, 3}, {16, 9}, {9, 16}, {21, 9}, {9, 21}, {5, 4}, {4, 5}, {2, 1}, {1, 2}}
 
-// AspectOf names the aspect ratio of a size: a common ratio within
+// AspectOf names the aspect ratio of a size: the closest common ratio within
 // tolerance, else the exact reduced fraction.
 func AspectOf(w, h int) string {
-	for _, a := range commonAspects {
-		if aspectAgrees(w, h, a[0], a[1]) {
-			return fmt.Sprintf("%d:%d", a[0], a[1])
+	best, bestDiff := -1, aspectTolerance
+	for i, a := range commonAspects {
+		if d := aspectDiff(w, h, a[0], a[1]); d <= bestDiff {
+			best, bestDiff = i, d
 		}
+	}
+	if best >= 0 {
+		return fmt.Sprintf("%d:%d", commonAspects[best][0], commonAspects[best][1])
 	}
 	g := gcd(w, h)
 	return fmt.Sprintf("%d:%d", w/g, h/g)
@@ -242,10 +246,12 @@ func SizeForAspect(aw, ah, area int) (w, h int) {
 	return w, h
 }
 
-func aspectAgrees(w, h, aw, ah int) bool {
+func aspectAgrees(w, h, aw, ah int) bool { return aspectDiff(w, h, aw, ah) <= aspectTolerance }
+
+// aspectDiff is the relative distance between w:h and aw:ah.
+func aspectDiff(w, h, aw, ah int) float64 {
 	want := float64(aw) / float64(ah)
-	got := float64(w) / float64(h)
-	return math.Abs(got-want)/want <= aspectTolerance
+	return math.Abs(float64(w)/float64(h)-want) / want
 }
 
 func roundTo(n, m int) int {
