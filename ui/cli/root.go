@@ -13,10 +13,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/influencegen/influencegen/app"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // BuildInfo is set by main from ldflags.
@@ -45,6 +47,24 @@ type Wiring struct {
 	OpenStore func(ctx context.Context, paths app.Paths, log *slog.Logger) (app.Store, error)
 	// OpenSecrets returns the secret store of a profile.
 	OpenSecrets func(profile string, settings app.SettingsStore, log *slog.Logger) app.Secrets
+	// SetConfig writes one key into the config file (`config set`), keeping
+	// the others, after validating the result.
+	SetConfig func(paths app.Paths, key, value string) error
+	// NewWorkflow builds the n8n webhook client (n8n.NewClient) for
+	// generate/retry; ui/cli must not import n8n itself.
+	NewWorkflow func(cfg app.Config, secrets app.Secrets, log *slog.Logger, version string) app.Workflow
+	// Newcomer wires `doctor` and `demo` (ui/cli/demo_wiring.go).
+	Newcomer NewcomerWiring
+	// StartRuntime opens the callback listener (binding first, so a busy
+	// port fails at once naming the address), then starts the ingest worker
+	// and, with opts.Workers, the sender, the sweeper and the Odoo sync.
+	// Runtime.Close stops them in reverse order. main supplies it
+	// (runtime.go); `serve`, the dashboard and `generate --wait` use it.
+	StartRuntime func(ctx context.Context, env *Env, svc *app.Service, opts RuntimeOptions) (Runtime, error)
+	// NewERP builds the Odoo adapter (odoo.NewERP) for `sync now`; ui/cli
+	// must not import odoo itself. It fails with ENOTCONFIGURED (reason
+	// odoo_not_configured) when odoo.url is empty.
+	NewERP func(cfg app.Config, secrets app.Secrets, store app.Store, log *slog.Logger) (app.ERP, error)
 }
 
 // Env is what every command receives: IO, options and lazily opened parts.
@@ -77,11 +97,25 @@ func (e *Env) configLocked() (app.Config, app.Paths, error) {
 	if e.cfg == nil {
 		cfg, paths, err := e.Wiring.LoadConfig(e.Opts)
 		if err != nil {
+			e.paths = paths
 			return app.Config{}, app.Paths{}, err
 		}
 		e.cfg, e.paths = &cfg, paths
 	}
 	return *e.cfg, e.paths, nil
+}
+
+// Paths returns where the program keeps its files. Unlike Config it
+// succeeds when only the config's values are wrong, so `config path` and
+// `config set` can still help fix a broken file.
+func (e *Env) Paths() (app.Paths, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, paths, err := e.configLocked()
+	if err != nil && e.paths.ConfigFile != "" {
+		return e.paths, nil
+	}
+	return paths, err
 }
 
 // MirrorLogToStderr makes the log also go to stderr (serve). Call it before
@@ -143,16 +177,36 @@ func (e *Env) Secrets(ctx context.Context) (app.Secrets, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.secrets == nil {
+		if err := checkProfile(e.profile()); err != nil {
+			return nil, err
+		}
 		e.secrets = e.Wiring.OpenSecrets(e.profile(), st, e.log)
 	}
 	return e.secrets, nil
 }
+
+// Profile returns the active profile ("default" when none is given).
+func (e *Env) Profile() string { return e.profile() }
 
 func (e *Env) profile() string {
 	if e.Opts.Profile == "" {
 		return "default"
 	}
 	return e.Opts.Profile
+}
+
+// checkProfile keeps profile names to what is safe in a keyring account
+// ("<profile>/<name>") and a settings key.
+func checkProfile(p string) error {
+	if len(p) > 64 {
+		return Usagef("--profile %q is too long: use at most 64 letters, digits, '-' or '_'", p)
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return Usagef("--profile %q: use only letters, digits, '-' or '_' (e.g. default, demo, work)", p)
+		}
+	}
+	return nil
 }
 
 // Close releases everything opened, newest first.
@@ -198,7 +252,48 @@ func NewRoot(env *Env, run func(cmd *cobra.Command, env *Env) error) *cobra.Comm
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd(env))
 	}
+	markUsageErrors(root)
 	return root
+}
+
+// markUsageErrors makes cobra's argument-count errors usage errors (exit 2)
+// for every command, including ones added by other files.
+func markUsageErrors(cmd *cobra.Command) {
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if err := args(c, a); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markUsageErrors(sub)
+	}
+}
+
+// ConfigFlag adds a flag that overrides config key ("section.key") for this
+// run: it wins over env and the config file (DESIGN §1). Commands use it for
+// the common keys, e.g. ConfigFlag(cmd.Flags(), env, "listen", "callback.listen", "…").
+func ConfigFlag(fs *pflag.FlagSet, env *Env, name, key, usage string) {
+	fs.Var(&configOverride{env: env, key: key}, name, usage+" (config "+key+")")
+}
+
+// configOverride is a pflag.Value writing into Env.Opts.Overrides.
+type configOverride struct {
+	env      *Env
+	key, val string
+}
+
+func (o *configOverride) String() string { return o.val }
+func (o *configOverride) Type() string   { return "string" }
+func (o *configOverride) Set(v string) error {
+	if o.env.Opts.Overrides == nil {
+		o.env.Opts.Overrides = map[string]string{}
+	}
+	o.val = v
+	o.env.Opts.Overrides[o.key] = v
+	return nil
 }
 
 // usageError marks errors that exit with code 2.
@@ -217,7 +312,7 @@ func ExitCode(err error) int {
 		return 0
 	}
 	var u usageError
-	if errors.As(err, &u) || app.ErrorCode(err) == app.EINVALID {
+	if errors.As(err, &u) || app.ErrorCode(err) == app.EINVALID || isCobraUsage(err) {
 		return 2
 	}
 	return 1
@@ -235,13 +330,24 @@ func Execute(ctx context.Context, root *cobra.Command, env *Env) int {
 			msg = fmt.Sprintf("%v (details in the log file)", err)
 		}
 		fmt.Fprintln(env.Stderr, "influencegen:", msg)
+		if isUsage(err) {
+			fmt.Fprintln(env.Stderr, "Run 'influencegen --help' (or 'influencegen COMMAND --help') for usage.")
+		}
 	}
 	return ExitCode(err)
 }
 
 func isUsage(err error) bool {
 	var u usageError
-	return errors.As(err, &u)
+	return errors.As(err, &u) || isCobraUsage(err)
+}
+
+// isCobraUsage recognises the errors cobra makes itself before any command
+// runs (it has no typed errors for them).
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command ") || strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") || strings.HasPrefix(msg, "invalid argument ")
 }
 
 // DefaultEnv returns an Env on the process's standard streams.

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// insertActivity appends one event inside a write transaction. A missing
+// level or time is filled in; an empty kind or message is a programming
+// mistake and is refused.
+func insertActivity(ctx context.Context, tx *sql.Tx, a app.Activity, now time.Time) error {
+	if a.Kind == "" {
+		return app.Errorf(app.EINVALID, "activity without a kind (message %q)", a.Message)
+	}
+	if a.Level == "" {
+		a.Level = app.LevelInfo
+	}
+	switch a.Level {
+	case app.LevelInfo, app.LevelWarn, app.LevelError:
+	default:
+		return app.Errorf(app.EINVALID, "activity level %q: use info, warn or error", a.Level)
+	}
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = now
+	}
+	var reqID any
+	if a.RequestID != "" {
+		reqID = a.RequestID
+	}
+	_, err := tx.ExecContext(ctx,
+		"INSERT INTO activity (request_id, kind, level, message, created_at) VALUES (?, ?, ?, ?, ?)",
+		reqID, a.Kind, a.Level, a.Message, fmtTime(a.CreatedAt))
+	return err
+}
+
+// AppendActivity appends events to the log in one transaction.
+func (d *DB) AppendActivity(ctx context.Context, acts ...app.Activity) error {
+	if len(acts) == 0 {
+		return nil
+	}
+	now := d.now()
+	return d.write(ctx, "append activity", func(ctx context.Context, tx *sql.Tx) error {
+		for _, a := range acts {
+			if err := insertActivity(ctx, tx, a, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ListActivity returns events newest first, keyset by id.
+func (d *DB) ListActivity(ctx context.Context, q app.ActivityQuery) ([]app.Activity, error) {
+	limit, err := clampLimit(q.Limit, 100, 1000)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		conds []string
+		args  []any
+	)
+	if q.RequestID != "" {
+		conds = append(conds, "request_id = ?")
+		args = append(args, q.RequestID)
+	}
+	if len(q.Kinds) > 0 {
+		conds = append(conds, "kind IN (?"+strings.Repeat(", ?", len(q.Kinds)-1)+")")
+		for _, k := range q.Kinds {
+			args = append(args, k)
+		}
+	}
+	if q.BeforeID > 0 {
+		conds = append(conds, "id < ?")
+		args = append(args, q.BeforeID)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	args = append(args, limit)
+	rows, err := d.rdb.QueryContext(ctx, "SELECT id, request_id, kind, level, message, created_at FROM activity"+
+		where+" ORDER BY id DESC LIMIT ?", args...)
+	if err != nil {
+		return nil, mapError("read activity", err)
+	}
+	defer rows.Close()
+	var out []app.Activity
+	for rows.Next() {
+		var (
+			a       app.Activity
+			reqID   sql.NullString
+			created string
+		)
+		if err := rows.Scan(&a.ID, &reqID, &a.Kind, &a.Level, &a.Message, &created); err != nil {
+			return nil, mapError("read activity", err)
+		}
+		a.RequestID = reqID.String
+		if a.CreatedAt, err = parseTime(created); err != nil {
+			return nil, mapError("read activity", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError("read activity", err)
+	}
+	return out, nil
+}
+
+// transitionMessage is the activity text of a state move nobody described.
+func transitionMessage(from, to app.Status) string {
+	return fmt.Sprintf("%s → %s", from, to)
+}

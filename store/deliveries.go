@@ -1,0 +1,281 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// RecordDelivery commits an authenticated callback before it is acked.
+// When the idempotency key is already known nothing is written and the
+// existing delivery's id comes back with duplicate = true. The request must
+// exist (ENOTFOUND otherwise): the listener answers 404 for unknown ids.
+func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, error) {
+	if dl.IdempotencyKey == "" {
+		return 0, false, app.Errorf(app.EINVALID, "delivery without an idempotency key")
+	}
+	if dl.RequestID == "" {
+		return 0, false, app.Errorf(app.EINVALID, "delivery without a request id")
+	}
+	body := strings.TrimSpace(string(dl.Body))
+	if body == "" {
+		body = "{}"
+	}
+	if !json.Valid([]byte(body)) {
+		return 0, false, app.Errorf(app.EINVALID, "delivery body for request %s is not valid JSON", dl.RequestID)
+	}
+	// Replays are common (n8n retries, tunnels that resend): answer them
+	// from the read pool without queueing behind the writer.
+	if id, ok, err := deliveryByKey(ctx, d.rdb, dl.IdempotencyKey); err != nil || ok {
+		return id, ok, err
+	}
+	if dl.ReceivedAt.IsZero() {
+		dl.ReceivedAt = d.now()
+	}
+	var (
+		id  int64
+		dup bool
+	)
+	err := d.write(ctx, "record callback for request "+dl.RequestID, func(ctx context.Context, tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, "SELECT 1 FROM requests WHERE id = ?", dl.RequestID).Scan(&one); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound("request", dl.RequestID)
+			}
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (idempotency_key, request_id, body, source, received_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+			dl.IdempotencyKey, dl.RequestID, body, dl.Source, fmtTime(dl.ReceivedAt)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Recorded by a concurrent caller since the read above.
+			var ok bool
+			id, ok, err = deliveryByKey(ctx, tx, dl.IdempotencyKey)
+			dup = ok
+			return err
+		}
+		return err
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return id, dup, nil
+}
+
+func deliveryByKey(ctx context.Context, q querier, key string) (int64, bool, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, "SELECT id FROM deliveries WHERE idempotency_key = ?", key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, mapError("look up callback", err)
+	}
+	return id, true, nil
+}
+
+// PendingDeliveries returns unprocessed deliveries, oldest first.
+func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, error) {
+	limit, err := clampLimit(limit, 50, 1000)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.rdb.QueryContext(ctx, `SELECT id, idempotency_key, request_id, body, source, received_at,
+		processed_at, attempts, last_error FROM deliveries WHERE processed_at IS NULL ORDER BY id LIMIT ?`, limit)
+	if err != nil {
+		return nil, mapError("read pending callbacks", err)
+	}
+	defer rows.Close()
+	var out []app.Delivery
+	for rows.Next() {
+		var (
+			dl        app.Delivery
+			body      string
+			received  string
+			processed sql.NullString
+		)
+		if err := rows.Scan(&dl.ID, &dl.IdempotencyKey, &dl.RequestID, &body, &dl.Source, &received,
+			&processed, &dl.Attempts, &dl.LastError); err != nil {
+			return nil, mapError("read pending callbacks", err)
+		}
+		dl.Body = json.RawMessage(body)
+		if dl.ReceivedAt, err = parseTime(received); err != nil {
+			return nil, mapError("read pending callbacks", err)
+		}
+		if dl.ProcessedAt, err = parseTimePtr(processed); err != nil {
+			return nil, mapError("read pending callbacks", err)
+		}
+		out = append(out, dl)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError("read pending callbacks", err)
+	}
+	return out, nil
+}
+
+// DeliveryFailed records a processing error; the delivery stays pending so
+// the ingest worker tries it again.
+func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
+	return d.write(ctx, fmt.Sprintf("record failure of callback %d", id), func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = ?
+			WHERE id = ? AND processed_at IS NULL`, msg, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, "SELECT 1 FROM deliveries WHERE id = ?", id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("callback", fmt.Sprint(id))
+		}
+		return err // already processed: nothing to record
+	})
+}
+
+// CompleteDelivery commits everything one processed callback changes, in
+// one transaction: new image rows (a picture the request already has is
+// skipped), the state move, the activities, an "image" outbox row per new
+// image plus an "upsert_request" row, and the delivery's processed marker.
+//
+// The state move is a compare-and-set from app.SourcesOf(r.To). When it is
+// refused, what happens depends on where the request already is:
+//
+//   - r.To is "": the state is kept on purpose (a late result for a
+//     cancelled request); images are stored, the delivery is processed.
+//   - already in r.To (a second success for a completed request): a
+//     duplicate result; new images are added, processed, no error.
+//   - cancelled (cancelled between the ingest worker's read and this
+//     commit): the late result is kept, the state stays cancelled, a
+//     late_result warning is logged, processed, no error.
+//   - the other final state (a failure for a completed request or the
+//     reverse): the result contradicts a finished request. Images are
+//     stored and the delivery is processed, so it is not retried for ever;
+//     the activities that claim the move ("completed"/"failed") are dropped,
+//     a late_result warning is logged, and ECONFLICT (reason
+//     "invalid_transition") is returned WITH the committed request.
+//   - not final (e.g. queued after crash recovery): nothing is written and
+//     ECONFLICT is returned; the delivery stays pending and applies once the
+//     request is sent again.
+//
+// A delivery that is already processed changes nothing and returns the
+// request as it is, so a crash between commit and bookkeeping is harmless.
+func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Request, error) {
+	if r.To != "" && r.To != app.StatusCompleted && r.To != app.StatusFailed {
+		return app.Request{}, app.Errorf(app.EINVALID, "a callback result can complete or fail a request, not move it to %s", r.To)
+	}
+	now := d.now()
+	var (
+		out      app.Request
+		conflict error
+	)
+	op := fmt.Sprintf("process callback %d", r.DeliveryID)
+	err := d.write(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
+		conflict = nil
+		var (
+			reqID     string
+			processed sql.NullString
+		)
+		err := tx.QueryRowContext(ctx, "SELECT request_id, processed_at FROM deliveries WHERE id = ?", r.DeliveryID).
+			Scan(&reqID, &processed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("callback", fmt.Sprint(r.DeliveryID))
+		}
+		if err != nil {
+			return err
+		}
+		if r.RequestID != "" && r.RequestID != reqID {
+			return app.Errorf(app.EINVALID, "callback %d belongs to request %s, not %s", r.DeliveryID, reqID, r.RequestID)
+		}
+		if processed.Valid {
+			out, err = getRequest(ctx, tx, reqID)
+			return err
+		}
+		moved, refusedFrom, err := d.applyResult(ctx, tx, reqID, r, now)
+		if err != nil {
+			return err
+		}
+		added, err := insertImages(ctx, tx, reqID, r.Images, now)
+		if err != nil {
+			return err
+		}
+		for _, id := range added {
+			payload := json.RawMessage(fmt.Sprintf(`{"image_id":%d}`, id))
+			if err := enqueueOutbox(ctx, tx, app.OutboxImage, reqID, payload, now); err != nil {
+				return err
+			}
+		}
+		for _, a := range r.Activities {
+			if !moved && (a.Kind == app.ActivityCompleted || a.Kind == app.ActivityFailed) {
+				continue // the move it announces did not happen
+			}
+			if a.RequestID == "" {
+				a.RequestID = reqID
+			}
+			if err := insertActivity(ctx, tx, a, now); err != nil {
+				return err
+			}
+		}
+		if refusedFrom != "" {
+			if err := insertActivity(ctx, tx, app.Activity{RequestID: reqID, Kind: app.ActivityLateResult,
+				Level: app.LevelWarn, Message: fmt.Sprintf("a %s result arrived for a %s request: %d new image(s) kept, state stays %s",
+					r.To, refusedFrom, len(added), refusedFrom)}, now); err != nil {
+				return err
+			}
+			if refusedFrom != app.StatusCancelled {
+				conflict = app.ReasonErrorf(app.ECONFLICT, "invalid_transition",
+					"request %s is already %s; the %s result was recorded but the state stays %s", reqID, refusedFrom, r.To, refusedFrom)
+			}
+		}
+		if err := enqueueOutbox(ctx, tx, app.OutboxUpsertRequest, reqID, nil, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1, last_error = ''
+			WHERE id = ?`, fmtTime(now), r.DeliveryID); err != nil {
+			return err
+		}
+		out, err = getRequest(ctx, tx, reqID)
+		return err
+	})
+	if err != nil {
+		return app.Request{}, err
+	}
+	return out, conflict
+}
+
+// applyResult makes the state move of a result. moved reports whether the
+// state changed; refusedFrom is the final state that refused a move whose
+// result is still kept (see CompleteDelivery), "" otherwise.
+func (d *DB) applyResult(ctx context.Context, tx *sql.Tx, reqID string, r app.IngestResult, now time.Time) (moved bool, refusedFrom app.Status, err error) {
+	if r.To == "" {
+		// Keep the state; remember n8n's execution id if we had none.
+		if r.ExecutionID != "" {
+			_, err = tx.ExecContext(ctx, "UPDATE requests SET execution_id = ? WHERE id = ? AND execution_id = ''",
+				r.ExecutionID, reqID)
+		}
+		return false, "", err
+	}
+	cur, err := casStatus(ctx, tx, app.Change{ID: reqID, To: r.To, ErrorCode: r.ErrorCode,
+		ErrorMessage: r.ErrorMessage, ExecutionID: r.ExecutionID}, app.SourcesOf(r.To), now)
+	if err == nil {
+		return true, "", nil
+	}
+	if app.ErrorCode(err) != app.ECONFLICT {
+		return false, "", err
+	}
+	switch {
+	case cur == r.To:
+		return false, "", nil // a repeated result: nothing to move
+	case cur.Final():
+		return false, cur, nil
+	default:
+		return false, "", err
+	}
+}

@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+func delivery(reqID, key string) app.Delivery {
+	return app.Delivery{IdempotencyKey: key, RequestID: reqID, Source: "127.0.0.1:5555",
+		Body: json.RawMessage(`{"status":"success"}`)}
+}
+
+func img(reqID, sha string) app.Image {
+	seed := int64(7)
+	return app.Image{RequestID: reqID, SHA256: sha, Path: "/data/images/" + sha[:2] + "/" + sha + ".png",
+		MimeType: "image/png", Width: 1024, Height: 1024, Bytes: 1234, Seed: &seed, Source: "base64"}
+}
+
+func TestRecordDeliveryIsIdempotent(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	r := createOne(t, db, "p")
+	id, dup, err := db.RecordDelivery(ctx, delivery(r.ID, "webhook-1"))
+	if err != nil || dup || id == 0 {
+		t.Fatalf("first = %d, %v, %v", id, dup, err)
+	}
+	id2, dup, err := db.RecordDelivery(ctx, delivery(r.ID, "webhook-1"))
+	if err != nil || !dup || id2 != id {
+		t.Fatalf("replay = %d, %v, %v; want %d, true", id2, dup, err, id)
+	}
+	if n := countRows(t, db, "deliveries", ""); n != 1 {
+		t.Errorf("deliveries = %d, want 1", n)
+	}
+	pending, err := db.PendingDeliveries(ctx, 10)
+	if err != nil || len(pending) != 1 || pending[0].IdempotencyKey != "webhook-1" || string(pending[0].Body) != `{"status":"success"}` {
+		t.Fatalf("pending = %+v, %v", pending, err)
+	}
+}
+
+func TestRecordDeliveryForAnUnknownRequestIsNotFound(t *testing.T) {
+	db, _ := openTest(t)
+	_, _, err := db.RecordDelivery(context.Background(), delivery("01JDX3V6Q6T7ZP3Y6N4B1K9S2E", "k"))
+	wantCode(t, err, app.ENOTFOUND)
+}
+
+func TestConcurrentReplaysRecordOneDelivery(t *testing.T) {
+	db, _ := openTest(t)
+	r := createOne(t, db, "p")
+	type res struct {
+		id  int64
+		dup bool
+		err error
+	}
+	out := make(chan res, 16)
+	for range 16 {
+		go func() {
+			id, dup, err := db.RecordDelivery(context.Background(), delivery(r.ID, "same"))
+			out <- res{id, dup, err}
+		}()
+	}
+	fresh := 0
+	var first int64
+	for range 16 {
+		x := <-out
+		if x.err != nil {
+			t.Fatal(x.err)
+		}
+		if first == 0 {
+			first = x.id
+		}
+		if x.id != first {
+			t.Errorf("ids differ: %d vs %d", x.id, first)
+		}
+		if !x.dup {
+			fresh++
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d callers were told they recorded it first, want 1", fresh)
+	}
+}
+
+// processing brings a request to processing and records one delivery.
+func processing(t *testing.T, db *DB, key string) (app.Request, int64) {
+	t.Helper()
+	r := createOne(t, db, "p")
+	move(t, db, r.ID, app.StatusSending)
+	move(t, db, r.ID, app.StatusProcessing)
+	id, _, err := db.RecordDelivery(context.Background(), delivery(r.ID, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, id
+}
+
+func TestCompleteDeliveryCommitsImagesStateOutboxAndMarker(t *testing.T) {
+	db, clock := openTest(t)
+	ctx := context.Background()
+	r, did := processing(t, db, "k1")
+	clock.Advance(time.Second)
+	got, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, RequestID: r.ID, To: app.StatusCompleted,
+		ExecutionID: "exec-1", Images: []app.Image{img(r.ID, "aa11"), img(r.ID, "bb22")},
+		Activities: []app.Activity{{Kind: app.ActivityImageStored, Message: "2 images"}, {Kind: app.ActivityCompleted, Message: "done"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != app.StatusCompleted || got.ImageCount != 2 || got.ExecutionID != "exec-1" || got.CompletedAt == nil {
+		t.Fatalf("request = %+v", got)
+	}
+	imgs, err := db.Images(ctx, r.ID)
+	if err != nil || len(imgs) != 2 || imgs[0].Sequence != 1 || imgs[1].Sequence != 2 || *imgs[0].Seed != 7 {
+		t.Fatalf("images = %+v, %v", imgs, err)
+	}
+	one, err := db.GetImage(ctx, imgs[1].ID)
+	if err != nil || one.SHA256 != "bb22" {
+		t.Fatalf("GetImage = %+v, %v", one, err)
+	}
+	if n := countRows(t, db, "outbox", "request_id = ? AND kind = 'image'", r.ID); n != 2 {
+		t.Errorf("image outbox rows = %d, want 2", n)
+	}
+	var payload string
+	if err := db.rdb.QueryRow("SELECT payload FROM outbox WHERE kind = 'image' ORDER BY id LIMIT 1").Scan(&payload); err != nil ||
+		payload != fmt.Sprintf(`{"image_id":%d}`, imgs[0].ID) {
+		t.Errorf("image payload = %q, %v", payload, err)
+	}
+	if p, _ := db.PendingDeliveries(ctx, 10); len(p) != 0 {
+		t.Errorf("delivery still pending: %+v", p)
+	}
+
+	// Processing the same delivery again changes nothing.
+	again, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, To: app.StatusCompleted,
+		Images: []app.Image{img(r.ID, "cc33")}})
+	if err != nil || again.ImageCount != 2 {
+		t.Fatalf("reprocessing = %+v, %v", again, err)
+	}
+	// A second success (another delivery) adds only new pictures.
+	did2, _, _ := db.RecordDelivery(ctx, delivery(r.ID, "k2"))
+	again, err = db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did2, To: app.StatusCompleted,
+		Images: []app.Image{img(r.ID, "bb22"), img(r.ID, "dd44")}})
+	if err != nil || again.ImageCount != 3 || again.Status != app.StatusCompleted {
+		t.Fatalf("repeated success = %+v, %v", again, err)
+	}
+}
+
+func TestCompleteDeliveryWhenTheMoveIsRefused(t *testing.T) {
+	tests := []struct {
+		name       string
+		finalState app.Status // where the request is when the result commits
+		to         app.Status
+		wantCode   string
+		wantImages int
+		processed  bool
+	}{
+		{"a late success for a cancelled request is kept and the state stays", app.StatusCancelled, app.StatusCompleted, "", 1, true},
+		{"a failure for a completed request is recorded as a conflict", app.StatusCompleted, app.StatusFailed, app.ECONFLICT, 1, true},
+		{"a success for a queued request waits for the resend", app.StatusQueued, app.StatusCompleted, app.ECONFLICT, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, _ := openTest(t)
+			ctx := context.Background()
+			r := createOne(t, db, "p")
+			did, _, err := db.RecordDelivery(ctx, delivery(r.ID, "k"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch tt.finalState {
+			case app.StatusCancelled:
+				move(t, db, r.ID, app.StatusCancelled)
+			case app.StatusCompleted:
+				move(t, db, r.ID, app.StatusSending)
+				move(t, db, r.ID, app.StatusCompleted)
+			}
+			got, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, To: tt.to,
+				Images:     []app.Image{img(r.ID, "ee55")},
+				Activities: []app.Activity{{Kind: string(tt.to), Message: "claims the move"}}})
+			if tt.wantCode == "" && err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if tt.wantCode != "" {
+				wantCode(t, err, tt.wantCode)
+			}
+			cur, _ := db.GetRequest(ctx, r.ID)
+			if cur.Status != tt.finalState {
+				t.Errorf("state = %s, want it to stay %s", cur.Status, tt.finalState)
+			}
+			if cur.ImageCount != tt.wantImages {
+				t.Errorf("image_count = %d, want %d", cur.ImageCount, tt.wantImages)
+			}
+			if tt.processed && got.ID != r.ID {
+				t.Errorf("the committed request should come back with the conflict, got %+v", got)
+			}
+			pending, _ := db.PendingDeliveries(ctx, 10)
+			if (len(pending) == 0) != tt.processed {
+				t.Errorf("processed = %v, want %v", len(pending) == 0, tt.processed)
+			}
+			claims := countRows(t, db, "activity", "request_id = ? AND kind = ?", r.ID, string(tt.to))
+			if claims != 0 {
+				t.Errorf("an activity claims a move that did not happen")
+			}
+			late := countRows(t, db, "activity", "request_id = ? AND kind = ?", r.ID, app.ActivityLateResult)
+			if (late == 1) != tt.processed {
+				t.Errorf("late_result activities = %d", late)
+			}
+		})
+	}
+}
+
+func TestCompleteDeliveryKeepingTheStateStoresTheLateImages(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	r := createOne(t, db, "p")
+	did, _, _ := db.RecordDelivery(ctx, delivery(r.ID, "k"))
+	move(t, db, r.ID, app.StatusCancelled)
+	got, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, ExecutionID: "ex",
+		Images: []app.Image{img(r.ID, "ff66")}})
+	if err != nil || got.Status != app.StatusCancelled || got.ImageCount != 1 || got.ExecutionID != "ex" {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+}
+
+func TestDeliveryFailedKeepsItPendingWithTheError(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	_, did := processing(t, db, "k")
+	if err := db.DeliveryFailed(ctx, did, "image host unreachable"); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := db.PendingDeliveries(ctx, 10)
+	if len(p) != 1 || p[0].Attempts != 1 || p[0].LastError != "image host unreachable" {
+		t.Fatalf("pending = %+v", p)
+	}
+	wantCode(t, db.DeliveryFailed(ctx, 999, "x"), app.ENOTFOUND)
+}

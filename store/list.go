@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// listFilter builds the WHERE clause shared by ListRequests and
+// CountRequests. Only bound parameters carry values; the SQL text varies
+// only in how many status placeholders it has.
+func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	if len(q.Statuses) > 0 {
+		ph := make([]string, 0, len(q.Statuses))
+		for _, st := range q.Statuses {
+			if !st.Valid() {
+				_, err := app.ParseStatus(string(st))
+				return "", nil, err
+			}
+			ph = append(ph, "?")
+			args = append(args, string(st))
+		}
+		conds = append(conds, "status IN ("+strings.Join(ph, ", ")+")")
+	}
+	if s := strings.TrimSpace(q.Search); s != "" {
+		// prompt_fold is lowered by Go (Unicode-aware) on insert; instr is a
+		// plain substring test, so % and _ in the search mean themselves.
+		conds = append(conds, "instr(prompt_fold, ?) > 0")
+		args = append(args, strings.ToLower(s))
+	}
+	if withCursor {
+		if q.Before != "" && q.After != "" {
+			return "", nil, app.Errorf(app.EINVALID, "give either a before or an after cursor, not both")
+		}
+		if q.Before != "" {
+			conds = append(conds, "id < ?")
+			args = append(args, q.Before)
+		}
+		if q.After != "" {
+			conds = append(conds, "id > ?")
+			args = append(args, q.After)
+		}
+	}
+	if len(conds) == 0 {
+		return "", nil, nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args, nil
+}
+
+// ListRequests reads one window of requests, newest first, by keyset on the
+// time-sortable id: Before pages down (older), After pages up (newer) and
+// still returns newest first. It reads Limit+1 rows to learn HasMore, never
+// an OFFSET and never the whole table.
+func (d *DB) ListRequests(ctx context.Context, q app.ListQuery) (app.Page, error) {
+	limit, err := clampLimit(q.Limit, 50, 1000)
+	if err != nil {
+		return app.Page{}, err
+	}
+	where, args, err := listFilter(q, true)
+	if err != nil {
+		return app.Page{}, err
+	}
+	// Paging up reads the rows just above the cursor, nearest first, and
+	// reverses them; otherwise a page up would jump to the very newest rows.
+	order := " ORDER BY id DESC"
+	if q.After != "" {
+		order = " ORDER BY id ASC"
+	}
+	args = append(args, limit+1)
+	rows, err := d.rdb.QueryContext(ctx, "SELECT "+requestCols+" FROM requests"+where+order+" LIMIT ?", args...)
+	if err != nil {
+		return app.Page{}, mapError("list requests", err)
+	}
+	reqs, err := collectRequests(rows)
+	if err != nil {
+		return app.Page{}, mapError("list requests", err)
+	}
+	page := app.Page{HasMore: len(reqs) > limit}
+	if page.HasMore {
+		reqs = reqs[:limit]
+	}
+	if q.After != "" {
+		slices.Reverse(reqs)
+	}
+	page.Requests = reqs
+	return page, nil
+}
+
+// CountRequests counts the requests matching the filter (states and
+// search); the cursors and the limit are ignored, so the UI can show
+// "window of total".
+func (d *DB) CountRequests(ctx context.Context, q app.ListQuery) (int, error) {
+	where, args, err := listFilter(q, false)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if err := d.rdb.QueryRowContext(ctx, "SELECT count(*) FROM requests"+where, args...).Scan(&n); err != nil {
+		return 0, mapError("count requests", err)
+	}
+	return n, nil
+}
+
+// CountByStatus counts requests per state in one GROUP BY over the
+// (status, id) index. Every state is present in the map, zero if empty, so
+// tabs need no special case.
+func (d *DB) CountByStatus(ctx context.Context) (map[app.Status]int, error) {
+	rows, err := d.rdb.QueryContext(ctx, "SELECT status, count(*) FROM requests GROUP BY status")
+	if err != nil {
+		return nil, mapError("count requests by state", err)
+	}
+	defer rows.Close()
+	out := make(map[app.Status]int, len(app.Statuses))
+	for _, st := range app.Statuses {
+		out[st] = 0
+	}
+	for rows.Next() {
+		var (
+			st string
+			n  int
+		)
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, mapError("count requests by state", err)
+		}
+		out[app.Status(st)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError("count requests by state", err)
+	}
+	return out, nil
+}

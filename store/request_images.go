@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+const imageCols = "id, request_id, sequence, sha256, path, mime, width, height, bytes, seed, source, source_url, created_at"
+
+func scanImage(s rowScanner) (app.Image, error) {
+	var (
+		im      app.Image
+		seed    sql.NullInt64
+		created string
+	)
+	if err := s.Scan(&im.ID, &im.RequestID, &im.Sequence, &im.SHA256, &im.Path, &im.MimeType, &im.Width,
+		&im.Height, &im.Bytes, &seed, &im.Source, &im.SourceURL, &created); err != nil {
+		return im, err
+	}
+	if seed.Valid {
+		v := seed.Int64
+		im.Seed = &v
+	}
+	var err error
+	im.CreatedAt, err = parseTime(created)
+	return im, err
+}
+
+// Images returns a request's images in sequence order.
+func (d *DB) Images(ctx context.Context, requestID string) ([]app.Image, error) {
+	rows, err := d.rdb.QueryContext(ctx, "SELECT "+imageCols+
+		" FROM images WHERE request_id = ? ORDER BY sequence, id", requestID)
+	if err != nil {
+		return nil, mapError("read images of request "+requestID, err)
+	}
+	defer rows.Close()
+	var out []app.Image
+	for rows.Next() {
+		im, err := scanImage(rows)
+		if err != nil {
+			return nil, mapError("read images of request "+requestID, err)
+		}
+		out = append(out, im)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError("read images of request "+requestID, err)
+	}
+	return out, nil
+}
+
+// GetImage returns one image by id.
+func (d *DB) GetImage(ctx context.Context, id int64) (app.Image, error) {
+	im, err := scanImage(d.rdb.QueryRowContext(ctx, "SELECT "+imageCols+" FROM images WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return app.Image{}, notFound("image", fmt.Sprint(id))
+	}
+	if err != nil {
+		return app.Image{}, mapError(fmt.Sprintf("read image %d", id), err)
+	}
+	return im, nil
+}
+
+// insertImages stores the images of one result, skipping any whose content
+// the request already has (a replayed or repeated callback), and returns
+// the ids of the rows actually added. A zero Sequence takes the next free
+// number. image_count follows in the same transaction.
+func insertImages(ctx context.Context, tx *sql.Tx, requestID string, images []app.Image, now time.Time) ([]int64, error) {
+	var added []int64
+	for _, im := range images {
+		if im.SHA256 == "" || im.Path == "" {
+			return nil, app.Errorf(app.EINVALID, "image of request %s lacks its sha256 or path: store the file before recording it", requestID)
+		}
+		if im.CreatedAt.IsZero() {
+			im.CreatedAt = now
+		}
+		var seed any
+		if im.Seed != nil {
+			seed = *im.Seed
+		}
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO images (request_id, sequence, sha256, path, mime, width,
+				height, bytes, seed, source, source_url, created_at)
+			VALUES (?1, CASE WHEN ?2 > 0 THEN ?2
+				ELSE (SELECT coalesce(max(sequence), 0) + 1 FROM images WHERE request_id = ?1) END,
+				?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+			ON CONFLICT (request_id, sha256) DO NOTHING
+			RETURNING id`,
+			requestID, im.Sequence, im.SHA256, im.Path, im.MimeType, im.Width, im.Height, im.Bytes, seed,
+			im.Source, im.SourceURL, fmtTime(im.CreatedAt)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // this picture is already stored for the request
+		}
+		if err != nil {
+			return nil, err
+		}
+		added = append(added, id)
+	}
+	if len(added) > 0 {
+		if _, err := tx.ExecContext(ctx, "UPDATE requests SET image_count = image_count + ? WHERE id = ?",
+			len(added), requestID); err != nil {
+			return nil, err
+		}
+	}
+	return added, nil
+}

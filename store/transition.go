@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// Transition applies a compare-and-set state move:
+//
+//	UPDATE requests … WHERE id = ? AND status IN (From…)
+//
+// No row changed means the request is missing (ENOTFOUND) or in a state the
+// move may not start from (ECONFLICT, reason "invalid_transition", naming
+// both states). A late ack after a callback already completed the request
+// is refused this way and changes nothing. On success the same transaction
+// appends the activity and enqueues an upsert_request outbox row.
+func (d *DB) Transition(ctx context.Context, c app.Change) (app.Request, error) {
+	if !c.To.Valid() {
+		return app.Request{}, app.Errorf(app.EINVALID, "unknown target state %q", c.To)
+	}
+	if c.ID == "" {
+		return app.Request{}, app.Errorf(app.EINVALID, "state change without a request id")
+	}
+	from := c.From
+	if len(from) == 0 {
+		from = app.SourcesOf(c.To)
+	}
+	now := d.now()
+	var out app.Request
+	err := d.write(ctx, "change state of request "+c.ID, func(ctx context.Context, tx *sql.Tx) error {
+		prev, err := casStatus(ctx, tx, c, from, now)
+		if err != nil {
+			return err
+		}
+		if c.Activity != nil {
+			a := *c.Activity
+			if a.RequestID == "" {
+				a.RequestID = c.ID
+			}
+			if a.Message == "" {
+				a.Message = transitionMessage(prev, c.To)
+			}
+			if err := insertActivity(ctx, tx, a, now); err != nil {
+				return err
+			}
+		}
+		if err := enqueueOutbox(ctx, tx, app.OutboxUpsertRequest, c.ID, nil, now); err != nil {
+			return err
+		}
+		out, err = getRequest(ctx, tx, c.ID)
+		return err
+	})
+	if err != nil {
+		return app.Request{}, err
+	}
+	return out, nil
+}
+
+// casStatus is the compare-and-set itself, shared with CompleteDelivery. It
+// returns the state the request was in. completed_at is stamped when a
+// result arrives (completed or failed).
+func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status, now time.Time) (app.Status, error) {
+	if len(from) == 0 {
+		// Nothing may move to c.To (it has no sources): refuse like a CAS miss.
+		return refusedTransition(ctx, tx, c.ID, c.To)
+	}
+	// Read the current state first for the activity text and the error
+	// message; the write lock is ours (BEGIN IMMEDIATE), so it cannot
+	// change before the UPDATE, which still checks it itself.
+	var prev string
+	err := tx.QueryRowContext(ctx, "SELECT status FROM requests WHERE id = ?", c.ID).Scan(&prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("request", c.ID)
+	}
+	if err != nil {
+		return "", err
+	}
+	args := []any{string(c.To), fmtTime(now), c.ErrorCode, c.ErrorMessage, c.ExecutionID,
+		fmtTimePtr(c.SentAt), boolInt(c.CountAttempt), boolInt(c.To == app.StatusCompleted || c.To == app.StatusFailed),
+		c.ID}
+	for _, s := range from {
+		args = append(args, string(s))
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE requests SET
+			status = ?1, updated_at = ?2, error_code = ?3, error_message = ?4,
+			execution_id = CASE WHEN ?5 = '' THEN execution_id ELSE ?5 END,
+			sent_at = COALESCE(?6, sent_at),
+			send_attempts = send_attempts + ?7,
+			completed_at = CASE WHEN ?8 THEN ?2 ELSE completed_at END
+		WHERE id = ?9 AND status IN (`+placeholders(10, len(from))+`)`, args...)
+	if err != nil {
+		return "", err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if err != nil {
+			return "", err
+		}
+		return refusedTransition(ctx, tx, c.ID, c.To)
+	}
+	return app.Status(prev), nil
+}
+
+// refusedTransition explains why a CAS changed nothing.
+func refusedTransition(ctx context.Context, tx *sql.Tx, id string, to app.Status) (app.Status, error) {
+	var cur string
+	err := tx.QueryRowContext(ctx, "SELECT status FROM requests WHERE id = ?", id).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("request", id)
+	}
+	if err != nil {
+		return "", err
+	}
+	return app.Status(cur), app.ReasonErrorf(app.ECONFLICT, "invalid_transition",
+		"request %s is %s and cannot move to %s", id, cur, to)
+}
+
+// placeholders renders n numbered parameters starting at first: "?10, ?11".
+func placeholders(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("?")
+		b.WriteString(itoa(first + i))
+	}
+	return b.String()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// DeleteRequest removes a request with its images, activity, deliveries
+// and outbox rows (ON DELETE CASCADE) and returns the image files no other
+// request references, for the caller to remove from disk after the commit.
+// A "deleted" event without a request id stays in the log.
+func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
+	now := d.now()
+	var orphans []string
+	err := d.write(ctx, "delete request "+id, func(ctx context.Context, tx *sql.Tx) error {
+		orphans = nil
+		var paths []string
+		rows, err := tx.QueryContext(ctx, "SELECT DISTINCT path FROM images WHERE request_id = ?", id)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				rows.Close()
+				return err
+			}
+			paths = append(paths, p)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM requests WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("request", id)
+		}
+		if len(paths) > 0 {
+			list, _ := json.Marshal(paths)
+			// One query for all paths: those no remaining image row uses.
+			rows, err := tx.QueryContext(ctx, `SELECT value FROM json_each(?)
+				WHERE NOT EXISTS (SELECT 1 FROM images WHERE images.path = json_each.value)`, string(list))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var p string
+				if err := rows.Scan(&p); err != nil {
+					rows.Close()
+					return err
+				}
+				orphans = append(orphans, p)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return insertActivity(ctx, tx, app.Activity{Kind: app.ActivityDeleted, Level: app.LevelInfo,
+			Message: "deleted request " + id}, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return orphans, nil
+}
