@@ -1,0 +1,253 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"sync"
+)
+
+// FileRemover is the part of ImageFiles that Delete needs.
+type FileRemover interface {
+	Remove(paths ...string) error
+}
+
+// Service is what a person can do with requests: submit, retry, cancel,
+// remix, reuse a seed and delete. The TUI and the CLI call it; the sender
+// and sweeper workers (sender.go, sweeper.go) move requests on by themselves.
+//
+// Every change goes through the store's compare-and-set transitions, appends
+// an activity row in the same transaction, and publishes an event.
+type Service struct {
+	Config   Config
+	Store    Store
+	Workflow Workflow
+	Bus      *Bus // may be nil (CLI without a dashboard)
+	Clock    Clock
+	Log      *slog.Logger
+	User     string // requested_by
+	// Seeds draws a random seed (default crypto/rand).
+	Seeds func() uint32
+	// CallbackURL is the full URL n8n posts results to; it is read at send
+	// time because a tunnel may change it while the program runs.
+	CallbackURL func() string
+	// Files removes image files that a deleted request leaves orphaned
+	// (an ImageFiles does); nil leaves them on disk.
+	Files FileRemover
+
+	wakeOnce sync.Once
+	wake     chan struct{}
+}
+
+// wakeups is the sender's doorbell: buffered by one, so a ring while the
+// sender is busy is remembered and never blocks the caller.
+func (s *Service) wakeups() chan struct{} {
+	s.wakeOnce.Do(func() { s.wake = make(chan struct{}, 1) })
+	return s.wake
+}
+
+// Wake tells a running sender that queued requests wait. It never blocks.
+func (s *Service) Wake() {
+	select {
+	case s.wakeups() <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) clock() Clock {
+	if s.Clock == nil {
+		return SystemClock{}
+	}
+	return s.Clock
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+func (s *Service) seeds() func() uint32 {
+	if s.Seeds != nil {
+		return s.Seeds
+	}
+	return func() uint32 {
+		var b [4]byte
+		_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+		return binary.BigEndian.Uint32(b[:])
+	}
+}
+
+func (s *Service) publish(requestID string) {
+	s.Bus.Publish(Event{Kind: EventRequest, RequestID: requestID})
+	s.Bus.Publish(Event{Kind: EventActivity, RequestID: requestID})
+}
+
+// Submit validates in and stores one queued request per image (in.Count) in
+// one transaction, then wakes the sender. The requests are returned with
+// their ids, in creation (= id) order.
+func (s *Service) Submit(ctx context.Context, in ParamsInput) ([]Request, error) {
+	params, err := Validate(in, s.Config.Defaults(), s.seeds())
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock().Now().UTC()
+	reqs := make([]Request, len(params))
+	for i, p := range params {
+		reqs[i] = Request{ID: NewID(now), Params: p, Status: StatusQueued, RequestedBy: s.User,
+			CreatedAt: now, UpdatedAt: now, SyncState: SyncPending}
+	}
+	if err := s.Store.CreateRequests(ctx, reqs); err != nil {
+		return nil, err
+	}
+	for _, r := range reqs {
+		s.publish(r.ID)
+	}
+	s.log().Info("requests submitted", "count", len(reqs), "first", reqs[0].ID, "model", reqs[0].Params.Model)
+	s.Wake()
+	return reqs, nil
+}
+
+// Retry starts a request again. An initiation_failed request is re-queued
+// with the same id (n8n never started it, and the Idempotency-Key lets a
+// careful workflow drop a duplicate). A failed or timed_out request ran in
+// n8n, so a new request with the same parameters is made, pointing back
+// with RetryOf. It returns the request that will be sent.
+func (s *Service) Retry(ctx context.Context, id string) (Request, error) {
+	req, err := s.Store.GetRequest(ctx, id)
+	if err != nil {
+		return Request{}, err
+	}
+	switch req.Status {
+	case StatusInitiationFailed:
+		out, err := s.Store.Transition(ctx, Change{ID: id, To: StatusQueued, From: []Status{StatusInitiationFailed},
+			Activity: s.activity(id, ActivityRetried, LevelInfo, "retry: re-sending with the same id")})
+		if err != nil {
+			return Request{}, s.conflict(ctx, err, id, "retry")
+		}
+		s.publish(id)
+		s.Wake()
+		return out, nil
+	case StatusFailed, StatusTimedOut:
+		now := s.clock().Now().UTC()
+		retry := Request{ID: NewID(now), Params: req.Params, Status: StatusQueued, RequestedBy: s.User,
+			CreatedAt: now, UpdatedAt: now, RetryOf: req.ID, SyncState: SyncPending}
+		if err := s.Store.CreateRequests(ctx, []Request{retry}); err != nil {
+			return Request{}, err
+		}
+		if err := s.Store.AppendActivity(ctx, *s.activity(id, ActivityRetried, LevelInfo, "retried as "+retry.ID),
+			*s.activity(retry.ID, ActivityRetried, LevelInfo, "retry of "+id+" ("+string(req.Status)+")")); err != nil {
+			s.log().Warn("retry activity not recorded", "request_id", id, "error", err)
+		}
+		s.publish(id)
+		s.publish(retry.ID)
+		s.Wake()
+		return retry, nil
+	default:
+		return Request{}, Errorf(ECONFLICT, "request %s is %s: only initiation_failed, failed or timed_out requests can be retried%s",
+			id, req.Status, remixHint(req.Status))
+	}
+}
+
+func remixHint(st Status) string {
+	if st == StatusCompleted || st == StatusCancelled {
+		return "; remix it to generate again"
+	}
+	return ""
+}
+
+// Cancel stops waiting for a request. A result that still arrives is kept
+// and logged, but the state stays cancelled (DESIGN §3).
+func (s *Service) Cancel(ctx context.Context, id string) (Request, error) {
+	out, err := s.Store.Transition(ctx, Change{ID: id, To: StatusCancelled,
+		Activity: s.activity(id, ActivityCancelled, LevelInfo, "cancelled by "+s.userName())})
+	if err != nil {
+		return Request{}, s.conflict(ctx, err, id, "cancel")
+	}
+	s.publish(id)
+	return out, nil
+}
+
+// Remix returns a request's parameters for the composer, with a fresh
+// random seed and a count of one.
+func (s *Service) Remix(ctx context.Context, id string) (ParamsInput, error) {
+	req, err := s.Store.GetRequest(ctx, id)
+	if err != nil {
+		return ParamsInput{}, err
+	}
+	return remixOf(req.Params), nil
+}
+
+func remixOf(p GenerationParams) ParamsInput {
+	return ParamsInput{Prompt: p.Prompt, NegativePrompt: p.NegativePrompt, Model: p.Model,
+		Resolution: p.Resolution(), AspectRatio: p.AspectRatio, Count: 1}
+}
+
+// ReuseSeed is Remix with the seed locked, to vary the prompt of a picture
+// one liked while keeping its composition.
+func (s *Service) ReuseSeed(ctx context.Context, id string) (ParamsInput, error) {
+	req, err := s.Store.GetRequest(ctx, id)
+	if err != nil {
+		return ParamsInput{}, err
+	}
+	in := remixOf(req.Params)
+	seed := req.Params.Seed
+	in.Seed = &seed
+	return in, nil
+}
+
+// Delete removes a request locally (never in Odoo) and the image files no
+// other request references. A request being sent is refused: its POST is
+// in flight and the ack would find nothing.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	req, err := s.Store.GetRequest(ctx, id)
+	if err != nil {
+		return err
+	}
+	if req.Status == StatusSending {
+		return Errorf(ECONFLICT, "request %s is being sent to n8n right now: wait a moment, or cancel it first", id)
+	}
+	orphans, err := s.Store.DeleteRequest(ctx, id)
+	if err != nil {
+		return err
+	}
+	if len(orphans) > 0 && s.Files != nil {
+		if err := s.Files.Remove(orphans...); err != nil {
+			// The rows are gone already; a file left behind costs disk, not correctness.
+			s.log().Warn("orphan image files not removed", "request_id", id, "files", len(orphans), "error", err)
+		}
+	}
+	// The store wrote the request-less "deleted" activity in the same
+	// transaction: the request's own activity went with it.
+	s.log().Info("request deleted", "request_id", id, "orphan_files", len(orphans))
+	s.publish(id)
+	return nil
+}
+
+func (s *Service) activity(id, kind, level, msg string) *Activity {
+	return &Activity{RequestID: id, Kind: kind, Level: level, Message: msg, CreatedAt: s.clock().Now().UTC()}
+}
+
+func (s *Service) userName() string {
+	if s.User == "" {
+		return "the user"
+	}
+	return s.User
+}
+
+// conflict rewrites the store's generic invalid_transition into a message
+// naming the action and the state that prevented it.
+func (s *Service) conflict(ctx context.Context, err error, id, action string) error {
+	if ErrorCode(err) != ECONFLICT {
+		return err
+	}
+	req, gerr := s.Store.GetRequest(ctx, id)
+	if gerr != nil {
+		return err
+	}
+	return &Error{Code: ECONFLICT, Reason: "invalid_transition", Err: err,
+		Message: fmt.Sprintf("cannot %s request %s: it is %s%s", action, id, req.Status, remixHint(req.Status))}
+}

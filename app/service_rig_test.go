@@ -1,0 +1,195 @@
+package app_test
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+	"github.com/influencegen/influencegen/n8n"
+	"github.com/influencegen/influencegen/n8n/n8ntest"
+	"github.com/influencegen/influencegen/store"
+)
+
+// fakeClock moves only when told; After fires when Advance passes it.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []clockWaiter
+}
+
+type clockWaiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	c.waiters = append(c.waiters, clockWaiter{c.now.Add(d), ch})
+	return ch
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if !w.at.After(c.now) {
+			w.ch <- c.now
+			continue
+		}
+		kept = append(kept, w)
+	}
+	c.waiters = kept
+}
+
+// fileRemover records the files Delete asks to remove.
+type fileRemover struct {
+	mu      sync.Mutex
+	removed []string
+}
+
+func (f *fileRemover) Remove(paths ...string) error {
+	f.mu.Lock()
+	f.removed = append(f.removed, paths...)
+	f.mu.Unlock()
+	return nil
+}
+
+// rig is the service wired to a real SQLite store on a temp dir and the
+// fake n8n on loopback through the real client.
+type rig struct {
+	svc    *app.Service
+	db     *store.DB
+	fake   *n8ntest.Server
+	clock  *fakeClock
+	files  *fileRemover
+	sender *app.Sender
+	bus    *app.Bus
+}
+
+func newRig(t *testing.T, apiKey string) *rig {
+	t.Helper()
+	clock := newFakeClock()
+	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "influencegen.db"), store.Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fake := n8ntest.New(t, n8ntest.Options{})
+	client := n8n.NewClient(n8n.ClientOptions{
+		URL: fake.WebhookURL, APIKey: func(context.Context) (string, error) { return apiKey, nil },
+		Timeout: 5 * time.Second, Version: "0.0.0",
+		Sleep: func(context.Context, time.Duration) error { return nil }, // retries without waiting
+	})
+	bus := app.NewBus()
+	files := &fileRemover{}
+	seed := uint32(1000)
+	svc := &app.Service{
+		Config: app.DefaultConfig(), Store: db, Workflow: client, Bus: bus, Clock: clock,
+		Log: slog.New(slog.DiscardHandler), User: "alice",
+		Seeds:       func() uint32 { seed++; return seed },
+		CallbackURL: func() string { return "http://127.0.0.1:8787" + app.CallbackPath },
+		Files:       files,
+	}
+	return &rig{svc: svc, db: db, fake: fake, clock: clock, files: files, bus: bus,
+		sender: &app.Sender{Service: svc, Concurrency: 4}}
+}
+
+// submit stores n requests for a short prompt.
+func (r *rig) submit(t *testing.T, n int) []app.Request {
+	t.Helper()
+	reqs, err := r.svc.Submit(t.Context(), app.ParamsInput{Prompt: "a red fox", Count: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reqs
+}
+
+// moveTo walks a request along the state machine to st, as the workers and
+// the ingest would.
+func (r *rig) moveTo(t *testing.T, id string, path ...app.Status) {
+	t.Helper()
+	for _, st := range path {
+		c := app.Change{ID: id, To: st, CountAttempt: st == app.StatusSending}
+		if st == app.StatusFailed {
+			c.ErrorCode, c.ErrorMessage = "generation_failed", "the model crashed"
+		}
+		if _, err := r.db.Transition(t.Context(), c); err != nil {
+			t.Fatalf("move %s to %s: %v", id, st, err)
+		}
+	}
+}
+
+func (r *rig) get(t *testing.T, id string) app.Request {
+	t.Helper()
+	req, err := r.db.GetRequest(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// kinds lists a request's activity kinds, oldest first.
+func (r *rig) kinds(t *testing.T, id string) []string {
+	t.Helper()
+	acts, err := r.db.ListActivity(t.Context(), app.ActivityQuery{RequestID: id, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(acts))
+	for i, a := range acts {
+		out[len(acts)-1-i] = a.Kind
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// runSender starts the sender's Run and returns a stop func that cancels
+// it and waits for it to return.
+func (r *rig) runSender(t *testing.T) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- r.sender.Run(ctx) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sender.Run: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}

@@ -1,0 +1,62 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+func TestSweeperTimesOutOnlyRequestsProcessingLongerThanTheTimeout(t *testing.T) {
+	r := newRig(t, "test-api-key")
+	reqs := r.submit(t, 3)
+	old, recent, done := reqs[0].ID, reqs[1].ID, reqs[2].ID
+	r.moveTo(t, old, app.StatusSending, app.StatusProcessing)
+	r.moveTo(t, done, app.StatusSending, app.StatusProcessing, app.StatusCompleted)
+	r.clock.Advance(20 * time.Minute)
+	r.moveTo(t, recent, app.StatusSending, app.StatusProcessing)
+	r.clock.Advance(11 * time.Minute) // old: 31 min, recent: 11 min; the timeout is 30 min
+
+	sw := &app.Sweeper{Service: r.svc}
+	n, err := sw.Sweep(t.Context())
+	if err != nil || n != 1 {
+		t.Fatalf("swept %d (%v), want 1", n, err)
+	}
+	got := r.get(t, old)
+	if got.Status != app.StatusTimedOut || got.ErrorCode != "request_timeout" || !strings.Contains(got.ErrorMessage, "30m0s (generation.request_timeout)") {
+		t.Errorf("old = %s %s %q", got.Status, got.ErrorCode, got.ErrorMessage)
+	}
+	if k := r.kinds(t, old); k[len(k)-1] != app.ActivityTimedOut {
+		t.Errorf("activity = %v", k)
+	}
+	if s := r.get(t, recent).Status; s != app.StatusProcessing {
+		t.Errorf("recent = %s, want processing", s)
+	}
+	if s := r.get(t, done).Status; s != app.StatusCompleted {
+		t.Errorf("completed = %s", s)
+	}
+	// A late callback still completes a timed-out request.
+	r.moveTo(t, old, app.StatusCompleted)
+}
+
+func TestSweeperRunsOnItsClock(t *testing.T) {
+	r := newRig(t, "test-api-key")
+	id := r.submit(t, 1)[0].ID
+	r.moveTo(t, id, app.StatusSending, app.StatusProcessing)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- (&app.Sweeper{Service: r.svc, Every: time.Minute}).Run(ctx) }()
+	waitFor(t, "the sweeper to wait", func() bool {
+		r.clock.mu.Lock()
+		defer r.clock.mu.Unlock()
+		return len(r.clock.waiters) > 0
+	})
+	r.clock.Advance(31 * time.Minute)
+	waitFor(t, "the request to time out", func() bool { return r.get(t, id).Status == app.StatusTimedOut })
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,4 @@
+package n8n
+
+// Unreachable exposes the network-cause classifier to the external tests.
+var Unreachable = unreachable

@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newStatusCmd) }
+
+func newStatusCmd(env *Env) *cobra.Command {
+	var (
+		asJSON bool
+		limit  int
+	)
+	cmd := &cobra.Command{
+		Use:   "status [ID]",
+		Short: "List recent requests, or show one in full",
+		Long: `Without ID: the most recent requests (state, age, model, Odoo sync, prompt).
+With ID (a full id, a unique prefix, or an Odoo record id): every parameter,
+the timeline, the error and the images of that request.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 1 || limit > 1000 {
+				return Usagef("--limit %d: use 1 to 1000", limit)
+			}
+			cfg, _, err := env.Config()
+			if err != nil {
+				return err
+			}
+			st, err := env.Store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			v := statusView{w: env.Stdout, st: st, asJSON: asJSON, now: time.Now(), odoo: cfg.OdooEnabled()}
+			if len(args) == 1 {
+				return v.showRequest(cmd.Context(), args[0])
+			}
+			return v.listRequests(cmd.Context(), limit)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many recent requests to list")
+	return cmd
+}
+
+// statusView renders status output.
+type statusView struct {
+	w      io.Writer
+	st     app.Store
+	asJSON bool
+	now    time.Time
+	odoo   bool // sync configured; otherwise the sync column says "off"
+}
+
+// syncLabel is the request's sync state as a person should read it.
+func (v statusView) syncLabel(r app.Request) app.SyncState {
+	if !v.odoo {
+		return app.SyncOff
+	}
+	return r.SyncState
+}
+
+// statusList is status --json without ID.
+type statusList struct {
+	Counts   map[app.Status]int `json:"counts"`
+	Requests []app.Request      `json:"requests"`
+	HasMore  bool               `json:"has_more"`
+}
+
+func (v statusView) listRequests(ctx context.Context, limit int) error {
+	w, st, now := v.w, v.st, v.now
+	page, err := st.ListRequests(ctx, app.ListQuery{Limit: limit})
+	if err != nil {
+		return err
+	}
+	counts, err := st.CountByStatus(ctx)
+	if err != nil {
+		return err
+	}
+	reqs := page.Requests
+	if reqs == nil {
+		reqs = []app.Request{}
+	}
+	for i := range reqs {
+		reqs[i].SyncState = v.syncLabel(reqs[i])
+	}
+	if v.asJSON {
+		return writeJSON(w, statusList{Counts: counts, Requests: reqs, HasMore: page.HasMore})
+	}
+	if len(page.Requests) == 0 {
+		_, err := fmt.Fprintln(w, "No requests yet. Start one with: influencegen generate --prompt \"a red fox in the snow\"")
+		return err
+	}
+	var summary []string
+	for _, s := range app.Statuses {
+		if counts[s] > 0 {
+			summary = append(summary, fmt.Sprintf("%s %d", s, counts[s]))
+		}
+	}
+	fmt.Fprintln(w, strings.Join(summary, " · "))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tAGE\tMODEL\tSYNC\tPROMPT")
+	for _, r := range page.Requests {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, age(now, r.CreatedAt), r.Params.Model, r.SyncState, excerpt(r.Params.Prompt, 50))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if page.HasMore {
+		fmt.Fprintf(w, "(the %d most recent; --limit N shows more)\n", len(page.Requests))
+	}
+	return nil
+}
+
+// statusDetail is status ID --json.
+type statusDetail struct {
+	Request  app.Request    `json:"request"`
+	Timeline []app.Activity `json:"timeline"`
+	Images   []app.Image    `json:"images"`
+}
+
+func (v statusView) showRequest(ctx context.Context, ref string) error {
+	w, st, now := v.w, v.st, v.now
+	req, err := st.FindRequest(ctx, ref)
+	if err != nil {
+		return err
+	}
+	acts, err := st.ListActivity(ctx, app.ActivityQuery{RequestID: req.ID, Limit: 500})
+	if err != nil {
+		return err
+	}
+	slices.Reverse(acts) // oldest first: a timeline reads forward
+	imgs, err := st.Images(ctx, req.ID)
+	if err != nil {
+		return err
+	}
+	if acts == nil {
+		acts = []app.Activity{}
+	}
+	if imgs == nil {
+		imgs = []app.Image{}
+	}
+	req.SyncState = v.syncLabel(req)
+	if v.asJSON {
+		return writeJSON(w, statusDetail{Request: req, Timeline: acts, Images: imgs})
+	}
+	p := req.Params
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+		}
+	}
+	row("id", req.ID)
+	row("state", string(req.Status))
+	if req.ErrorCode != "" {
+		row("error", req.ErrorCode+": "+req.ErrorMessage)
+	}
+	row("prompt", p.Prompt)
+	row("negative", p.NegativePrompt)
+	row("model", p.Model)
+	row("resolution", fmt.Sprintf("%s (%s)", p.Resolution(), p.AspectRatio))
+	row("seed", fmt.Sprint(p.Seed))
+	row("requested", fmt.Sprintf("%s by %s (%s ago)", req.CreatedAt.Local().Format(time.DateTime), req.RequestedBy, age(now, req.CreatedAt)))
+	if req.SentAt != nil {
+		row("accepted", req.SentAt.Local().Format(time.DateTime))
+	}
+	if req.CompletedAt != nil {
+		row("finished", req.CompletedAt.Local().Format(time.DateTime))
+	}
+	row("send attempts", fmt.Sprint(req.SendAttempts))
+	row("n8n execution", req.ExecutionID)
+	row("retry of", req.RetryOf)
+	sync := string(req.SyncState)
+	if req.OdooID > 0 {
+		sync += fmt.Sprintf(" (Odoo record %d)", req.OdooID)
+	}
+	row("odoo sync", sync)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(imgs) > 0 {
+		fmt.Fprintf(w, "\nimages (%d)\n", len(imgs))
+		for _, im := range imgs {
+			fmt.Fprintf(w, "  %d. %dx%d %s %s  %s\n", im.Sequence+1, im.Width, im.Height, im.MimeType, humanBytes(im.Bytes), im.Path)
+		}
+	}
+	fmt.Fprintln(w, "\ntimeline")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, a := range acts {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.CreatedAt.Local().Format(time.TimeOnly), a.Kind, a.Message)
+	}
+	return tw.Flush()
+}
+
+// age renders a duration the way a person glances at it: 42s, 5m, 3h, 2d.
+func age(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(int(d.Seconds()), 0))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// excerpt is the first n characters of a prompt on one line.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
