@@ -1,0 +1,74 @@
+// Command influencegen generates AI images through n8n, shows them arriving
+// in a terminal dashboard, and keeps records in Odoo.
+//
+// main wires concrete adapters (store, n8n, odoo, ui) into the CLI and does
+// nothing else: no logic lives here, so every part stays testable alone.
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/influencegen/influencegen/app"
+	"github.com/influencegen/influencegen/n8n"
+	"github.com/influencegen/influencegen/store"
+	"github.com/influencegen/influencegen/ui/cli"
+)
+
+// Set by the linker: -X main.version=… -X main.commit=… -X main.date=…
+// (goreleaser.yaml does this for releases).
+var (
+	version = "dev"
+	commit  = "none"
+	date    = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context) int {
+	env := cli.DefaultEnv(cli.BuildInfo{Version: version, Commit: commit, Date: date}, wiring())
+
+	// ---- Later wiring goes here -------------------------------------------
+	// The runtime (listener, workers, Odoo sync) and the TUI are wired in by
+	// their issues: build them from env here and pass the dashboard's run
+	// function as NewRoot's second argument (nil prints help).
+	// -----------------------------------------------------------------------
+	root := cli.NewRoot(env, runDashboard)
+	return cli.Execute(ctx, root, env)
+}
+
+// wiring adapts the store package's constructors to the CLI's seams.
+func wiring() cli.Wiring {
+	return cli.Wiring{
+		LoadConfig: func(o cli.Options) (app.Config, app.Paths, error) {
+			return store.LoadConfig(store.LoadOptions{Home: o.Home, Overrides: o.Overrides})
+		},
+		OpenLog: func(paths app.Paths, level string, alsoStderr io.Writer) (*slog.Logger, io.Closer, error) {
+			return store.OpenLog(paths, level, alsoStderr)
+		},
+		OpenStore: func(ctx context.Context, paths app.Paths, log *slog.Logger) (app.Store, error) {
+			return store.Open(ctx, paths.DB, store.Options{Clock: app.SystemClock{}, Log: log})
+		},
+		OpenSecrets: func(profile string, settings app.SettingsStore, log *slog.Logger) app.Secrets {
+			return store.NewSecrets(profile, settings, store.SecretsOptions{Log: log})
+		},
+		SetConfig: func(paths app.Paths, key, value string) error {
+			return store.SetConfigValue(paths.ConfigFile, key, value)
+		},
+		NewWorkflow: n8n.NewWorkflow,
+		// The callback listener and background workers (runtime.go).
+		StartRuntime: startRuntime,
+		// Odoo sync commands and doctor's Odoo checks (odoo_wiring.go).
+		NewERP:   newERP,
+		Newcomer: cli.NewcomerWiring{OpenERP: openERP},
+	}
+}

@@ -1,0 +1,109 @@
+package n8n
+
+import (
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// FuzzParseCallback feeds the parser arbitrary bodies. It must never
+// panic; what it accepts must be a complete, normalised callback that
+// survives the round trip through the delivery inbox; what it refuses must
+// be a 400-style error naming a field.
+func FuzzParseCallback(f *testing.F) {
+	f.Add([]byte(`{"ai_generation_request_id":"01JDX3V6Q6T7ZP3Y6N4B1K9S2E","status":"success","image_url":"http://127.0.0.1:5678/x.png","image_format":"png","width":1024,"height":1024,"seed":123456789}`))
+	f.Add([]byte(`{"ai_generation_request_id":42,"status":"failed","error":{"message":"boom","code":7}}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"params":{"request_id":"7","status":"ok","images":[{"data":"iVBORw0KGgo=","format":"png"}]}}`))
+	f.Add([]byte(`[1,2,3]`))
+	f.Add([]byte(`{"status":"success","images":[{"url":"http://a/b"},{"base64":"AAAA","seed":"9"}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		cb, err := ParseCallback(body)
+		if err != nil {
+			var e *app.Error
+			if !asAppError(err, &e) || e.Code != app.EINVALID || e.Field == "" || !strings.HasPrefix(e.Message, e.Field+": ") {
+				t.Fatalf("refusal %v is not a field error", err)
+			}
+			return
+		}
+		switch cb.Status {
+		case CallbackFailed:
+			if cb.ErrorMessage == "" || len(cb.Images) != 0 {
+				t.Fatalf("failure without message or with images: %+v", cb)
+			}
+		case CallbackSuccess:
+			if len(cb.Images) == 0 || len(cb.Images) > app.MaxImagesPerResult {
+				t.Fatalf("success with %d images", len(cb.Images))
+			}
+			for _, img := range cb.Images {
+				if img.URL == "" && img.Base64 == "" {
+					t.Fatalf("image without a source: %+v", img)
+				}
+			}
+		default:
+			t.Fatalf("status %q", cb.Status)
+		}
+		stored, err := json.Marshal(cb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Callback
+		if err := json.Unmarshal(stored, &back); err != nil {
+			t.Fatal(err)
+		}
+		cb.RPC, cb.RPCID = false, nil
+		if len(cb.Metadata) > 0 {
+			// Metadata is kept as raw JSON; compare it by meaning.
+			var a, b any
+			_ = json.Unmarshal(cb.Metadata, &a)
+			_ = json.Unmarshal(back.Metadata, &b)
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("metadata changed: %s → %s", cb.Metadata, back.Metadata)
+			}
+			cb.Metadata, back.Metadata = nil, nil
+		}
+		if !reflect.DeepEqual(cb, back) {
+			t.Fatalf("round trip changed the callback:\n%+v\n%+v", cb, back)
+		}
+	})
+}
+
+func asAppError(err error, target **app.Error) bool {
+	e, ok := err.(*app.Error)
+	*target = e
+	return ok
+}
+
+// FuzzVerifySignature checks that a signature made for a body verifies,
+// that any change to the body or id is refused, and that arbitrary
+// signature headers never panic or pass.
+func FuzzVerifySignature(f *testing.F) {
+	f.Add([]byte("secret-key"), "msg_2Kx", []byte(`{"status":"success"}`), "v1,AAAA")
+	f.Add([]byte{0}, "", []byte{}, "v1, v1,,,, v2,xyz")
+	f.Add([]byte("k"), "id", []byte("body"), strings.Repeat("v1,", 100))
+	now := time.Unix(1_800_000_000, 0)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	f.Fuzz(func(t *testing.T, key []byte, id string, body []byte, header string) {
+		if len(key) == 0 {
+			return
+		}
+		_ = VerifySignature(key, id, ts, header, body, now) // must not panic
+		if id == "" || len(id) > maxWebhookIDLen {
+			return
+		}
+		good := SignWebhook(key, id, now.Unix(), body)
+		if err := VerifySignature(key, id, ts, header+" "+good, body, now); err != nil && len(header)+1+len(good) <= maxSignatureHeader {
+			t.Fatalf("a valid signature among others was refused: %v", err)
+		}
+		if err := VerifySignature(key, id, ts, good, append(append([]byte{}, body...), 'x'), now); err == nil {
+			t.Fatal("a changed body passed")
+		}
+		if err := VerifySignature(key, id+"x", ts, good, body, now); err == nil && len(id)+1 <= maxWebhookIDLen {
+			t.Fatal("a changed id passed")
+		}
+	})
+}

@@ -1,0 +1,364 @@
+package n8n
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// callbackHandler serves the callback routes. It writes nothing to the
+// store until a request is authenticated, parsed, matched to a request and
+// its images have passed the cheap checks; then one delivery row commits
+// and only then is 200 sent.
+type callbackHandler struct {
+	opts     ListenerOptions
+	store    app.Store
+	auth     *authenticator
+	sources  *sourceResolver
+	limiter  *failureLimiter
+	policy   *ImagePolicy
+	maxBody  int64
+	log      *slog.Logger
+	bus      *app.Bus
+	notify   func()
+	versionB []byte
+}
+
+func newCallbackHandler(opts ListenerOptions) (*callbackHandler, error) {
+	if opts.Store == nil || opts.Secrets == nil {
+		return nil, app.Errorf(app.EINTERNAL, "callback listener needs a store and secrets")
+	}
+	switch opts.Config.Auth {
+	case "", app.AuthToken, app.AuthSignature, app.AuthTokenSignature:
+	default:
+		return nil, app.Errorf(app.EINVALID, "callback.auth = %q: use token, signature or token+signature", opts.Config.Auth)
+	}
+	sources, err := newSourceResolver(opts.Config.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	maxBody := int64(opts.Config.MaxBody)
+	if maxBody <= 0 {
+		maxBody = int64(app.DefaultConfig().Callback.MaxBody)
+	}
+	notify := opts.Committed
+	if notify == nil {
+		notify = func() {}
+	}
+	policy := opts.Policy
+	if policy == nil {
+		policy = NewImagePolicy(opts.N8NWebhookURL, opts.Config.AllowImageHosts)
+	}
+	health, _ := json.Marshal(map[string]string{"status": "ok", "version": opts.Version, "instance": instanceID})
+	return &callbackHandler{
+		opts: opts, store: opts.Store,
+		auth:    &authenticator{mode: opts.Config.Auth, secrets: opts.Secrets, now: opts.Clock.Now},
+		sources: sources, limiter: newFailureLimiter(opts.Clock.Now),
+		policy:  policy,
+		maxBody: maxBody, log: opts.Log, bus: opts.Bus, notify: notify, versionB: health,
+	}, nil
+}
+
+func (h *callbackHandler) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+app.CallbackPath, h.serveCallback)
+	mux.HandleFunc("POST "+app.CallbackPath+"/{request_id}", h.serveCallback)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(h.versionB)
+	})
+	return mux
+}
+
+// reply carries the envelope choice of one exchange.
+type reply struct {
+	w   http.ResponseWriter
+	rpc bool
+	id  json.RawMessage
+}
+
+func (rp reply) send(status int, body map[string]any) {
+	if !rp.rpc {
+		writeJSON(rp.w, status, body)
+		return
+	}
+	// Odoo-style callers get the JSON-RPC envelope back, with the HTTP
+	// status kept so that plain clients still see the outcome.
+	env := map[string]any{"jsonrpc": "2.0", "id": rp.id}
+	if rp.id == nil {
+		env["id"] = nil
+	}
+	if status == http.StatusOK {
+		env["result"] = body
+	} else {
+		env["error"] = map[string]any{"code": status, "message": body["message"], "data": body}
+	}
+	writeJSON(rp.w, status, env)
+}
+
+func (rp reply) fail(status int, message string) {
+	rp.send(status, map[string]any{"status": "error", "message": message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	rp := reply{w: w}
+	source := h.sources.source(r)
+
+	if blocked, wait := h.limiter.Blocked(source); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		rp.fail(http.StatusTooManyRequests, "too many failed authentications from this address: retry later")
+		return
+	}
+	if h.auth.needsToken() {
+		authErr, err := h.auth.checkToken(ctx, r)
+		if err != nil {
+			h.internalError(rp, "check callback token", err)
+			return
+		}
+		if authErr != nil {
+			h.unauthorized(rp, source, authErr)
+			return
+		}
+	}
+	if !isJSONContentType(r.Header.Get("Content-Type")) {
+		rp.fail(http.StatusUnsupportedMediaType, "Content-Type: send application/json")
+		return
+	}
+	body, status, msg := h.readBody(w, r)
+	if status != 0 {
+		rp.fail(status, msg)
+		return
+	}
+	if h.auth.needsSignature() {
+		authErr, err := h.auth.checkSignature(ctx, r, body)
+		if err != nil {
+			h.internalError(rp, "check webhook signature", err)
+			return
+		}
+		if authErr != nil {
+			h.unauthorized(rp, source, authErr)
+			return
+		}
+	}
+
+	cb, err := ParseCallback(body)
+	rp.rpc, rp.id = cb.RPC, cb.RPCID
+	if err != nil {
+		h.badRequest(rp, source, err)
+		return
+	}
+	pathRef := r.PathValue("request_id")
+	switch {
+	case cb.RequestRef == "" && pathRef == "":
+		h.badRequest(rp, source, fieldErr("ai_generation_request_id", "is missing: send the id influencegen put in the webhook body"))
+		return
+	case cb.RequestRef == "":
+		cb.RequestRef = pathRef
+	case pathRef != "" && pathRef != cb.RequestRef:
+		h.badRequest(rp, source, fieldErr("ai_generation_request_id", "%q does not match %q in the URL", clipText(cb.RequestRef, 40), clipText(pathRef, 40)))
+		return
+	}
+	req, err := h.findRequest(ctx, cb.RequestRef)
+	if err != nil {
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			h.log.Info("callback for an unknown request", "source", source, "ref", clipText(cb.RequestRef, 64))
+			rp.fail(http.StatusNotFound, "ai_generation_request_id: no request "+strconv.Quote(clipText(cb.RequestRef, 64))+" here: was it sent by another influencegen profile or deleted?")
+			return
+		}
+		h.internalError(rp, "look up request", err)
+		return
+	}
+	key := idempotencyKey(r.Header.Get(HeaderWebhookID), req.ID, body)
+
+	switch req.Status {
+	case app.StatusQueued, app.StatusInitiationFailed:
+		rp.fail(http.StatusConflict, "ai_generation_request_id: request "+req.ID+" is "+string(req.Status)+" and was never accepted by n8n")
+		return
+	case app.StatusCompleted, app.StatusFailed:
+		// A re-send of the callback that finished it is harmless; anything
+		// else contradicts a final result.
+		if seen, err := h.deliverySeen(ctx, key); err != nil {
+			h.internalError(rp, "check delivery", err)
+			return
+		} else if seen {
+			rp.send(http.StatusOK, map[string]any{"status": "success", "duplicate": true})
+			return
+		}
+		rp.fail(http.StatusConflict, "ai_generation_request_id: request "+req.ID+" is already "+string(req.Status)+"; a different result is not accepted")
+		return
+	}
+	if err := h.checkImages(ctx, cb); err != nil {
+		h.badRequest(rp, source, err)
+		return
+	}
+
+	normalised, err := json.Marshal(cb)
+	if err != nil {
+		h.internalError(rp, "encode delivery", err)
+		return
+	}
+	_, duplicate, err := h.store.RecordDelivery(ctx, app.Delivery{
+		IdempotencyKey: key, RequestID: req.ID, Body: normalised, Source: source, ReceivedAt: h.opts.Clock.Now(),
+	})
+	if err != nil {
+		h.internalError(rp, "record delivery", err)
+		return
+	}
+	if duplicate {
+		h.log.Info("duplicate callback", "request", req.ID, "source", source)
+		rp.send(http.StatusOK, map[string]any{"status": "success", "duplicate": true})
+		return
+	}
+	h.log.Info("callback recorded", "request", req.ID, "status", cb.Status, "images", len(cb.Images), "source", source)
+	h.notify()
+	h.bus.Publish(app.Event{Kind: app.EventActivity, RequestID: req.ID})
+	rp.send(http.StatusOK, map[string]any{"status": "success"})
+}
+
+// readBody reads at most maxBody bytes; over that is 413, a body that stops
+// arriving (slow drip past the read timeout) is 408.
+func (h *callbackHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, string) {
+	tooLarge := "body: larger than callback.max_body (" + app.ByteSize(h.maxBody).String() + "): send image URLs instead of base64, or raise callback.max_body"
+	if r.ContentLength > h.maxBody {
+		return nil, http.StatusRequestEntityTooLarge, tooLarge
+	}
+	size := 4096
+	if r.ContentLength > 0 {
+		size = int(r.ContentLength) + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		switch {
+		case errors.As(err, &maxErr):
+			return nil, http.StatusRequestEntityTooLarge, tooLarge
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, http.StatusRequestTimeout, "body: not received within the read timeout"
+		default:
+			return nil, http.StatusBadRequest, "body: could not be read completely"
+		}
+	}
+	return buf.Bytes(), 0, ""
+}
+
+func isJSONContentType(v string) bool {
+	mt, _, err := mime.ParseMediaType(v)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || mt == "application/json-rpc" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// findRequest resolves our id exactly, or digits as an Odoo record id. A
+// prefix match (as the CLI allows) would let a sloppy callback land on the
+// wrong request, so any other text is unknown.
+func (h *callbackHandler) findRequest(ctx context.Context, ref string) (app.Request, error) {
+	upper := strings.ToUpper(ref)
+	if app.ValidID(upper) {
+		return h.store.GetRequest(ctx, upper)
+	}
+	if odooID, err := strconv.ParseInt(ref, 10, 64); err == nil && odooID > 0 {
+		// FindRequest also tries digits as an id prefix; only an exact
+		// Odoo record id counts here.
+		req, err := h.store.FindRequest(ctx, ref)
+		if err == nil && req.OdooID == odooID {
+			return req, nil
+		}
+		if err != nil && app.ErrorCode(err) != app.ENOTFOUND && app.ErrorCode(err) != app.EINVALID {
+			return app.Request{}, err
+		}
+	}
+	return app.Request{}, app.Errorf(app.ENOTFOUND, "no request %q", ref)
+}
+
+func (h *callbackHandler) deliverySeen(ctx context.Context, key string) (bool, error) {
+	lookup, ok := h.store.(app.DeliveryLookup)
+	if !ok {
+		return false, nil
+	}
+	return lookup.DeliverySeen(ctx, key)
+}
+
+// idempotencyKey is webhook-id if the sender set one, else a hash of the
+// request id and the exact bytes: the same callback sent twice is one.
+func idempotencyKey(webhookID, requestID string, body []byte) string {
+	if id := strings.TrimSpace(webhookID); id != "" && len(id) <= maxWebhookIDLen {
+		return "webhook-id:" + id
+	}
+	h := sha256.New()
+	h.Write([]byte(requestID))
+	h.Write(body)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// checkImages makes the cheap checks before the ack: base64 decodes, the
+// magic bytes are an accepted format, the header size is in bounds, and
+// URLs are allowed by policy. Garbage is refused here so it never enters
+// the inbox.
+func (h *callbackHandler) checkImages(ctx context.Context, cb Callback) error {
+	for _, img := range cb.Images {
+		if img.Base64 != "" {
+			if base64DecodedLen(img.Base64) > app.MaxImageBytes {
+				return fieldErr(img.DataField(), "image is larger than %d MiB", app.MaxImageBytes>>20)
+			}
+			data, err := decodeBase64(img.Base64)
+			if err != nil {
+				return fieldErr(img.DataField(), "is not valid base64: %v", err)
+			}
+			if _, err := app.SniffImage(data); err != nil {
+				return fieldErr(img.DataField(), "%s", app.ErrorMessage(err))
+			}
+			continue
+		}
+		if err := h.policy.CheckURLResolved(ctx, img.URL); err != nil {
+			return fieldErr(img.URLField(), "%v", err)
+		}
+	}
+	return nil
+}
+
+func (h *callbackHandler) unauthorized(rp reply, source string, why error) {
+	h.limiter.Fail(source)
+	h.log.Warn("callback rejected: authentication failed", "source", source, "why", why.Error())
+	rp.w.Header().Set("WWW-Authenticate", `Bearer realm="influencegen callback"`)
+	rp.fail(http.StatusUnauthorized, "invalid or missing callback credentials")
+}
+
+func (h *callbackHandler) badRequest(rp reply, source string, err error) {
+	msg := app.ErrorMessage(err)
+	h.log.Info("callback rejected", "source", source, "problem", msg)
+	rp.fail(http.StatusBadRequest, msg)
+}
+
+// internalError answers 500 with a correlation id only: the cause stays in
+// the log, where the id finds it.
+func (h *callbackHandler) internalError(rp reply, what string, err error) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	h.log.Error("callback failed: "+what, "correlation_id", id, "err", err)
+	rp.send(http.StatusInternalServerError, map[string]any{"status": "error", "message": "internal error", "correlation_id": id})
+}

@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// imageSniffPrefix is how much of a file's start is kept in memory to read
+// its header: JPEG frame headers can follow EXIF and ICC segments.
+const imageSniffPrefix = 1 << 20
+
+// ImageFiles keeps image files by content under one folder:
+// <dir>/<sha[:2]>/<sha>.<ext>, files 0600, folders 0700. It implements
+// app.ImageFiles.
+type ImageFiles struct {
+	dir      string
+	maxBytes int64
+}
+
+var _ app.ImageFiles = (*ImageFiles)(nil)
+
+// NewImageFiles returns the file store of dir (created on first Save).
+func NewImageFiles(dir string) *ImageFiles {
+	return &ImageFiles{dir: filepath.Clean(dir), maxBytes: app.MaxImageBytes}
+}
+
+// Dir returns the images folder.
+func (f *ImageFiles) Dir() string { return f.dir }
+
+// Save streams r into a temp file in the images folder, hashing it in the
+// same pass and stopping as soon as it passes the size limit; only a
+// complete, valid, fsynced file is renamed to its content address, so a
+// crash leaves at most a stray temp file and never a torn image.
+func (f *ImageFiles) Save(ctx context.Context, r io.Reader) (app.StoredFile, error) {
+	if err := os.MkdirAll(f.dir, 0o700); err != nil {
+		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "create images folder %s: %w", f.dir, err)
+	}
+	tmp, err := os.CreateTemp(f.dir, ".incoming-*")
+	if err != nil {
+		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "create temp image file in %s: %w", f.dir, err)
+	}
+	tmpName := tmp.Name()
+	keep := false
+	defer func() {
+		if !keep {
+			_ = tmp.Close()
+			_ = os.Remove(tmpName)
+		}
+	}()
+
+	hash := sha256.New()
+	prefix := &prefixBuffer{limit: imageSniffPrefix}
+	n, err := io.Copy(io.MultiWriter(tmp, hash, prefix), io.LimitReader(ctxReader{ctx, r}, f.maxBytes+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return app.StoredFile{}, app.Errorf(app.EUNAVAILABLE, "image download stopped: %w", ctx.Err())
+		}
+		return app.StoredFile{}, app.ReasonErrorf(app.EUNAVAILABLE, app.ReasonImageUnavailable, "reading the image failed after %d bytes: %v", n, err)
+	}
+	if n > f.maxBytes {
+		return app.StoredFile{}, app.ReasonErrorf(app.EINVALID, app.ReasonImageTooLarge, "image is larger than %d MiB", f.maxBytes>>20)
+	}
+	info, err := app.SniffImage(prefix.buf)
+	if err != nil {
+		return app.StoredFile{}, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "fsync image: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "close image: %w", err)
+	}
+
+	sum := hex.EncodeToString(hash.Sum(nil))
+	sub := filepath.Join(f.dir, sum[:2])
+	if err := os.MkdirAll(sub, 0o700); err != nil {
+		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "create images folder %s: %w", sub, err)
+	}
+	dest := filepath.Join(sub, sum+"."+info.Ext)
+	out := app.StoredFile{Path: dest, SHA256: sum, MimeType: info.MimeType, Width: info.Width, Height: info.Height, Bytes: n}
+	if _, err := os.Stat(dest); err == nil {
+		return out, nil // identical content is already stored; the deferred cleanup drops the temp file
+	}
+	if err := os.Rename(tmpName, dest); err != nil {
+		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "move image into place: %w", err)
+	}
+	keep = true
+	syncDir(sub)
+	return out, nil
+}
+
+// Remove deletes image files. Only files inside the images folder are
+// touched, so a corrupted path in the database can never delete elsewhere.
+func (f *ImageFiles) Remove(paths ...string) error {
+	var errs []error
+	for _, p := range paths {
+		clean := filepath.Clean(p)
+		rel, err := filepath.Rel(f.dir, clean)
+		if err != nil || rel == "." || strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
+			errs = append(errs, app.Errorf(app.EINVALID, "refusing to remove %s: it is not inside the images folder %s", p, f.dir))
+			continue
+		}
+		if err := os.Remove(clean); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove image %s: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// syncDir makes a rename durable; a failure only weakens crash safety of
+// the name, never the content, so it is not reported.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
+
+// prefixBuffer keeps the first limit bytes written to it.
+type prefixBuffer struct {
+	buf   []byte
+	limit int
+}
+
+func (p *prefixBuffer) Write(b []byte) (int, error) {
+	if room := p.limit - len(p.buf); room > 0 {
+		p.buf = append(p.buf, b[:min(room, len(b))]...)
+	}
+	return len(b), nil
+}
+
+// ctxReader stops a long copy when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
+}
