@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/influencegen/influencegen/app"
+	"github.com/influencegen/influencegen/ui"
+	"github.com/influencegen/influencegen/ui/cli"
+)
+
+// dashboardRuntime is what the long-running parts (listener, ingest,
+// sender, Odoo sync) hand the dashboard, and how to stop them.
+type dashboardRuntime struct {
+	service  *app.Service
+	bus      *app.Bus
+	listener func() ui.ListenerStatus // nil = no listener running
+	erp      ui.ERPChecker            // nil = Odoo not configured
+	close    func() error             // drains the listener, then stops the workers
+}
+
+// startDashboardRuntime starts what the dashboard needs behind it. Until
+// the listener runtime (issue 4) is wired here, it runs the sender only:
+// submits reach n8n, and results written by `serve` (another process) show
+// up through the store's data version.
+var startDashboardRuntime = func(ctx context.Context, env *cli.Env) (*dashboardRuntime, error) {
+	bus := app.NewBus()
+	svc, err := cli.NewService(ctx, env, bus, nil)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = (&app.Sender{Service: svc}).Run(ctx) }()
+	return &dashboardRuntime{service: svc, bus: bus, close: func() error { cancel(); wg.Wait(); return nil }}, nil
+}
+
+// runDashboard is the bare `influencegen` (and `demo`): the runtime plus the
+// terminal UI. Nothing may write to stdout/stderr while it runs: the log
+// goes to the file only (env.Log without MirrorLogToStderr).
+func runDashboard(cmd *cobra.Command, env *cli.Env) error {
+	ctx := cmd.Context()
+	cfg, _, err := env.Config()
+	if err != nil {
+		return err
+	}
+	log, err := env.Log()
+	if err != nil {
+		return err
+	}
+	st, err := env.Store(ctx)
+	if err != nil {
+		return err
+	}
+	secrets, err := env.Secrets(ctx)
+	if err != nil {
+		return err
+	}
+	rt, err := startDashboardRuntime(ctx, env)
+	if err != nil {
+		return err
+	}
+	profile := env.Opts.Profile
+	if profile == "" {
+		profile = "default"
+	}
+	b := ui.Backend{
+		Store: st, Service: rt.service, Secrets: secrets, Bus: rt.bus, Config: cfg,
+		Profile: profile, Demo: profile == cli.DemoProfile, Clock: app.SystemClock{}, Log: log,
+		Listener: rt.listener, ERP: rt.erp,
+	}
+	runErr := ui.Run(ctx, b)
+	// q returns here; the listener drains before the process exits.
+	return errors.Join(runErr, rt.close())
+}

@@ -1,0 +1,248 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+type adminMode int
+
+const (
+	adminBrowse        adminMode = iota
+	adminSetting                 // typing a secret into the masked input
+	adminConfirmRotate           // "rotate the callback token?" y/n
+	adminShowToken               // the new token, shown once
+)
+
+// adminModel is the secrets table, the token rotation, the Odoo check and
+// the listener/tunnel panel. Secret values never reach it, except the new
+// callback token right after a rotation, which is dropped on leaving.
+type adminModel struct {
+	keys          adminKeys
+	width, height int
+	mode          adminMode
+	secrets       []app.SecretStatus
+	loaded        bool
+	err           error
+	cursor        int
+	input         textinput.Model
+	settingName   string
+	token         string
+	tokenExpires  time.Time
+	copied        bool
+	notice        string
+	noticeErr     bool
+	erpChecking   bool
+	erpAt         time.Time
+	erpErr        error
+	erpChecked    bool
+	erpCheck      app.ERPCheck
+	listener      ListenerStatus
+	auth          string
+	webhook       string
+	odooURL       string
+	now           time.Time
+}
+
+func newAdmin(keys adminKeys, cfg app.Config) adminModel {
+	in := textinput.New()
+	in.EchoMode = textinput.EchoPassword
+	in.EchoCharacter = '•'
+	in.Prompt = "value: "
+	in.CharLimit = 4096
+	in = steadyCursor(in)
+	return adminModel{keys: keys, input: in, auth: cfg.Callback.Auth, webhook: cfg.N8N.WebhookURL, odooURL: cfg.Odoo.URL}
+}
+
+func (a *adminModel) SetSize(w, h int) {
+	a.width, a.height = w, max(h, 1)
+	a.input.SetWidth(max(w-12, 10))
+}
+
+func (a adminModel) selectedName() string {
+	if a.cursor >= 0 && a.cursor < len(a.secrets) {
+		return a.secrets[a.cursor].Name
+	}
+	if a.cursor >= 0 && a.cursor < len(app.SecretNames) {
+		return app.SecretNames[a.cursor]
+	}
+	return ""
+}
+
+func (a adminModel) Update(msg tea.Msg) (adminModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case secretsLoadedMsg:
+		a.loaded, a.err = true, msg.err
+		if msg.err == nil {
+			a.secrets = msg.secrets
+			a.cursor = min(a.cursor, max(len(a.secrets)-1, 0))
+		}
+	case tea.KeyPressMsg:
+		if a.mode == adminSetting {
+			var cmd tea.Cmd
+			a.input, cmd = a.input.Update(msg)
+			return a, cmd
+		}
+		switch {
+		case key.Matches(msg, a.keys.Up):
+			a.cursor = max(a.cursor-1, 0)
+		case key.Matches(msg, a.keys.Down):
+			a.cursor = min(a.cursor+1, max(len(a.secrets)-1, 0))
+		}
+	case tea.PasteMsg:
+		if a.mode == adminSetting {
+			var cmd tea.Cmd
+			a.input, cmd = a.input.Update(msg)
+			return a, cmd
+		}
+	}
+	return a, nil
+}
+
+// startSetting opens the masked input for the selected secret.
+func (a adminModel) startSetting() (adminModel, tea.Cmd) {
+	a.mode, a.settingName, a.notice = adminSetting, a.selectedName(), ""
+	a.input.Reset()
+	return a, a.input.Focus()
+}
+
+// leave forgets everything sensitive: the typed value and the new token.
+func (a adminModel) leave() adminModel {
+	a.mode, a.token, a.copied, a.settingName = adminBrowse, "", false, ""
+	a.input.Reset()
+	a.input.Blur()
+	a.keys.Copy.SetEnabled(false)
+	return a
+}
+
+func (a adminModel) View(s styles) string {
+	w := a.width
+	var out []string
+	add := func(l string) { out = append(out, ansi.Truncate(l, w, "…")) }
+	add(s.title.Render("Admin"))
+	add("")
+	add(s.label.Render("Secrets") + s.muted.Render("  (values are never shown: fingerprint = first 8 hex of SHA-256)"))
+	add(s.muted.Render(fmt.Sprintf("  %-24s %-8s %-9s %s", "NAME", "SOURCE", "PRINT", "EXPIRY / STATE")))
+	switch {
+	case a.err != nil:
+		add(s.err.Render("  cannot read secrets: " + app.ErrorMessage(a.err)))
+	case !a.loaded:
+		add(s.muted.Render("  loading…"))
+	}
+	for i, sec := range a.secrets {
+		state := ""
+		switch {
+		case sec.Error != "":
+			state = s.err.Render(sec.Error)
+		case sec.ExpiresAt != nil && sec.Expired:
+			state = s.muted.Render("expired " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
+		case sec.ExpiresAt != nil:
+			state = s.warn.Render("valid until " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + " (" + untilText(a.now, *sec.ExpiresAt) + ")")
+		case sec.Source == app.SourceMissing:
+			state = s.warn.Render("not set")
+		default:
+			state = s.ok.Render("set")
+		}
+		cursor := "  "
+		if i == a.cursor {
+			cursor = s.accent.Render("› ")
+		}
+		add(cursor + fmt.Sprintf("%-24s %-8s %-9s ", sec.Name, sec.Source, firstNonEmpty(sec.Fingerprint, "-")) + state)
+	}
+	add("")
+	switch a.mode {
+	case adminSetting:
+		add(s.bold.Render("Set "+a.settingName) + s.muted.Render("  enter save · esc cancel (typed characters are masked)"))
+		add("  " + a.input.View())
+	case adminConfirmRotate:
+		add(s.warn.Render("Rotate the callback token? The current one stays valid as callback-token-previous for the grace period."))
+		add(s.bold.Render("  y rotate · n keep"))
+	case adminShowToken:
+		add(s.ok.Render("New callback token (shown once, it is not stored anywhere you can read it back here):"))
+		add("  " + s.secret.Render(a.token))
+		copied := "press c to copy it (OSC 52)"
+		if a.copied {
+			copied = "copied to the clipboard"
+		}
+		add(s.muted.Render("  " + copied + "; the previous token works until " + a.tokenExpires.UTC().Format("2006-01-02 15:04 UTC") + "."))
+		add(s.warn.Render("  Update n8n now: the HTTP Request node's x-callback-token header value must be this token."))
+		add(s.muted.Render("  Any other key hides it."))
+	}
+	if a.notice != "" {
+		st := s.ok
+		if a.noticeErr {
+			st = s.err
+		}
+		add(st.Render(a.notice))
+	}
+	add("")
+	add(s.label.Render("Listener / tunnel"))
+	l := a.listener
+	add("  " + s.muted.Render("listening  ") + firstNonEmpty(l.Address, "off"))
+	tunnel := s.muted.Render("  (tunnel: " + firstNonEmpty(l.Tunnel, "none detected") + ")")
+	add("  " + s.muted.Render("public URL ") + firstNonEmpty(l.PublicURL, "(none: n8n must reach the listen address)") + tunnel)
+	check := s.muted.Render("not run yet")
+	if l.Checked && l.SelfCheck == nil {
+		check = s.ok.Render("✓ reached us through the public URL")
+	} else if l.Checked {
+		check = s.err.Render("✗ " + app.ErrorMessage(l.SelfCheck))
+	}
+	add("  " + s.muted.Render("self-check ") + check)
+	add("  " + s.muted.Render("auth       ") + a.auth + s.muted.Render("   callback ") + firstNonEmpty(l.PublicURL, "http://"+firstNonEmpty(l.Address, "127.0.0.1:8787")) + app.CallbackPath)
+	add("")
+	add(s.label.Render("Odoo"))
+	odoo := s.muted.Render("not configured (odoo.url is empty)")
+	switch {
+	case a.erpChecking:
+		odoo = s.muted.Render("testing " + a.odooURL + " …")
+	case a.erpChecked && a.erpErr == nil && a.erpCheck.OK():
+		odoo = s.ok.Render("✓ "+firstNonEmpty(a.erpCheck.URL, a.odooURL)) + s.muted.Render(fmt.Sprintf("  Odoo %s · %s · %s · checked %s",
+			a.erpCheck.Version, a.erpCheck.Protocol, a.erpCheck.User, a.erpAt.UTC().Format("15:04:05 UTC")))
+	case a.erpChecked && a.erpErr == nil:
+		odoo = s.err.Render("✗ the connection check failed:")
+	case a.erpChecked:
+		odoo = s.err.Render("✗ " + app.ErrorMessage(a.erpErr))
+	case a.odooURL != "":
+		odoo = s.text.Render(a.odooURL) + s.muted.Render("  press o to test the connection")
+	}
+	add("  " + odoo)
+	if a.erpChecked && a.erpErr == nil {
+		for _, it := range a.erpCheck.Items {
+			mark := s.ok.Render("✓")
+			if !it.OK {
+				mark = s.err.Render("✗")
+			}
+			add("    " + mark + " " + fmt.Sprintf("%-18s", it.Name) + " " + s.muted.Render(oneLine(it.Detail)))
+		}
+	}
+	if len(out) > a.height {
+		// a short terminal loses the spacing before it loses information
+		dense := out[:0:0]
+		for _, l := range out {
+			if l != "" {
+				dense = append(dense, l)
+			}
+		}
+		out = dense[:min(len(dense), a.height)]
+	}
+	for len(out) < a.height {
+		out = append(out, "")
+	}
+	return strings.Join(out, "\n")
+}
+
+func untilText(now, t time.Time) string {
+	d := t.Sub(now)
+	if d <= 0 {
+		return "expired"
+	}
+	return "in " + d.Round(time.Minute).String()
+}

@@ -1,0 +1,145 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+func TestRotatingTheTokenAsksFirstThenShowsItOnceWithCopy(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 40)
+	m = press(t, m, "a", "t")
+	if m.admin.mode != adminConfirmRotate || r.secrets.rotated != 0 {
+		t.Fatal("t should ask before rotating")
+	}
+	m, msgs := do(t, m, keyMsg("y"))
+	if !hasMsg(msgs, "ui.tokenRotatedMsg") {
+		t.Fatalf("y produced %v", msgTypes(msgs))
+	}
+	m = feedAll(t, m, msgs)
+	token := r.secrets.values[app.SecretCallbackToken]
+	screen := screenText(m)
+	for _, want := range []string{token, "press c to copy", "x-callback-token header", "previous token works until 2026-11-27 14:15 UTC"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("screen lacks %q:\n%s", want, screen)
+		}
+	}
+	// the table agrees with `secrets status`: the new fingerprint, and the previous token's expiry
+	if !strings.Contains(screen, app.Fingerprint(token)) || !strings.Contains(screen, "valid until 2026-11-27 14:15 UTC") {
+		t.Errorf("secrets table not refreshed:\n%s", screen)
+	}
+	m, msgs = do(t, m, keyMsg("c"))
+	if !hasMsg(msgs, "tea.setClipboardMsg") {
+		t.Fatalf("c produced %v", msgTypes(msgs))
+	}
+	m = press(t, m, "j")
+	if strings.Contains(screenText(m), token) || m.admin.token != "" {
+		t.Fatal("the token must be gone after any other key")
+	}
+}
+
+func TestNKeepsTheTokenUnrotated(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 40)
+	m = press(t, m, "a", "t", "n")
+	if r.secrets.rotated != 0 || m.admin.mode != adminBrowse {
+		t.Fatal("n must not rotate")
+	}
+}
+
+func TestSettingASecretMasksWhatIsTyped(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 40)
+	m = press(t, m, "a", "j", "j", "j", "j", "e") // odoo-api-key
+	if m.admin.mode != adminSetting || m.admin.settingName != app.SecretOdooAPIKey {
+		t.Fatalf("mode %d name %q", m.admin.mode, m.admin.settingName)
+	}
+	m = typeText(t, m, "s3cr3t-value")
+	if strings.Contains(m.View().Content, "s3cr3t") {
+		t.Fatal("the typed secret is visible")
+	}
+	m, msgs := do(t, m, keyMsg("enter"))
+	if !hasMsg(msgs, "ui.secretSetMsg") {
+		t.Fatalf("enter produced %v", msgTypes(msgs))
+	}
+	m = feedAll(t, m, msgs)
+	if r.secrets.values[app.SecretOdooAPIKey] != "s3cr3t-value" {
+		t.Fatal("not saved")
+	}
+	if !strings.Contains(screenText(m), app.Fingerprint("s3cr3t-value")) {
+		t.Fatal("the table should show the new fingerprint")
+	}
+	if strings.Contains(m.View().Content, "s3cr3t") {
+		t.Fatal("the saved secret is visible")
+	}
+}
+
+func TestPastingASecretWorksAndEscDiscardsIt(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 40)
+	m = press(t, m, "a", "e")
+	m = step(t, m, tea.PasteMsg{Content: "pasted-key"})
+	m = press(t, m, "esc")
+	if r.secrets.values[app.SecretN8NAPIKey] != "n8n-key" || m.admin.input.Value() != "" {
+		t.Fatal("esc must discard the typed value")
+	}
+}
+
+func TestTestingOdooShowsEachCheck(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 40)
+	m, msgs := do(t, press(t, m, "a"), keyMsg("o"))
+	if !hasMsg(msgs, "ui.erpCheckedMsg") {
+		t.Fatalf("o produced %v", msgTypes(msgs))
+	}
+	m = feedAll(t, m, msgs)
+	if s := screenText(m); !strings.Contains(s, "Odoo 19.0 · json2 · admin") || !strings.Contains(s, "✓ login") {
+		t.Fatalf("check not shown:\n%s", s)
+	}
+}
+
+func TestAnOdooCheckFailureIsShown(t *testing.T) {
+	r := newRig(t, true)
+	r.b.ERP = fakeERP{err: app.Errorf(app.EUNAVAILABLE, "odoo.example.com: connection refused")}
+	m := r.model(t, 100, 40)
+	m = press(t, m, "a", "o")
+	if !strings.Contains(screenText(m), "✗ odoo.example.com: connection refused") {
+		t.Fatalf("%s", screenText(m))
+	}
+}
+
+func TestWithoutOdooTheCheckSaysHowToConfigureIt(t *testing.T) {
+	r := newRig(t, true)
+	r.b.ERP = nil
+	m := r.model(t, 100, 40)
+	m = press(t, m, "a", "o")
+	if !strings.Contains(screenText(m), "Odoo is not configured") {
+		t.Fatalf("%s", screenText(m))
+	}
+}
+
+func TestAServiceErrorIsShownInTheStatusLine(t *testing.T) {
+	r := newRig(t, true)
+	r.svc.err = app.Errorf(app.ECONFLICT, "request is being sent to n8n right now")
+	m := r.model(t, 100, 30)
+	m = press(t, m, "r")
+	if !m.flashErr || !strings.Contains(screenText(m), "being sent to n8n right now") {
+		t.Fatalf("flash %q", m.flash)
+	}
+}
+
+func TestAStoreFailureIsShownInsteadOfAnEmptyList(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 30)
+	m = step(t, m, pageLoadedMsg{seq: m.list.seq, mode: loadTop, err: errors.New("disk I/O error")})
+	if !strings.Contains(screenText(m), "cannot read requests") {
+		t.Fatal(screenText(m))
+	}
+	_ = context.Background()
+}

@@ -1,0 +1,93 @@
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// Service is the part of the request service the dashboard calls. It is
+// declared here (not imported) so tests can drive the UI with a fake; the
+// real app service satisfies it.
+type Service interface {
+	Submit(ctx context.Context, in app.ParamsInput) ([]app.Request, error)
+	Retry(ctx context.Context, id string) (app.Request, error)
+	Cancel(ctx context.Context, id string) (app.Request, error)
+	Delete(ctx context.Context, id string) error
+	// Remix returns a request's parameters with a fresh seed; ReuseSeed
+	// the same with the seed locked. Both pre-fill the composer.
+	Remix(ctx context.Context, id string) (app.ParamsInput, error)
+	ReuseSeed(ctx context.Context, id string) (app.ParamsInput, error)
+}
+
+// The real service is what the dashboard drives.
+var _ Service = (*app.Service)(nil)
+
+// ERPChecker tests the Odoo connection (app.ERP satisfies it).
+type ERPChecker interface {
+	Check(ctx context.Context) (app.ERPCheck, error)
+}
+
+// ListenerStatus is what the header and the admin panel say about the
+// callback listener. Main fills it from the running listener.
+type ListenerStatus struct {
+	Address   string // bound address, e.g. 127.0.0.1:8787
+	PublicURL string // the base URL n8n is told to call back
+	Tunnel    string // detected tunnel ("cloudflared", "ngrok", …), "" if none
+	Checked   bool   // a self-check has run
+	SelfCheck error  // nil when the self-check reached us through PublicURL
+}
+
+// Backend is everything the dashboard needs from the rest of the program.
+type Backend struct {
+	Store   app.Store
+	Service Service
+	Secrets app.Secrets
+	Bus     *app.Bus
+	Config  app.Config
+	Profile string
+	Demo    bool
+	Clock   app.Clock
+	Log     *slog.Logger
+
+	// Listener reports the listener's state; it must be cheap and
+	// non-blocking (it is called from a Cmd on every header refresh).
+	Listener func() ListenerStatus
+	// ERP tests the Odoo connection; nil when Odoo is not configured.
+	ERP ERPChecker
+	// OpenImage shows a file in the system viewer; nil uses xdg-open, open
+	// or start depending on the OS.
+	OpenImage func(ctx context.Context, path string) error
+	// Getenv reads the environment (NO_COLOR, TERM, …); nil uses os.Getenv.
+	Getenv func(string) string
+	// TokenGrace is how long the previous callback token stays valid after
+	// a rotation; 0 means 15 minutes.
+	TokenGrace time.Duration
+}
+
+func (b *Backend) fillDefaults() {
+	if b.Clock == nil {
+		b.Clock = app.SystemClock{}
+	}
+	if b.Log == nil {
+		b.Log = slog.New(slog.DiscardHandler)
+	}
+	if b.Getenv == nil {
+		b.Getenv = os.Getenv
+	}
+	if b.Listener == nil {
+		b.Listener = func() ListenerStatus { return ListenerStatus{} }
+	}
+	if b.OpenImage == nil {
+		b.OpenImage = openInSystemViewer
+	}
+	if b.TokenGrace <= 0 {
+		b.TokenGrace = 15 * time.Minute
+	}
+	if b.Profile == "" {
+		b.Profile = "default"
+	}
+}

@@ -1,0 +1,293 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"runtime"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// Every Cmd below does its I/O with a deadline and answers with a message;
+// none of them reads or writes the model.
+
+const (
+	ioTimeout    = 5 * time.Second
+	pollInterval = 250 * time.Millisecond
+	spinInterval = 120 * time.Millisecond
+)
+
+func loadPageCmd(ctx context.Context, st app.Store, seq int, mode loadMode, q app.ListQuery) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		page, err := st.ListRequests(ctx, q)
+		return pageLoadedMsg{seq: seq, mode: mode, page: page, err: err}
+	}
+}
+
+func reloadRequestCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		req, err := st.GetRequest(ctx, id)
+		if err != nil {
+			req.ID = id
+			if app.ErrorCode(err) != app.ENOTFOUND {
+				logFrom(ctx).Warn("dashboard: reload request", "request_id", id, "error", err)
+			}
+		}
+		return requestReloadedMsg{req: req, err: err}
+	}
+}
+
+func loadDetailCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		images, err := st.Images(ctx, id)
+		if err != nil {
+			return detailLoadedMsg{id: id, err: err}
+		}
+		acts, err := st.ListActivity(ctx, app.ActivityQuery{RequestID: id, Limit: 100})
+		return detailLoadedMsg{id: id, images: images, activity: acts, err: err}
+	}
+}
+
+func loadHeaderCmd(ctx context.Context, b Backend) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		msg := headerLoadedMsg{odoo: b.Config.OdooEnabled(), listener: b.Listener()}
+		msg.counts, msg.err = b.Store.CountByStatus(ctx)
+		if msg.err == nil && msg.odoo {
+			msg.outbox, msg.err = b.Store.OutboxStats(ctx)
+		}
+		if msg.err != nil {
+			b.Log.Warn("dashboard: header", "error", msg.err)
+			return msg
+		}
+		acts, err := b.Store.ListActivity(ctx, app.ActivityQuery{Kinds: []string{app.ActivityN8NError, app.ActivityInitiationFailed}, Limit: 1})
+		if err == nil && len(acts) > 0 {
+			msg.n8nError = acts[0].Message
+		}
+		msg.err = err
+		if msg.err != nil {
+			b.Log.Warn("dashboard: header", "error", msg.err)
+		}
+		return msg
+	}
+}
+
+// waitForEventCmd blocks on the bus subscription for one event; the root
+// re-arms it after every event, so there is always exactly one waiter.
+func waitForEventCmd(sub *app.Subscription) tea.Cmd {
+	if sub == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		ev, ok := <-sub.C
+		if !ok {
+			return busEventMsg{closed: true}
+		}
+		return busEventMsg{ev: ev, resync: sub.Resync()}
+	}
+}
+
+// pollTickCmd and spinnerTickCmd are the only timers; unit tests switch
+// them off (noTicks) and send the ticked messages themselves.
+func (m Model) pollTickCmd() tea.Cmd {
+	if m.noTicks {
+		return nil
+	}
+	return tea.Tick(pollInterval, func(time.Time) tea.Msg { return pollTickedMsg{} })
+}
+
+func checkDataVersionCmd(ctx context.Context, st app.Store) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		v, err := st.DataVersion(ctx)
+		if err != nil {
+			logFrom(ctx).Warn("dashboard: data version", "error", err)
+		}
+		return dataVersionCheckedMsg{version: v, err: err}
+	}
+}
+
+func (m Model) spinnerTickCmd() tea.Cmd {
+	if m.noTicks {
+		return nil
+	}
+	return tea.Tick(spinInterval, func(time.Time) tea.Msg { return spinnerTickedMsg{} })
+}
+
+func submitCmd(ctx context.Context, svc Service, in app.ParamsInput) tea.Cmd {
+	return func() tea.Msg {
+		// Submit stores the rows and starts sending in the background; a
+		// generous deadline covers a busy database, not the webhook POST.
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		reqs, err := svc.Submit(ctx, in)
+		return submittedMsg{reqs: reqs, err: err}
+	}
+}
+
+func actionCmd(ctx context.Context, svc Service, action, id string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		msg := actionDoneMsg{action: action, id: id}
+		switch action {
+		case actionRetry:
+			msg.req, msg.err = svc.Retry(ctx, id)
+		case actionCancel:
+			msg.req, msg.err = svc.Cancel(ctx, id)
+		case actionDelete:
+			msg.err = svc.Delete(ctx, id)
+		default:
+			msg.err = fmt.Errorf("unknown action %q", action)
+		}
+		return msg
+	}
+}
+
+func loadHistoryCmd(ctx context.Context, st app.Store) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		prompts, err := st.PromptHistory(ctx, 100)
+		return historyLoadedMsg{prompts: prompts, err: err}
+	}
+}
+
+func loadSecretsCmd(ctx context.Context, sec app.Secrets) tea.Cmd {
+	return func() tea.Msg {
+		if sec == nil {
+			return secretsLoadedMsg{err: app.Errorf(app.ENOTCONFIGURED, "no secret store is available in this mode")}
+		}
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		list, err := sec.Status(ctx)
+		return secretsLoadedMsg{secrets: list, err: err}
+	}
+}
+
+func setSecretCmd(ctx context.Context, sec app.Secrets, name, value string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		return secretSetMsg{name: name, err: sec.Set(ctx, name, value)}
+	}
+}
+
+func rotateTokenCmd(ctx context.Context, sec app.Secrets, grace time.Duration) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		token, expires, err := sec.RotateCallbackToken(ctx, grace)
+		return tokenRotatedMsg{token: token, expires: expires, err: err}
+	}
+}
+
+func checkERPCmd(ctx context.Context, erp ERPChecker, clock app.Clock) tea.Cmd {
+	return func() tea.Msg {
+		if erp == nil {
+			return erpCheckedMsg{at: clock.Now(), err: app.Errorf(app.ENOTCONFIGURED, "Odoo is not configured: set odoo.url and odoo.database, then `influencegen secrets set odoo-api-key`")}
+		}
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		check, err := erp.Check(ctx)
+		return erpCheckedMsg{at: clock.Now(), check: check, err: err}
+	}
+}
+
+func remixCmd(ctx context.Context, svc Service, id string, seedOnly bool) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		var msg remixLoadedMsg
+		if seedOnly {
+			msg.in, msg.err = svc.ReuseSeed(ctx, id)
+		} else {
+			msg.in, msg.err = svc.Remix(ctx, id)
+		}
+		return msg
+	}
+}
+
+func loadActivityCmd(ctx context.Context, st app.Store) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		items, err := st.ListActivity(ctx, app.ActivityQuery{Limit: 500})
+		return activityLoadedMsg{items: items, err: err}
+	}
+}
+
+func openImageCmd(ctx context.Context, open func(context.Context, string) error, path string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return imageOpenedMsg{path: path, err: open(ctx, path)}
+	}
+}
+
+// openInSystemViewer starts the platform's "open this file" command and
+// does not wait for the viewer to close.
+func openInSystemViewer(ctx context.Context, path string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.CommandContext(ctx, "open", path)
+	case "windows":
+		cmd = exec.CommandContext(ctx, "rundll32", "url.dll,FileProtocolHandler", path)
+	default:
+		cmd = exec.CommandContext(ctx, "xdg-open", path)
+	}
+	if err := cmd.Start(); err != nil {
+		return app.Errorf(app.EUNAVAILABLE, "cannot start the image viewer (%s): %v", cmd.Path, err)
+	}
+	go func() { _ = cmd.Wait() }() // reap it; the viewer outlives the deadline on purpose
+	return nil
+}
+
+type logKey struct{}
+
+// withLog puts the file logger in the context the Cmds inherit, so they
+// can log their failures without the model doing I/O.
+func withLog(ctx context.Context, log *slog.Logger) context.Context {
+	return context.WithValue(ctx, logKey{}, log)
+}
+
+func logFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(logKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// notifyCmd rings the bell and posts an OSC 9 desktop notification; both are
+// ignored by terminals that do not support them.
+func notifyCmd(text string) tea.Cmd {
+	return tea.Raw("\a" + ansi.Notify(sanitizeOSC(text)))
+}
+
+// sanitizeOSC drops control characters so a prompt can never end the
+// escape sequence early or inject its own.
+func sanitizeOSC(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}

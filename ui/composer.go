@@ -1,0 +1,445 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+type composerField int
+
+const (
+	fieldPrompt composerField = iota
+	fieldNegative
+	fieldModel
+	fieldPreset
+	fieldResolution
+	fieldAspect
+	fieldSeed
+	fieldCount
+	fieldCountAll
+)
+
+// aspectPresets are offered by the size picker; each sets the aspect and a
+// resolution of about one megapixel. "custom" is whatever was typed.
+var aspectPresets = []struct{ name, aspect string }{
+	{"square 1:1", "1:1"}, {"landscape 16:9", "16:9"}, {"portrait 9:16", "9:16"},
+	{"photo 3:2", "3:2"}, {"photo 2:3", "2:3"}, {"classic 4:3", "4:3"}, {"classic 3:4", "3:4"},
+	{"wide 21:9", "21:9"},
+}
+
+const customPreset = -1
+
+// composerModel is the new-request form.
+type composerModel struct {
+	keys       composerKeys
+	cfg        app.Config
+	width      int
+	height     int
+	focus      composerField
+	prompt     textarea.Model
+	negative   textinput.Model
+	resolution textinput.Model
+	aspect     textinput.Model
+	seed       textinput.Model
+	count      textinput.Model
+	model      int // index into cfg.Generation.Models
+	preset     int // index into aspectPresets, or customPreset
+	errs       *app.ValidationError
+	failure    string // a non-field error from the last submit
+	submitting bool
+	history    []string
+	histPos    int // -1 = the draft being typed
+	draft      string
+}
+
+func newComposer(cfg app.Config, keys composerKeys) composerModel {
+	c := composerModel{keys: keys, cfg: cfg, histPos: -1}
+	c.prompt = textarea.New()
+	c.prompt.Placeholder = "Describe the image…"
+	c.prompt.ShowLineNumbers = false
+	c.prompt.CharLimit = 0 // the count shows the 4,000 limit; validation enforces it
+	c.prompt.SetHeight(4)
+	ts := c.prompt.Styles()
+	ts.Cursor.Blink = false // a calm screen: no blink ticks, no repaints while idle
+	c.prompt.SetStyles(ts)
+	mk := func(placeholder string, limit int) textinput.Model {
+		in := textinput.New()
+		in.Prompt = ""
+		in.Placeholder = placeholder
+		in.CharLimit = limit
+		return steadyCursor(in)
+	}
+	c.negative = mk("what to avoid (optional)", app.MaxPromptChars+100)
+	c.resolution = mk("WxH", 11)
+	c.aspect = mk("W:H", 7)
+	c.seed = mk("⟳ random", 10)
+	c.count = mk("1", 2)
+	c.reset(app.ParamsInput{})
+	return c
+}
+
+// reset fills every field from in (a remix) or the defaults.
+func (c *composerModel) reset(in app.ParamsInput) {
+	c.prompt.SetValue(in.Prompt)
+	c.negative.SetValue(in.NegativePrompt)
+	c.model = 0
+	want := firstNonEmpty(in.Model, c.cfg.Generation.DefaultModel)
+	for i, m := range c.cfg.Generation.Models {
+		if m == want {
+			c.model = i
+		}
+	}
+	res := firstNonEmpty(in.Resolution, c.cfg.Generation.DefaultResolution)
+	c.resolution.SetValue(res)
+	if w, h, err := app.ParseResolution(res); err == nil {
+		c.aspect.SetValue(firstNonEmpty(in.AspectRatio, app.AspectOf(w, h)))
+	} else {
+		c.aspect.SetValue(in.AspectRatio)
+	}
+	c.syncPreset()
+	c.seed.SetValue("")
+	if in.Seed != nil && *in.Seed >= 0 {
+		c.seed.SetValue(strconv.FormatInt(*in.Seed, 10))
+	}
+	c.count.SetValue("1")
+	if in.Count > 1 {
+		c.count.SetValue(strconv.Itoa(in.Count))
+	}
+	c.errs, c.failure, c.submitting, c.histPos, c.draft = nil, "", false, -1, ""
+	c.setFocus(fieldPrompt)
+}
+
+func (c *composerModel) SetSize(w, h int) {
+	c.width, c.height = w, h
+	inner := max(w-4, 20)
+	c.prompt.SetWidth(inner)
+	c.prompt.SetHeight(min(max(h-18, 2), 8))
+	c.negative.SetWidth(max(inner-12, 10))
+	c.resolution.SetWidth(11)
+	c.aspect.SetWidth(7)
+	c.seed.SetWidth(12)
+	c.count.SetWidth(3)
+}
+
+func (c *composerModel) setFocus(f composerField) tea.Cmd {
+	c.focus = f
+	c.prompt.Blur()
+	for _, in := range c.inputs() {
+		in.Blur()
+	}
+	switch f {
+	case fieldPrompt:
+		return c.prompt.Focus()
+	case fieldNegative:
+		return c.negative.Focus()
+	case fieldResolution:
+		return c.resolution.Focus()
+	case fieldAspect:
+		return c.aspect.Focus()
+	case fieldSeed:
+		return c.seed.Focus()
+	case fieldCount:
+		return c.count.Focus()
+	}
+	return nil
+}
+
+func (c *composerModel) inputs() []*textinput.Model {
+	return []*textinput.Model{&c.negative, &c.resolution, &c.aspect, &c.seed, &c.count}
+}
+
+func (c composerModel) Update(msg tea.Msg) (composerModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case historyLoadedMsg:
+		if msg.err == nil {
+			c.history = msg.prompts
+		}
+		return c, nil
+	case tea.KeyPressMsg:
+		return c.handleKey(msg)
+	case tea.PasteMsg:
+		return c.forward(msg)
+	}
+	return c, nil
+}
+
+func (c composerModel) handleKey(msg tea.KeyPressMsg) (composerModel, tea.Cmd) {
+	switch {
+	case key.Matches(msg, c.keys.Next):
+		return c, c.setFocus((c.focus + 1) % fieldCountAll)
+	case key.Matches(msg, c.keys.Prev):
+		return c, c.setFocus((c.focus + fieldCountAll - 1) % fieldCountAll)
+	case key.Matches(msg, c.keys.HistoryPrev):
+		return c.browseHistory(1), nil
+	case key.Matches(msg, c.keys.HistoryNext):
+		return c.browseHistory(-1), nil
+	case key.Matches(msg, c.keys.Cycle) && (c.focus == fieldModel || c.focus == fieldPreset):
+		step := 1
+		if msg.String() == "left" {
+			step = -1
+		}
+		return c.cycle(step), nil
+	}
+	return c.forward(msg)
+}
+
+// forward hands a key or paste to the focused input and keeps resolution
+// and aspect ratio consistent both ways.
+func (c composerModel) forward(msg tea.Msg) (composerModel, tea.Cmd) {
+	var cmd tea.Cmd
+	switch c.focus {
+	case fieldPrompt:
+		c.prompt, cmd = c.prompt.Update(msg)
+	case fieldNegative:
+		c.negative, cmd = c.negative.Update(msg)
+	case fieldResolution:
+		before := c.resolution.Value()
+		c.resolution, cmd = c.resolution.Update(msg)
+		if c.resolution.Value() != before {
+			if w, h, err := app.ParseResolution(c.resolution.Value()); err == nil {
+				c.aspect.SetValue(app.AspectOf(w, h))
+			}
+			c.syncPreset()
+		}
+	case fieldAspect:
+		before := c.aspect.Value()
+		c.aspect, cmd = c.aspect.Update(msg)
+		if c.aspect.Value() != before {
+			if aw, ah, err := app.ParseAspect(c.aspect.Value()); err == nil {
+				w, h := app.SizeForAspect(aw, ah, c.area())
+				c.resolution.SetValue(fmt.Sprintf("%dx%d", w, h))
+			}
+			c.syncPreset()
+		}
+	case fieldSeed:
+		c.seed, cmd = c.seed.Update(msg)
+	case fieldCount:
+		c.count, cmd = c.count.Update(msg)
+	}
+	return c, cmd
+}
+
+// area is the pixel count a new aspect keeps: the current resolution's,
+// else the configured default's.
+func (c composerModel) area() int {
+	if w, h, err := app.ParseResolution(c.resolution.Value()); err == nil {
+		return w * h
+	}
+	if w, h, err := app.ParseResolution(c.cfg.Generation.DefaultResolution); err == nil {
+		return w * h
+	}
+	return 1024 * 1024
+}
+
+func (c *composerModel) syncPreset() {
+	c.preset = customPreset
+	aw, ah, err := app.ParseAspect(c.aspect.Value())
+	if err != nil {
+		return
+	}
+	for i, p := range aspectPresets {
+		pw, ph, _ := app.ParseAspect(p.aspect)
+		if pw*ah == ph*aw {
+			c.preset = i
+		}
+	}
+}
+
+func (c composerModel) cycle(step int) composerModel {
+	if c.focus == fieldModel {
+		n := len(c.cfg.Generation.Models)
+		if n > 0 {
+			c.model = (c.model + step + n) % n
+		}
+		return c
+	}
+	n := len(aspectPresets)
+	next := 0
+	if c.preset != customPreset {
+		next = (c.preset + step + n) % n
+	}
+	c.preset = next
+	aw, ah, _ := app.ParseAspect(aspectPresets[next].aspect)
+	dw, dh, err := app.ParseResolution(c.cfg.Generation.DefaultResolution)
+	if err != nil {
+		dw, dh = 1024, 1024
+	}
+	w, h := app.SizeForAspect(aw, ah, dw*dh)
+	c.aspect.SetValue(aspectPresets[next].aspect)
+	c.resolution.SetValue(fmt.Sprintf("%dx%d", w, h))
+	return c
+}
+
+// browseHistory walks stored prompts: +1 is older, -1 newer; walking past
+// the newest brings back what was being typed.
+func (c composerModel) browseHistory(step int) composerModel {
+	if len(c.history) == 0 {
+		return c
+	}
+	if c.histPos == -1 {
+		c.draft = c.prompt.Value()
+	}
+	c.histPos = min(max(c.histPos+step, -1), len(c.history)-1)
+	if c.histPos == -1 {
+		c.prompt.SetValue(c.draft)
+	} else {
+		c.prompt.SetValue(c.history[c.histPos])
+	}
+	return c
+}
+
+// params reads the form; seed and count must be numbers before the
+// service can judge them, so those two are checked here.
+func (c composerModel) params() (app.ParamsInput, *app.ValidationError) {
+	in := app.ParamsInput{
+		Prompt:         c.prompt.Value(),
+		NegativePrompt: c.negative.Value(),
+		Resolution:     strings.TrimSpace(c.resolution.Value()),
+		AspectRatio:    strings.TrimSpace(c.aspect.Value()),
+	}
+	if len(c.cfg.Generation.Models) > 0 {
+		in.Model = c.cfg.Generation.Models[c.model]
+	}
+	var errs []app.FieldError
+	if s := strings.TrimSpace(c.seed.Value()); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			errs = append(errs, app.FieldError{Field: app.FieldSeed, Message: fmt.Sprintf("seed %q: type a whole number from 0 to %d, or clear it for a random seed", s, int64(app.MaxSeed))})
+		} else {
+			in.Seed = &v
+		}
+	}
+	if s := strings.TrimSpace(c.count.Value()); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			errs = append(errs, app.FieldError{Field: app.FieldCount, Message: fmt.Sprintf("count %q: type a number from 1 to %d", s, app.MaxCount)})
+		} else {
+			in.Count = v
+		}
+	}
+	if len(errs) > 0 {
+		return in, &app.ValidationError{Fields: errs}
+	}
+	return in, nil
+}
+
+// failed records why a submit was refused: field errors go inline.
+func (c composerModel) failed(err error) composerModel {
+	c.submitting = false
+	var ve *app.ValidationError
+	if errors.As(err, &ve) {
+		c.errs, c.failure = ve, ""
+		return c
+	}
+	c.errs, c.failure = nil, app.ErrorMessage(err)
+	return c
+}
+
+func (c composerModel) View(s styles) string {
+	w := c.width
+	var b []string
+	add := func(l string) { b = append(b, ansi.Truncate(l, w, "…")) }
+	label := func(f composerField, text string) string {
+		if c.focus == f {
+			return s.accent.Bold(true).Render("› " + text)
+		}
+		return s.label.Render("  " + text)
+	}
+	fieldErr := func(fields ...string) {
+		if c.errs == nil {
+			return
+		}
+		for _, f := range fields {
+			if msg := c.errs.For(f); msg != "" {
+				for i, l := range wrap(msg, w-6) {
+					mark := "    ✗ "
+					if i > 0 {
+						mark = "      "
+					}
+					add(s.fieldErr.Render(mark + l))
+				}
+			}
+		}
+	}
+	title := s.title.Render("New request")
+	if c.submitting {
+		title += s.muted.Render("  submitting…")
+	}
+	add(title)
+	n := utf8.RuneCountInString(strings.TrimSpace(c.prompt.Value()))
+	countStyle := s.muted
+	if n > app.MaxPromptChars {
+		countStyle = s.err
+	}
+	hist := ""
+	if c.histPos >= 0 {
+		hist = s.muted.Render(fmt.Sprintf("  history %d/%d", c.histPos+1, len(c.history)))
+	}
+	add(label(fieldPrompt, "Prompt") + "  " + countStyle.Render(fmt.Sprintf("%d/%d", n, app.MaxPromptChars)) + hist)
+	for _, l := range strings.Split(c.prompt.View(), "\n") {
+		add("  " + l)
+	}
+	fieldErr(app.FieldPrompt)
+	add(label(fieldNegative, "Negative ") + " " + c.negative.View())
+	fieldErr(app.FieldNegativePrompt)
+	add(label(fieldModel, "Model    ") + " " + c.pickerView(s, c.cfg.Generation.Models, c.model, c.focus == fieldModel))
+	fieldErr(app.FieldModel)
+	presetNames := make([]string, len(aspectPresets))
+	for i, p := range aspectPresets {
+		presetNames[i] = p.name
+	}
+	cur := c.preset
+	if cur == customPreset {
+		presetNames = append(presetNames, "custom")
+		cur = len(presetNames) - 1
+	}
+	add(label(fieldPreset, "Size     ") + " " + c.pickerView(s, presetNames, cur, c.focus == fieldPreset))
+	add(label(fieldResolution, "Resolution") + " " + c.resolution.View() + "  " + label(fieldAspect, "Aspect") + " " + c.aspect.View())
+	fieldErr(app.FieldResolution, app.FieldAspectRatio)
+	seedNote := s.muted.Render("⟳ random each time")
+	if strings.TrimSpace(c.seed.Value()) != "" {
+		seedNote = s.muted.Render("locked (a batch uses seed, seed+1, …)")
+	}
+	add(label(fieldSeed, "Seed     ") + " " + c.seed.View() + " " + seedNote)
+	fieldErr(app.FieldSeed)
+	add(label(fieldCount, "Count    ") + " " + c.count.View() + s.muted.Render(fmt.Sprintf(" requests (1-%d)", app.MaxCount)))
+	fieldErr(app.FieldCount)
+	if c.failure != "" {
+		add("")
+		for _, l := range wrap(c.failure, w-2) {
+			add(s.err.Render(l))
+		}
+	}
+	return strings.Join(b, "\n")
+}
+
+// pickerView shows the current choice between arrows, with neighbours
+// when there is room.
+func (c composerModel) pickerView(s styles, items []string, cur int, focused bool) string {
+	if len(items) == 0 {
+		return s.err.Render("none configured (generation.models)")
+	}
+	parts := make([]string, len(items))
+	for i, it := range items {
+		if i == cur {
+			parts[i] = s.bold.Render("‹ " + it + " ›")
+			if focused {
+				parts[i] = s.accent.Bold(true).Render("‹ " + it + " ›")
+			}
+		} else {
+			parts[i] = s.muted.Render(it)
+		}
+	}
+	return strings.Join(parts, " ")
+}

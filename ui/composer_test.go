@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+func TestSubmittingAValidPromptClosesTheComposerAndShowsTheRowOnTop(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 30)
+	m = press(t, m, "n")
+	m = typeText(t, m, "a lighthouse at dusk")
+	m, msgs := do(t, m, keyMsg("ctrl+s"))
+	if !hasMsg(msgs, "ui.submittedMsg") {
+		t.Fatalf("ctrl+s produced %v", msgTypes(msgs))
+	}
+	m = feedAll(t, m, msgs)
+	if m.screen != screenMain {
+		t.Fatalf("the composer should close, screen %d", m.screen)
+	}
+	top, _ := m.list.selected()
+	if top.Params.Prompt != "a lighthouse at dusk" || top.Status != app.StatusQueued || m.list.cursor != 0 {
+		t.Fatalf("top row %q %s (cursor %d)", top.Params.Prompt, top.Status, m.list.cursor)
+	}
+	if !strings.Contains(screenText(m), "a lighthouse at dusk") {
+		t.Fatal("the new row should be on screen at once")
+	}
+}
+
+func TestValidationErrorsShowNextToTheirFields(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 30)
+	m = press(t, m, "n", "tab") // negative prompt
+	m = typeText(t, m, strings.Repeat("x", 10))
+	m = press(t, m, "tab", "tab", "tab", "tab") // model, preset, resolution, aspect
+	m = press(t, m, "ctrl+a", "ctrl+k")
+	m = typeText(t, m, "7:3000")
+	m = press(t, m, "ctrl+s")
+	if m.screen != screenComposer {
+		t.Fatal("a refused submit keeps the composer open")
+	}
+	screen := screenText(m)
+	for _, want := range []string{"✗ prompt: required", "✗ aspect ratio \"7:3000\""} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("screen lacks %q:\n%s", want, screen)
+		}
+	}
+}
+
+func TestASeedThatIsNotANumberIsRefusedBeforeTheServiceIsCalled(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 30)
+	m = press(t, m, "n")
+	m = typeText(t, m, "a cat")
+	for range 6 {
+		m = press(t, m, "tab")
+	}
+	m = typeText(t, m, "lucky")
+	m = press(t, m, "ctrl+s")
+	if len(r.svc.Calls()) != 0 {
+		t.Fatalf("service called: %v", r.svc.Calls())
+	}
+	if !strings.Contains(screenText(m), `seed "lucky": type a whole number`) {
+		t.Fatalf("no inline seed error:\n%s", screenText(m))
+	}
+}
+
+func TestResolutionAndAspectStayConsistentBothWays(t *testing.T) {
+	r := newRig(t, false)
+	m := r.model(t, 100, 30)
+	m = press(t, m, "n", "tab", "tab", "tab", "tab", "tab") // aspect
+	m = press(t, m, "ctrl+a", "ctrl+k")
+	m = typeText(t, m, "16:9")
+	w, h, err := app.ParseResolution(m.composer.resolution.Value())
+	if err != nil || app.AspectOf(w, h) != "16:9" {
+		t.Fatalf("aspect 16:9 gave resolution %q (%v)", m.composer.resolution.Value(), err)
+	}
+	if aspectPresets[m.composer.preset].aspect != "16:9" {
+		t.Fatalf("the size picker should follow to 16:9, got %d", m.composer.preset)
+	}
+	m = press(t, m, "shift+tab") // resolution
+	m = press(t, m, "ctrl+a", "ctrl+k")
+	m = typeText(t, m, "768x1024")
+	if m.composer.aspect.Value() != "3:4" {
+		t.Fatalf("resolution 768x1024 gave aspect %q", m.composer.aspect.Value())
+	}
+	m = press(t, m, "shift+tab", "right") // size picker: 3:4 → next preset
+	if got := aspectPresets[m.composer.preset].aspect; m.composer.aspect.Value() != got {
+		t.Fatalf("preset %s but aspect field %q", got, m.composer.aspect.Value())
+	}
+}
+
+func TestTheModelPickerCyclesThroughTheConfiguredModels(t *testing.T) {
+	r := newRig(t, false)
+	m := r.model(t, 100, 30)
+	m = press(t, m, "n", "tab", "tab", "right")
+	if in, _ := m.composer.params(); in.Model != "sd3.5-large" {
+		t.Fatalf("model %q", in.Model)
+	}
+	m = press(t, m, "left", "left")
+	if in, _ := m.composer.params(); in.Model != "flux-dev" {
+		t.Fatalf("model %q after wrapping left", in.Model)
+	}
+}
+
+func TestPromptHistoryIsBrowsedWithCtrlPAndCtrlN(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 30)
+	m = press(t, m, "n")
+	m = typeText(t, m, "draft")
+	m = press(t, m, "ctrl+p")
+	first := m.composer.prompt.Value()
+	if first == "draft" || first == "" {
+		t.Fatalf("ctrl+p should bring the newest stored prompt, got %q", first)
+	}
+	m = press(t, m, "ctrl+p")
+	if m.composer.prompt.Value() == first {
+		t.Fatal("a second ctrl+p should go further back")
+	}
+	m = press(t, m, "ctrl+n", "ctrl+n")
+	if m.composer.prompt.Value() != "draft" {
+		t.Fatalf("ctrl+n past the newest should restore the draft, got %q", m.composer.prompt.Value())
+	}
+}
+
+func TestTheCharacterCountWarnsPastTheLimit(t *testing.T) {
+	c := newComposer(app.DefaultConfig(), newComposerKeys())
+	c.SetSize(100, 30)
+	c.prompt.SetValue(strings.Repeat("a", app.MaxPromptChars+1))
+	if got := c.View(newStyles(true, true)); !strings.Contains(got, fmt.Sprintf("%d/%d", app.MaxPromptChars+1, app.MaxPromptChars)) {
+		t.Fatalf("count missing:\n%s", got)
+	}
+}
+
+func TestABatchSubmitShowsEveryNewRow(t *testing.T) {
+	r := newRig(t, false)
+	m := r.model(t, 100, 30)
+	m = press(t, m, "n")
+	m = typeText(t, m, "three foxes")
+	for range 7 {
+		m = press(t, m, "tab")
+	}
+	m = press(t, m, "backspace")
+	m = typeText(t, m, "3")
+	m = press(t, m, "ctrl+s")
+	if len(m.list.rows) != 3 || !slices.ContainsFunc(m.list.rows, func(r app.Request) bool { return r.Params.Prompt == "three foxes" }) {
+		t.Fatalf("rows %d", len(m.list.rows))
+	}
+	if m.list.rows[0].ID < m.list.rows[2].ID {
+		t.Fatal("newest first")
+	}
+}
+
+func TestSubmittingWhileFilteredShowsAllStatesWithTheNewRowOnTop(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 30)
+	m = press(t, m, "4") // completed only
+	m = press(t, m, "n")
+	m = typeText(t, m, "a heron in the reeds")
+	m = press(t, m, "ctrl+s")
+	top, _ := m.list.selected()
+	if m.list.filter != 0 || top.Params.Prompt != "a heron in the reeds" || len(m.list.rows) != 9 {
+		t.Fatalf("filter %d, top %q, %d rows", m.list.filter, top.Params.Prompt, len(m.list.rows))
+	}
+}

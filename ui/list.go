@@ -1,0 +1,383 @@
+package ui
+
+import (
+	"context"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// loadMode says how a freshly read window relates to the one on screen.
+type loadMode int
+
+const (
+	loadTop     loadMode = iota // newest rows; the selection resets to the top
+	loadRefresh                 // same window re-read; the selection stays on its id
+	loadOlder                   // the next rows down, appended
+	loadNewer                   // the rows just above, prepended
+	loadOldest                  // the very last rows (G)
+)
+
+const (
+	pageSize  = 200 // rows per keyset read
+	windowMax = 600 // rows kept in memory; the far end is dropped beyond this
+	prefetch  = 40  // read the next page when the cursor gets this close to an edge
+)
+
+// listModel is the virtualized request list. It never holds more than
+// windowMax rows: scrolling reads the next window by keyset (ids are
+// time-sortable), so 100,000 requests cost the same as 100.
+type listModel struct {
+	ctx    context.Context
+	store  app.Store
+	keys   listKeys
+	clock  app.Clock
+	width  int
+	height int
+
+	rows     []app.Request
+	cursor   int // index into rows
+	offset   int // first visible row
+	hasOlder bool
+	hasNewer bool
+	loading  bool
+	loaded   bool
+	seq      int
+	err      error
+
+	filter    int // 0 = all, i = app.Statuses[i-1]
+	search    string
+	searching bool
+	input     textinput.Model
+	frame     int
+	counts    map[app.Status]int
+}
+
+func newListModel(ctx context.Context, st app.Store, clock app.Clock, keys listKeys) listModel {
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = "search prompts"
+	in.CharLimit = 200
+	in = steadyCursor(in)
+	return listModel{ctx: ctx, store: st, clock: clock, keys: keys, input: in}
+}
+
+func (l *listModel) SetSize(w, h int) {
+	l.width, l.height = w, max(h, 1)
+	l.input.SetWidth(max(w-4, 10))
+	l.clampOffset()
+}
+
+// visibleRows is how many request rows fit under the tab line (and the
+// search line when it shows).
+func (l listModel) visibleRows() int {
+	n := l.height - 1
+	if l.searching || l.search != "" {
+		n--
+	}
+	return max(n, 1)
+}
+
+// rowsTop is the line within the list view where the first row is drawn.
+func (l listModel) rowsTop() int {
+	if l.searching || l.search != "" {
+		return 2
+	}
+	return 1
+}
+
+func (l listModel) selected() (app.Request, bool) {
+	if l.cursor < 0 || l.cursor >= len(l.rows) {
+		return app.Request{}, false
+	}
+	return l.rows[l.cursor], true
+}
+
+func (l listModel) query() app.ListQuery {
+	q := app.ListQuery{Search: l.search, Limit: pageSize}
+	if l.filter > 0 {
+		q.Statuses = []app.Status{app.Statuses[l.filter-1]}
+	}
+	return q
+}
+
+// load starts a keyset read; a newer load supersedes any in flight.
+func (l *listModel) load(mode loadMode) tea.Cmd {
+	q := l.query()
+	switch mode {
+	case loadOlder:
+		if len(l.rows) == 0 {
+			return nil
+		}
+		q.Before = l.rows[len(l.rows)-1].ID
+	case loadNewer:
+		if len(l.rows) == 0 {
+			return nil
+		}
+		q.After = l.rows[0].ID
+	case loadOldest:
+		// "ids above the smallest possible id" read from the low end:
+		// the keyset page-up of the very bottom.
+		q.After = "0"
+	case loadRefresh:
+		if l.hasNewer && len(l.rows) > 0 {
+			// "~" sorts after every ULID character, so the first row itself
+			// is included and the window stays where it is.
+			q.Before = l.rows[0].ID + "~"
+		}
+		q.Limit = min(max(len(l.rows), pageSize), 1000)
+	}
+	l.seq++
+	l.loading = true
+	return loadPageCmd(l.ctx, l.store, l.seq, mode, q)
+}
+
+func (l listModel) Update(msg tea.Msg) (listModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case pageLoadedMsg:
+		return l.applyPage(msg), nil
+	case tea.KeyPressMsg:
+		if l.searching {
+			return l.updateSearch(msg)
+		}
+		return l.handleKey(msg)
+	case tea.MouseWheelMsg:
+		if msg.Mouse().Button == tea.MouseWheelUp {
+			return l.moveBy(-3)
+		}
+		return l.moveBy(3)
+	}
+	return l, nil
+}
+
+func (l listModel) handleKey(msg tea.KeyPressMsg) (listModel, tea.Cmd) {
+	switch {
+	case key.Matches(msg, l.keys.Up):
+		return l.moveBy(-1)
+	case key.Matches(msg, l.keys.Down):
+		return l.moveBy(1)
+	case key.Matches(msg, l.keys.PageUp):
+		return l.moveBy(-l.visibleRows())
+	case key.Matches(msg, l.keys.PageDown):
+		return l.moveBy(l.visibleRows())
+	case key.Matches(msg, l.keys.Top):
+		if l.hasNewer {
+			return l, l.load(loadTop)
+		}
+		l.cursor, l.offset = 0, 0
+		return l, nil
+	case key.Matches(msg, l.keys.Bottom):
+		if l.hasOlder {
+			return l, l.load(loadOldest)
+		}
+		l.cursor = max(len(l.rows)-1, 0)
+		l.clampOffset()
+		return l, nil
+	case key.Matches(msg, l.keys.Filter):
+		return l.setFilter(msg.String())
+	case key.Matches(msg, l.keys.Search):
+		l.searching = true
+		l.input.SetValue(l.search)
+		l.input.CursorEnd()
+		return l, l.input.Focus()
+	}
+	return l, nil
+}
+
+func (l listModel) setFilter(k string) (listModel, tea.Cmd) {
+	switch k {
+	case "[":
+		l.filter = (l.filter + len(app.Statuses)) % (len(app.Statuses) + 1)
+	case "]":
+		l.filter = (l.filter + 1) % (len(app.Statuses) + 1)
+	default:
+		l.filter = int(k[0] - '0')
+	}
+	return l, l.load(loadTop)
+}
+
+func (l listModel) updateSearch(msg tea.KeyPressMsg) (listModel, tea.Cmd) {
+	switch msg.String() {
+	case "enter":
+		l.searching = false
+		l.search = strings.TrimSpace(l.input.Value())
+		l.input.Blur()
+		return l, l.load(loadTop)
+	case "esc":
+		l.searching = false
+		l.input.Blur()
+		if l.search == "" {
+			return l, nil
+		}
+		l.search = ""
+		return l, l.load(loadTop)
+	}
+	var cmd tea.Cmd
+	l.input, cmd = l.input.Update(msg)
+	return l, cmd
+}
+
+func (l listModel) moveBy(n int) (listModel, tea.Cmd) {
+	if len(l.rows) == 0 {
+		return l, nil
+	}
+	l.cursor = min(max(l.cursor+n, 0), len(l.rows)-1)
+	l.clampOffset()
+	if l.loading {
+		return l, nil
+	}
+	if l.hasOlder && l.cursor >= len(l.rows)-prefetch {
+		return l, l.load(loadOlder)
+	}
+	if l.hasNewer && l.cursor < prefetch {
+		return l, l.load(loadNewer)
+	}
+	return l, nil
+}
+
+// clickAt selects the row drawn on line y of the list view.
+func (l listModel) clickAt(y int) listModel {
+	i := l.offset + y - l.rowsTop()
+	if y >= l.rowsTop() && i >= 0 && i < len(l.rows) {
+		l.cursor = i
+	}
+	return l
+}
+
+func (l *listModel) clampOffset() {
+	vis := l.visibleRows()
+	if l.cursor < l.offset {
+		l.offset = l.cursor
+	}
+	if l.cursor >= l.offset+vis {
+		l.offset = l.cursor - vis + 1
+	}
+	l.offset = max(min(l.offset, len(l.rows)-vis), 0)
+}
+
+func (l listModel) applyPage(msg pageLoadedMsg) listModel {
+	if msg.seq != l.seq {
+		return l // superseded by a newer read
+	}
+	l.loading, l.loaded, l.err = false, true, msg.err
+	if msg.err != nil {
+		return l
+	}
+	got := msg.page.Requests
+	switch msg.mode {
+	case loadTop:
+		l.rows, l.cursor, l.offset = got, 0, 0
+		l.hasOlder, l.hasNewer = msg.page.HasMore, false
+	case loadOldest:
+		l.rows = got
+		l.cursor = max(len(got)-1, 0)
+		l.hasOlder, l.hasNewer = false, len(got) > 0
+	case loadRefresh:
+		keep := ""
+		if r, ok := l.selected(); ok {
+			keep = r.ID
+		}
+		l.rows = got
+		l.hasOlder = msg.page.HasMore
+		l.cursor = min(l.cursor, max(len(got)-1, 0))
+		for i, r := range got {
+			if r.ID == keep {
+				l.cursor = i
+				break
+			}
+		}
+	case loadOlder:
+		l.rows = append(l.rows[:len(l.rows):len(l.rows)], got...)
+		l.hasOlder = msg.page.HasMore
+		if drop := len(l.rows) - windowMax; drop > 0 {
+			l.rows = l.rows[drop:]
+			l.cursor, l.offset = l.cursor-drop, l.offset-drop
+			l.hasNewer = true
+		}
+	case loadNewer:
+		l.rows = append(append([]app.Request{}, got...), l.rows...)
+		l.cursor += len(got)
+		l.offset += len(got)
+		l.hasNewer = msg.page.HasMore
+		if len(l.rows) > windowMax {
+			l.rows = l.rows[:windowMax]
+			l.hasOlder = true
+		}
+	}
+	l.cursor = min(max(l.cursor, 0), max(len(l.rows)-1, 0))
+	l.clampOffset()
+	return l
+}
+
+// matches reports whether r belongs in the current filter and search.
+func (l listModel) matches(r app.Request) bool {
+	if l.filter > 0 && r.Status != app.Statuses[l.filter-1] {
+		return false
+	}
+	return l.search == "" || strings.Contains(strings.ToLower(r.Params.Prompt), strings.ToLower(l.search))
+}
+
+// prepend shows freshly submitted rows at the top at once, before any
+// event or reload confirms them.
+func (l listModel) prepend(reqs []app.Request) listModel {
+	if l.hasNewer {
+		return l
+	}
+	seen := make(map[string]bool, len(l.rows))
+	for _, r := range l.rows {
+		seen[r.ID] = true
+	}
+	var add []app.Request
+	for i := len(reqs) - 1; i >= 0; i-- { // newest first
+		if !seen[reqs[i].ID] && l.matches(reqs[i]) {
+			add = append(add, reqs[i])
+		}
+	}
+	if len(add) == 0 {
+		return l
+	}
+	l.rows = append(add, l.rows...)
+	l.cursor, l.offset = 0, 0
+	return l
+}
+
+// patch replaces a row in place; it reports the previous status.
+func (l listModel) patch(r app.Request) (listModel, app.Status, bool) {
+	for i := range l.rows {
+		if l.rows[i].ID == r.ID {
+			prev := l.rows[i].Status
+			rows := append([]app.Request(nil), l.rows...)
+			rows[i] = r
+			l.rows = rows
+			return l, prev, true
+		}
+	}
+	return l, "", false
+}
+
+func (l listModel) remove(id string) listModel {
+	for i := range l.rows {
+		if l.rows[i].ID == id {
+			l.rows = append(append([]app.Request(nil), l.rows[:i]...), l.rows[i+1:]...)
+			l.cursor = min(l.cursor, max(len(l.rows)-1, 0))
+			l.clampOffset()
+			break
+		}
+	}
+	return l
+}
+
+// anyActiveVisible reports whether a spinner is on screen.
+func (l listModel) anyActiveVisible() bool {
+	end := min(l.offset+l.visibleRows(), len(l.rows))
+	for _, r := range l.rows[l.offset:end] {
+		if r.Status == app.StatusSending || r.Status == app.StatusProcessing {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,179 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// Rendering of the request list: the tab line and one row per request.
+
+func (l listModel) View(s styles, focused bool) string {
+	var b strings.Builder
+	b.WriteString(l.tabsView(s))
+	if l.searching {
+		b.WriteString("\n" + padRight(truncate(l.input.View(), l.width), l.width))
+	} else if l.search != "" {
+		b.WriteString("\n" + padRight(s.muted.Render(ansi.Truncate("search: "+l.search+"  (/ to change, esc in search to clear)", l.width, "…")), l.width))
+	}
+	vis := l.visibleRows()
+	lines := 0
+	switch {
+	case l.err != nil:
+		b.WriteString("\n" + padRight(truncate(s.err.Render(ansi.Truncate("cannot read requests: "+app.ErrorMessage(l.err), l.width, "…")), l.width), l.width))
+		lines++
+	case !l.loaded:
+		b.WriteString("\n" + padRight(truncate(s.muted.Render("loading…"), l.width), l.width))
+		lines++
+	case len(l.rows) == 0 && (l.filter > 0 || l.search != ""):
+		b.WriteString("\n" + padRight(truncate(s.muted.Render("No requests match. Press 0 for all states, / to change the search."), l.width), l.width))
+		lines++
+	case len(l.rows) == 0:
+		b.WriteString("\n" + padRight(truncate(s.muted.Render("No requests yet. Press n to compose one."), l.width), l.width))
+		lines++
+	}
+	now := l.clock.Now()
+	end := min(l.offset+vis, len(l.rows))
+	for i := l.offset; i < end; i++ {
+		b.WriteString("\n")
+		b.WriteString(l.rowView(s, l.rows[i], now, i == l.cursor, focused))
+		lines++
+	}
+	blank := strings.Repeat(" ", l.width)
+	for ; lines < vis; lines++ {
+		b.WriteString("\n" + blank)
+	}
+	return b.String()
+}
+
+var tabNames = []string{"All", "Queued", "Sending", "Processing", "Completed", "Failed", "Init failed", "Timed out", "Cancelled"}
+
+func (l listModel) tabsView(s styles) string {
+	parts := make([]string, 0, len(tabNames))
+	total := 0
+	for _, n := range l.counts {
+		total += n
+	}
+	for i, name := range tabNames {
+		n := total
+		if i > 0 {
+			n = l.counts[app.Statuses[i-1]]
+		}
+		label := fmt.Sprintf("%d %s %d", i, name, n)
+		if i == l.filter {
+			parts = append(parts, s.tabActive.Render(label))
+		} else {
+			parts = append(parts, s.tab.Render(label))
+		}
+	}
+	return padRight(ansi.Truncate(strings.Join(parts, s.muted.Render(" │ ")), l.width, "…"), l.width)
+}
+
+const badgeWidth = 13 // icon, space, the longest label ("init failed", "processing")
+
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+func statusIcon(st app.Status, frame int) string {
+	switch st {
+	case app.StatusSending, app.StatusProcessing:
+		return spinnerFrames[frame%len(spinnerFrames)]
+	case app.StatusCompleted:
+		return "✓"
+	case app.StatusFailed, app.StatusInitiationFailed:
+		return "✗"
+	case app.StatusTimedOut:
+		return "?"
+	case app.StatusCancelled:
+		return "–"
+	}
+	return "·"
+}
+
+func statusLabel(st app.Status) string {
+	if st == app.StatusInitiationFailed {
+		return "init failed"
+	}
+	if st == app.StatusTimedOut {
+		return "timed out"
+	}
+	return string(st)
+}
+
+func syncMark(st app.SyncState) string {
+	switch st {
+	case app.SyncDone:
+		return "◆"
+	case app.SyncPending:
+		return "◇"
+	case app.SyncParked:
+		return "!"
+	}
+	return " "
+}
+
+const rowFixedWidth = 1 + badgeWidth + 1 + 4 + 1 + 12 + 1 + 1 + 1 // cursor, badge, age, model, mark and gaps
+
+// rowView renders one request in exactly l.width cells. It runs for every
+// visible row on every frame, so styled pieces come ready-made from
+// styles and plain parts are measured before styling, never after.
+func (l listModel) rowView(s styles, r app.Request, now time.Time, selected, focused bool) string {
+	promptW := l.width - rowFixedWidth
+	if promptW < 4 {
+		return truncate(padRight(statusLabel(r.Status)+" "+r.Params.Prompt, l.width), l.width)
+	}
+	meta := fmt.Sprintf("%4s %-12s", relativeAge(now, r.CreatedAt), ansi.Truncate(r.Params.Model, 12, "…"))
+	prompt := fitText(oneLine(r.Params.Prompt), promptW)
+	if selected && focused {
+		return s.selected.Render("▌" + statusIcon(r.Status, l.frame) + " " + padRight(statusLabel(r.Status), badgeWidth-2) + " " + meta + " " + prompt + " " + syncMark(r.SyncState))
+	}
+	cursor := " "
+	if selected {
+		cursor = "▌"
+	}
+	return cursor + s.badge(r.Status, l.frame) + " " + s.muted.Render(meta) + " " + prompt + " " + s.syncMarks[r.SyncState]
+}
+
+// fitText cuts or pads plain text to exactly w cells.
+func fitText(t string, w int) string {
+	if len(t) <= w && isASCII(t) {
+		return t + strings.Repeat(" ", w-len(t))
+	}
+	return padRight(ansi.Truncate(t, w, "…"), w)
+}
+
+func isASCII(t string) bool {
+	for i := 0; i < len(t); i++ {
+		if t[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// relativeAge renders how long ago t was in at most four cells.
+func relativeAge(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < 5*time.Second:
+		return "now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	case d < 14*24*time.Hour:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	case d < 365*24*time.Hour:
+		return fmt.Sprintf("%dw", int(d.Hours()/24/7))
+	}
+	return fmt.Sprintf("%dy", int(d.Hours()/24/365))
+}

@@ -1,0 +1,134 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// Messages are named in the past tense: each reports something a Cmd did
+// or the outside world did.
+
+// pageLoadedMsg carries a window of requests read by keyset.
+type pageLoadedMsg struct {
+	seq  int      // the list's load sequence; older answers are dropped
+	mode loadMode // how the window relates to the current one
+	page app.Page
+	err  error
+}
+
+// requestReloadedMsg carries one request re-read after an event hint.
+type requestReloadedMsg struct {
+	req app.Request
+	err error
+}
+
+// detailLoadedMsg carries the images and timeline of one request.
+type detailLoadedMsg struct {
+	id       string
+	images   []app.Image
+	activity []app.Activity
+	err      error
+}
+
+// headerLoadedMsg carries everything the header shows.
+type headerLoadedMsg struct {
+	counts   map[app.Status]int
+	outbox   app.OutboxStats
+	odoo     bool
+	n8nError string
+	listener ListenerStatus
+	err      error
+}
+
+// busEventMsg is one event from the app bus (or the end of the stream).
+type busEventMsg struct {
+	ev     app.Event
+	resync bool // events were dropped: reload everything
+	closed bool // the subscription ended
+}
+
+// pollTickedMsg fires every 250 ms to check the database's data version.
+type pollTickedMsg struct{}
+
+// dataVersionCheckedMsg carries PRAGMA data_version.
+type dataVersionCheckedMsg struct {
+	version int64
+	err     error
+}
+
+// spinnerTickedMsg advances the row spinners.
+type spinnerTickedMsg struct{}
+
+// submittedMsg answers a composer submit.
+type submittedMsg struct {
+	reqs []app.Request
+	err  error
+}
+
+// actionDoneMsg answers retry, cancel and delete.
+type actionDoneMsg struct {
+	action string // "retry" | "cancel" | "delete"
+	id     string
+	req    app.Request
+	err    error
+}
+
+// historyLoadedMsg carries recent prompts for ctrl+p/ctrl+n.
+type historyLoadedMsg struct {
+	prompts []string
+	err     error
+}
+
+// previewRenderedMsg carries a decoded, scaled image ready to draw.
+type previewRenderedMsg struct {
+	key        previewKey
+	cols, rows int    // the rendering's size in cells
+	cells      string // half-block rendering, always present on success
+	inline     string // kitty/iTerm2/sixel escape payload, "" for half-blocks
+	err        error
+}
+
+// secretsLoadedMsg carries the secrets table (never values).
+type secretsLoadedMsg struct {
+	secrets []app.SecretStatus
+	err     error
+}
+
+// secretSetMsg answers a masked "set secret".
+type secretSetMsg struct {
+	name string
+	err  error
+}
+
+// tokenRotatedMsg carries the new callback token: shown once, then dropped.
+type tokenRotatedMsg struct {
+	token   string
+	expires time.Time
+	err     error
+}
+
+// erpCheckedMsg answers "test Odoo connection".
+type erpCheckedMsg struct {
+	at    time.Time
+	check app.ERPCheck
+	err   error
+}
+
+// remixLoadedMsg carries the parameters to pre-fill the composer with.
+type remixLoadedMsg struct {
+	in  app.ParamsInput
+	err error
+}
+
+// activityLoadedMsg carries the activity log.
+type activityLoadedMsg struct {
+	items []app.Activity
+	err   error
+}
+
+// imageOpenedMsg answers `o`.
+type imageOpenedMsg struct {
+	path string
+	err  error
+}
