@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/influencegen/influencegen/app"
+	"github.com/influencegen/influencegen/odoo"
+)
+
+// newERP implements cli.Wiring.NewERP (`sync now`). The concrete
+// *odoo.ERP is returned only when non-nil, so a failure is a nil app.ERP.
+func newERP(cfg app.Config, secrets app.Secrets, st app.Store, log *slog.Logger) (app.ERP, error) {
+	erp, err := odoo.NewERP(cfg, odoo.ERPOptions{Secrets: secrets, Store: st, Log: log.With("component", "odoo"),
+		UserAgent: "influencegen/" + version})
+	if err != nil {
+		return nil, err
+	}
+	return erp, nil
+}
+
+// openERP implements cli.NewcomerWiring.OpenERP: doctor's checks need no
+// store.
+func openERP(cfg app.Config, secrets app.Secrets, log *slog.Logger) (app.ERP, error) {
+	return newERP(cfg, secrets, nil, log)
+}
+
+// startOdooSync starts the outbox sync worker, woken by request events on
+// bus, and returns its stop function; nil when odoo.url is empty (sync off:
+// changes keep queueing and sync once it is set).
+func startOdooSync(cfg app.Config, secrets app.Secrets, st app.Store, bus *app.Bus, clock app.Clock, log *slog.Logger, userAgent string) func() error {
+	if !cfg.OdooEnabled() {
+		log.Info("odoo sync off: odoo.url is not set")
+		return nil
+	}
+	erp, err := odoo.NewERP(cfg, odoo.ERPOptions{Secrets: secrets, Store: st, Bus: bus, Clock: clock,
+		Log: log, UserAgent: userAgent})
+	if err != nil {
+		log.Warn("odoo sync off", "err", err)
+		return nil
+	}
+	return worker(func(ctx context.Context) {
+		if err := erp.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("odoo sync stopped", "err", err)
+		}
+	})
+}
