@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -22,21 +21,29 @@ type dashboardRuntime struct {
 	close    func() error             // drains the listener, then stops the workers
 }
 
-// startDashboardRuntime starts what the dashboard needs behind it. Until
-// the listener runtime (issue 4) is wired here, it runs the sender only:
-// submits reach n8n, and results written by `serve` (another process) show
-// up through the store's data version.
+// startDashboardRuntime starts what the dashboard needs behind it: the
+// callback listener, ingest, sender, sweeper and Odoo sync (startRuntime),
+// and the Odoo client the admin screen's connection test uses.
 var startDashboardRuntime = func(ctx context.Context, env *cli.Env) (*dashboardRuntime, error) {
 	bus := app.NewBus()
 	svc, err := cli.NewService(ctx, env, bus, nil)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = (&app.Sender{Service: svc}).Run(ctx) }()
-	return &dashboardRuntime{service: svc, bus: bus, close: func() error { cancel(); wg.Wait(); return nil }}, nil
+	rt, err := startRuntime(ctx, env, svc, cli.RuntimeOptions{Workers: true})
+	if err != nil {
+		return nil, err
+	}
+	d := &dashboardRuntime{service: svc, bus: bus, listener: rt.ListenerStatus, close: rt.Close}
+	if cfg, _, err := env.Config(); err == nil && cfg.OdooEnabled() {
+		secrets, _ := env.Secrets(ctx)
+		st, _ := env.Store(ctx)
+		log, _ := env.Log()
+		if erp, err := newERP(cfg, secrets, st, log); err == nil {
+			d.erp = erp
+		}
+	}
+	return d, nil
 }
 
 // runDashboard is the bare `influencegen` (and `demo`): the runtime plus the
@@ -71,9 +78,21 @@ func runDashboard(cmd *cobra.Command, env *cli.Env) error {
 	b := ui.Backend{
 		Store: st, Service: rt.service, Secrets: secrets, Bus: rt.bus, Config: cfg,
 		Profile: profile, Demo: profile == cli.DemoProfile, Clock: app.SystemClock{}, Log: log,
-		Listener: rt.listener, ERP: rt.erp,
+		Listener: rt.listener, ERP: rt.erp, SecretsInMemory: secretsInMemory(ctx, secrets),
 	}
 	runErr := ui.Run(ctx, b)
 	// q returns here; the listener drains before the process exits.
 	return errors.Join(runErr, rt.close())
+}
+
+// secretsInMemory reports whether any secret lives in this process only
+// (the demo's fallback when no Secret Service answers).
+func secretsInMemory(ctx context.Context, secrets app.Secrets) bool {
+	statuses, _ := secrets.Status(ctx)
+	for _, st := range statuses {
+		if st.Source == app.SourceMemory {
+			return true
+		}
+	}
+	return false
 }

@@ -37,11 +37,8 @@ func main() {
 func run(ctx context.Context) int {
 	env := cli.DefaultEnv(cli.BuildInfo{Version: version, Commit: commit, Date: date}, wiring())
 
-	// ---- Later wiring goes here -------------------------------------------
-	// The runtime (listener, workers, Odoo sync) and the TUI are wired in by
-	// their issues: build them from env here and pass the dashboard's run
-	// function as NewRoot's second argument (nil prints help).
-	// -----------------------------------------------------------------------
+	// The bare command is the dashboard (dashboard.go); the runtime behind
+	// it and `serve` is assembled in runtime.go.
 	root := cli.NewRoot(env, runDashboard)
 	return cli.Execute(ctx, root, env)
 }
@@ -56,7 +53,11 @@ func wiring() cli.Wiring {
 			return store.OpenLog(paths, level, alsoStderr)
 		},
 		OpenStore: func(ctx context.Context, paths app.Paths, log *slog.Logger) (app.Store, error) {
-			return store.Open(ctx, paths.DB, store.Options{Clock: app.SystemClock{}, Log: log})
+			db, err := store.Open(ctx, paths.DB, store.Options{Clock: app.SystemClock{}, Log: log})
+			if err != nil {
+				return nil, err // not a typed-nil *store.DB inside the interface
+			}
+			return db, nil
 		},
 		OpenSecrets: func(profile string, settings app.SettingsStore, log *slog.Logger) app.Secrets {
 			return store.NewSecrets(profile, settings, store.SecretsOptions{Log: log})
@@ -68,7 +69,20 @@ func wiring() cli.Wiring {
 		// The callback listener and background workers (runtime.go).
 		StartRuntime: startRuntime,
 		// Odoo sync commands and doctor's Odoo checks (odoo_wiring.go).
-		NewERP:   newERP,
-		Newcomer: cli.NewcomerWiring{OpenERP: openERP},
+		NewERP: newERP,
+		// doctor's probes and the demo's simulated n8n (issue 7).
+		Newcomer: cli.NewcomerWiring{
+			NetworkChecks: func(ctx context.Context, cfg app.Config) []app.Check {
+				return n8n.DoctorChecks(ctx, n8n.DoctorOptions{Config: cfg})
+			},
+			SchemaLatest: store.LatestSchemaVersion(),
+			OpenERP:      openERP,
+			OpenMemorySecrets: func(profile string, settings app.SettingsStore, log *slog.Logger) app.Secrets {
+				return store.NewSecrets(profile, settings, store.SecretsOptions{Memory: true, Log: log})
+			},
+			StartSimulator: func(o cli.DemoSimulatorOptions) (cli.DemoSimulator, error) {
+				return n8n.StartDemoSimulator(o.APIKeyHeader, o.APIKey, o.CallbackToken, o.WebhookSecret, o.Log)
+			},
+		},
 	}
 }

@@ -15,14 +15,15 @@ import (
 // listener and the workers around it.
 type runtime struct {
 	listener *n8n.Listener
-	url      string
+	reach    *reachability
 	stops    []func() error // in start order; Close runs them backwards
 	once     sync.Once
 	err      error
 }
 
-func (r *runtime) ListenAddr() string  { return r.listener.Addr() }
-func (r *runtime) CallbackURL() string { return r.url }
+func (r *runtime) ListenAddr() string                 { return r.listener.Addr() }
+func (r *runtime) CallbackURL() string                { return r.reach.CallbackURL() }
+func (r *runtime) ListenerStatus() app.ListenerStatus { return r.reach.Status() }
 
 // Close stops everything in reverse start order: the workers finish
 // their current item first, and the listener, stopped last, keeps acking
@@ -96,10 +97,13 @@ func startRuntime(ctx context.Context, env *cli.Env, svc *app.Service, opts cli.
 	if err != nil {
 		return nil, err
 	}
-	rt := &runtime{listener: listener, url: cli.PublicCallbackURL(cfg, listener.Addr())}
-	// The webhook body must name the port really bound (listen = …:0 in tests).
+	rt := &runtime{listener: listener, reach: newReachability(cfg, listener.Addr(), svc.Bus, log.With("component", "tunnel"))}
+	rt.reach.resolve(ctx)
+	// The webhook body must name the port really bound (listen = …:0 in
+	// tests) and the tunnel, if one forwards to it.
 	svc.CallbackURL = rt.CallbackURL
 	rt.stops = append(rt.stops, listener.Close)
+	rt.stops = append(rt.stops, worker(rt.reach.run))
 	rt.stops = append(rt.stops, worker(ingest.Run))
 	if opts.Workers {
 		rt.stops = append(rt.stops, worker(func(ctx context.Context) {
@@ -112,6 +116,6 @@ func startRuntime(ctx context.Context, env *cli.Env, svc *app.Service, opts cli.
 			rt.stops = append(rt.stops, stop)
 		}
 	}
-	log.Info("runtime started", "listen", listener.Addr(), "callback_url", rt.url, "workers", opts.Workers)
+	log.Info("runtime started", "listen", listener.Addr(), "callback_url", rt.CallbackURL(), "workers", opts.Workers)
 	return rt, nil
 }

@@ -196,6 +196,9 @@ func (a adminModel) View(s styles) string {
 		check = s.err.Render("✗ " + app.ErrorMessage(l.SelfCheck))
 	}
 	add("  " + s.muted.Render("self-check ") + check)
+	if l.Warning != "" {
+		add("  " + s.err.Render(l.Warning))
+	}
 	add("  " + s.muted.Render("auth       ") + a.auth + s.muted.Render("   callback ") + firstNonEmpty(l.PublicURL, "http://"+firstNonEmpty(l.Address, "127.0.0.1:8787")) + app.CallbackPath)
 	add("")
 	add(s.label.Render("Odoo"))

@@ -32,14 +32,8 @@ type ERPChecker interface {
 }
 
 // ListenerStatus is what the header and the admin panel say about the
-// callback listener. Main fills it from the running listener.
-type ListenerStatus struct {
-	Address   string // bound address, e.g. 127.0.0.1:8787
-	PublicURL string // the base URL n8n is told to call back
-	Tunnel    string // detected tunnel ("cloudflared", "ngrok", …), "" if none
-	Checked   bool   // a self-check has run
-	SelfCheck error  // nil when the self-check reached us through PublicURL
-}
+// callback listener; main fills it from the running listener.
+type ListenerStatus = app.ListenerStatus
 
 // Backend is everything the dashboard needs from the rest of the program.
 type Backend struct {
@@ -50,8 +44,11 @@ type Backend struct {
 	Config  app.Config
 	Profile string
 	Demo    bool
-	Clock   app.Clock
-	Log     *slog.Logger
+	// SecretsInMemory says the secrets live in this process only (the demo
+	// without a Secret Service); the header says so, since they vanish on quit.
+	SecretsInMemory bool
+	Clock           app.Clock
+	Log             *slog.Logger
 
 	// Listener reports the listener's state; it must be cheap and
 	// non-blocking (it is called from a Cmd on every header refresh).

@@ -26,6 +26,7 @@ type detailModel struct {
 	preview       *previewRenderedMsg
 	previewWant   previewKey
 	inlineImages  bool // a terminal-graphics protocol draws over a blank block
+	odooOff       bool // odoo.url is empty: sync states mean nothing yet
 }
 
 func (d *detailModel) SetSize(w, h int) { d.width, d.height = max(w, 10), max(h, 3) }
@@ -196,7 +197,9 @@ func (d detailModel) content(s styles, now time.Time) []string {
 	field("Attempts", fmt.Sprintf("%d", r.SendAttempts))
 	field("Retry of", r.RetryOf)
 	odoo := string(r.SyncState)
-	if r.OdooID > 0 {
+	if d.odooOff {
+		odoo = "sync off (odoo.url is not set)"
+	} else if r.OdooID > 0 {
 		odoo = fmt.Sprintf("#%d · %s", r.OdooID, r.SyncState)
 	}
 	field("Odoo", odoo)

@@ -14,6 +14,7 @@ type headerModel struct {
 	width    int
 	profile  string
 	demo     bool
+	memory   bool // secrets kept in memory only
 	loaded   bool
 	counts   map[app.Status]int
 	outbox   app.OutboxStats
@@ -40,6 +41,9 @@ func (h headerModel) View(s styles) string {
 	line1 := s.title.Render("InfluenceGen") + s.muted.Render(" · ") + s.text.Render(h.profile)
 	if h.demo {
 		line1 += " " + s.demo.Render("DEMO")
+	}
+	if h.memory {
+		line1 += " " + s.warn.Render("secrets in memory (no Secret Service)")
 	}
 	line1 += s.muted.Render(" · ") + h.listenerView(s)
 
@@ -78,6 +82,10 @@ func (h headerModel) listenerView(s styles) string {
 		out += " " + s.ok.Render("✓ reachable")
 	default:
 		out += " " + s.err.Render("✗ not reachable")
+	}
+	if l.Warning != "" {
+		// The full text is in the admin panel; the header only has room to alarm.
+		out += " " + s.err.Render("⚠ n8n cannot reach this callback URL (see a)")
 	}
 	return out
 }

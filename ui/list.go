@@ -39,6 +39,8 @@ type listModel struct {
 	width  int
 	height int
 
+	odooOff bool // no sync marks: nothing is synced while odoo.url is empty
+
 	rows     []app.Request
 	cursor   int // index into rows
 	offset   int // first visible row

@@ -115,6 +115,22 @@ func syncMark(st app.SyncState) string {
 	return " "
 }
 
+// syncMark and styledSyncMark leave the column blank while sync is off,
+// where every row would otherwise show "pending" forever.
+func (l listModel) syncMark(st app.SyncState) string {
+	if l.odooOff {
+		return " "
+	}
+	return syncMark(st)
+}
+
+func (l listModel) styledSyncMark(s styles, st app.SyncState) string {
+	if l.odooOff {
+		return " "
+	}
+	return s.syncMarks[st]
+}
+
 const rowFixedWidth = 1 + badgeWidth + 1 + 4 + 1 + 12 + 1 + 1 + 1 // cursor, badge, age, model, mark and gaps
 
 // rowView renders one request in exactly l.width cells. It runs for every
@@ -128,13 +144,13 @@ func (l listModel) rowView(s styles, r app.Request, now time.Time, selected, foc
 	meta := fmt.Sprintf("%4s %-12s", relativeAge(now, r.CreatedAt), ansi.Truncate(r.Params.Model, 12, "…"))
 	prompt := fitText(oneLine(r.Params.Prompt), promptW)
 	if selected && focused {
-		return s.selected.Render("▌" + statusIcon(r.Status, l.frame) + " " + padRight(statusLabel(r.Status), badgeWidth-2) + " " + meta + " " + prompt + " " + syncMark(r.SyncState))
+		return s.selected.Render("▌" + statusIcon(r.Status, l.frame) + " " + padRight(statusLabel(r.Status), badgeWidth-2) + " " + meta + " " + prompt + " " + l.syncMark(r.SyncState))
 	}
 	cursor := " "
 	if selected {
 		cursor = "▌"
 	}
-	return cursor + s.badge(r.Status, l.frame) + " " + s.muted.Render(meta) + " " + prompt + " " + s.syncMarks[r.SyncState]
+	return cursor + s.badge(r.Status, l.frame) + " " + s.muted.Render(meta) + " " + prompt + " " + l.styledSyncMark(s, r.SyncState)
 }
 
 // fitText cuts or pads plain text to exactly w cells.

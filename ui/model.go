@@ -100,7 +100,7 @@ func New(ctx context.Context, b Backend) Model {
 		globalKeys:  g,
 		listKeys:    newListKeys(g),
 		confirmKeys: newConfirmKeys(),
-		header:      headerModel{profile: b.Profile, demo: b.Demo},
+		header:      headerModel{profile: b.Profile, demo: b.Demo, memory: b.SecretsInMemory},
 		list:        newListModel(ctx, b.Store, b.Clock, newListKeys(g)),
 		composer:    newComposer(b.Config, newComposerKeys()),
 		admin:       newAdmin(newAdminKeys(), b.Config),
@@ -112,6 +112,8 @@ func New(ctx context.Context, b Backend) Model {
 	}
 	m.help.Styles = m.styles.help
 	m.detail.inlineImages = m.gfx.proto != protoHalfBlocks
+	m.detail.odooOff = !b.Config.OdooEnabled()
+	m.list.odooOff = m.detail.odooOff
 	if b.Bus != nil {
 		m.sub = b.Bus.Subscribe(ctx, 256)
 	}

@@ -249,6 +249,7 @@ func NewRoot(env *Env, run func(cmd *cobra.Command, env *Env) error) *cobra.Comm
 	pf.StringVar(&env.Opts.Home, "home", env.Opts.Home, "put config, database, images and log in `DIR` (env INFLUENCEGEN_HOME)")
 	pf.StringVar(&env.Opts.Profile, "profile", env.Opts.Profile, "profile `NAME`: separates keyring entries (env INFLUENCEGEN_PROFILE)")
 	pf.StringVar(&env.Opts.LogLevel, "log-level", env.Opts.LogLevel, "log `LEVEL`: debug, info, warn or error")
+	ConfigFlag(pf, env, "public-url", "callback.public_url", "base `URL` n8n calls back (e.g. a tunnel's https URL); empty detects ngrok/cloudflared")
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd(env))
 	}

@@ -207,8 +207,9 @@ type rotateDoc struct {
 
 func newSecretsRotateCmd(env *Env) *cobra.Command {
 	var (
-		grace  time.Duration
-		asJSON bool
+		grace    time.Duration
+		asJSON   bool
+		pushOdoo bool
 	)
 	cmd := &cobra.Command{
 		Use:   "rotate callback-token",
@@ -237,7 +238,10 @@ ends, so n8n keeps working while you paste the new token into its credential.`,
 				if !expires.IsZero() {
 					doc.PreviousExpiresAt = &expires
 				}
-				return writeJSON(env.Stdout, doc)
+				if err := writeJSON(env.Stdout, doc); err != nil {
+					return err
+				}
+				return pushIfAsked(cmd, env, pushOdoo, token)
 			}
 			fmt.Fprintln(env.Stdout, token)
 			if expires.IsZero() {
@@ -247,10 +251,11 @@ ends, so n8n keeps working while you paste the new token into its credential.`,
 					expires.UTC().Format(time.RFC3339), grace, app.Fingerprint(token))
 			}
 			fmt.Fprintln(env.Stderr, "Paste the token into n8n's callback credential (header X-Callback-Token) before the grace ends; it is not shown again.")
-			return nil
+			return pushIfAsked(cmd, env, pushOdoo, token)
 		},
 	}
 	cmd.Flags().DurationVar(&grace, "grace", 15*time.Minute, "how long the previous token stays valid")
+	cmd.Flags().BoolVar(&pushOdoo, "push-odoo", false, "also write the new token to Odoo's system parameter influence_gen.n8n_callback_token (needs Odoo admin rights)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	return cmd
 }
@@ -275,4 +280,17 @@ func newSecretsDeleteCmd(env *Env) *cobra.Command {
 			return err
 		},
 	}
+}
+
+// pushIfAsked writes the rotated token to Odoo for --push-odoo. The token
+// is already active locally, so a failure here is reported, not undone.
+func pushIfAsked(cmd *cobra.Command, env *Env, push bool, token string) error {
+	if !push {
+		return nil
+	}
+	if err := pushCallbackToken(cmd.Context(), env, token); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stderr, "pushed to Odoo: ir.config_parameter influence_gen.n8n_callback_token")
+	return nil
 }

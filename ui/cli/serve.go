@@ -38,7 +38,12 @@ func runServe(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "listening on   %s\ncallback URL   %s\n", rt.ListenAddr(), rt.CallbackURL())
+	st := rt.ListenerStatus()
+	fmt.Fprintf(env.Stdout, "listening on   %s\ncallback URL   %s\ntunnel         %s\n", rt.ListenAddr(), rt.CallbackURL(), st.Tunnel)
+	if st.Warning != "" {
+		fmt.Fprintln(env.Stderr, st.Warning)
+	}
+	// The self-check result follows in the log (mirrored to stderr).
 	<-ctx.Done() // main cancels it on SIGINT/SIGTERM
 	fmt.Fprintln(env.Stderr, "influencegen: stopping…")
 	return rt.Close()

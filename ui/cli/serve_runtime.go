@@ -22,6 +22,9 @@ type Runtime interface {
 	ListenAddr() string
 	// CallbackURL is the full URL n8n must post results to.
 	CallbackURL() string
+	// ListenerStatus says which public URL is used, whether the self-check
+	// reached us through it, and warns when n8n cannot reach it.
+	ListenerStatus() app.ListenerStatus
 	// Close stops everything StartRuntime started, in reverse order.
 	Close() error
 }
