@@ -35,11 +35,8 @@ var startDashboardRuntime = func(ctx context.Context, env *cli.Env) (*dashboardR
 		return nil, err
 	}
 	d := &dashboardRuntime{service: svc, bus: bus, listener: rt.ListenerStatus, close: rt.Close}
-	if cfg, _, err := env.Config(); err == nil && cfg.OdooEnabled() {
-		secrets, _ := env.Secrets(ctx)
-		st, _ := env.Store(ctx)
-		log, _ := env.Log()
-		if erp, err := newERP(cfg, secrets, st, log); err == nil {
+	if p, err := env.Open(ctx); err == nil && p.Config.OdooEnabled() {
+		if erp, err := newERP(p.Config, p.Secrets, p.Store, p.Log); err == nil {
 			d.erp = erp
 		}
 	}
@@ -51,19 +48,7 @@ var startDashboardRuntime = func(ctx context.Context, env *cli.Env) (*dashboardR
 // goes to the file only (env.Log without MirrorLogToStderr).
 func runDashboard(cmd *cobra.Command, env *cli.Env) error {
 	ctx := cmd.Context()
-	cfg, _, err := env.Config()
-	if err != nil {
-		return err
-	}
-	log, err := env.Log()
-	if err != nil {
-		return err
-	}
-	st, err := env.Store(ctx)
-	if err != nil {
-		return err
-	}
-	secrets, err := env.Secrets(ctx)
+	p, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -76,9 +61,9 @@ func runDashboard(cmd *cobra.Command, env *cli.Env) error {
 		profile = "default"
 	}
 	b := ui.Backend{
-		Store: st, Service: rt.service, Secrets: secrets, Bus: rt.bus, Config: cfg,
-		Profile: profile, Demo: profile == cli.DemoProfile, Clock: app.SystemClock{}, Log: log,
-		Listener: rt.listener, ERP: rt.erp, SecretsInMemory: secretsInMemory(ctx, secrets),
+		Store: p.Store, Service: rt.service, Secrets: p.Secrets, Bus: rt.bus, Config: p.Config,
+		Profile: profile, Demo: profile == cli.DemoProfile, Clock: app.SystemClock{}, Log: p.Log,
+		Listener: rt.listener, ERP: rt.erp, SecretsInMemory: secretsInMemory(ctx, p.Secrets),
 	}
 	runErr := ui.Run(ctx, b)
 	// q returns here; the listener drains before the process exits.

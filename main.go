@@ -66,6 +66,9 @@ func wiring() cli.Wiring {
 			return store.SetConfigValue(paths.ConfigFile, key, value)
 		},
 		NewWorkflow: n8n.NewWorkflow,
+		ResolvePublicURL: func(ctx context.Context, cfg app.Config) string {
+			return n8n.ResolvePublicURL(ctx, cfg.Callback, n8n.DefaultTunnelProbe()).PublicURL
+		},
 		// The callback listener and background workers (runtime.go).
 		StartRuntime: startRuntime,
 		// Odoo sync commands and doctor's Odoo checks (odoo_wiring.go).

@@ -59,22 +59,11 @@ func worker(fn func(ctx context.Context)) func() error {
 // port fails before any worker starts), then ingest (it resumes deliveries
 // acked before a crash), then the sender and sweeper, then Odoo sync.
 func startRuntime(ctx context.Context, env *cli.Env, svc *app.Service, opts cli.RuntimeOptions) (cli.Runtime, error) {
-	cfg, paths, err := env.Config()
+	p, err := env.Open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	log, err := env.Log()
-	if err != nil {
-		return nil, err
-	}
-	st, err := env.Store(ctx)
-	if err != nil {
-		return nil, err
-	}
-	secrets, err := env.Secrets(ctx)
-	if err != nil {
-		return nil, err
-	}
+	cfg, paths, log, st, secrets := p.Config, p.Paths, p.Log, p.Store, p.Secrets
 	if svc.Bus == nil {
 		svc.Bus = app.NewBus()
 	}

@@ -149,23 +149,8 @@ func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 	var orphans []string
 	err := d.write(ctx, "delete request "+id, func(ctx context.Context, tx *sql.Tx) error {
 		orphans = nil
-		var paths []string
-		rows, err := tx.QueryContext(ctx, "SELECT DISTINCT path FROM images WHERE request_id = ?", id)
+		paths, err := queryStrings(ctx, tx, "SELECT DISTINCT path FROM images WHERE request_id = ?", id)
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var p string
-			if err := rows.Scan(&p); err != nil {
-				rows.Close()
-				return err
-			}
-			paths = append(paths, p)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, "DELETE FROM requests WHERE id = ?", id)
@@ -178,23 +163,9 @@ func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 		if len(paths) > 0 {
 			list, _ := json.Marshal(paths)
 			// One query for all paths: those no remaining image row uses.
-			rows, err := tx.QueryContext(ctx, `SELECT value FROM json_each(?)
+			orphans, err = queryStrings(ctx, tx, `SELECT value FROM json_each(?)
 				WHERE NOT EXISTS (SELECT 1 FROM images WHERE images.path = json_each.value)`, string(list))
 			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var p string
-				if err := rows.Scan(&p); err != nil {
-					rows.Close()
-					return err
-				}
-				orphans = append(orphans, p)
-			}
-			if err := rows.Close(); err != nil {
-				return err
-			}
-			if err := rows.Err(); err != nil {
 				return err
 			}
 		}
@@ -205,4 +176,22 @@ func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 		return nil, err
 	}
 	return orphans, nil
+}
+
+// queryStrings runs a one-column query and collects its values.
+func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/influencegen/influencegen/app"
@@ -19,48 +20,31 @@ func newService(ctx context.Context, env *Env) (*app.Service, error) {
 // parts and the n8n client main wires in. Long-running modes (serve, the
 // dashboard) pass their bus and the image files, then call RunWorkers.
 func NewService(ctx context.Context, env *Env, bus *app.Bus, files app.FileRemover) (*app.Service, error) {
-	cfg, _, err := env.Config()
+	p, err := env.Open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	log, err := env.Log()
-	if err != nil {
-		return nil, err
-	}
-	st, err := env.Store(ctx)
-	if err != nil {
-		return nil, err
-	}
-	secrets, err := env.Secrets(ctx)
-	if err != nil {
-		return nil, err
-	}
+	cfg := p.Config
 	if env.Wiring.NewWorkflow == nil {
 		return nil, app.Errorf(app.EINTERNAL, "this build has no n8n client wired (cli.Wiring.NewWorkflow is nil)")
 	}
 	return &app.Service{
 		Config:      cfg,
-		Store:       st,
-		Workflow:    env.Wiring.NewWorkflow(cfg, secrets, log, env.Build.Version),
+		Store:       p.Store,
+		Workflow:    env.Wiring.NewWorkflow(cfg, p.Secrets, p.Log, env.Build.Version),
 		Bus:         bus,
 		Files:       files,
 		Clock:       app.SystemClock{},
-		Log:         log,
+		Log:         p.Log,
 		User:        currentUser(),
-		CallbackURL: func() string { return CallbackURL(cfg) },
+		CallbackURL: resolvedCallbackURL(ctx, env, cfg),
 	}, nil
 }
 
 // CallbackURL is where n8n posts results: callback.public_url, else the
 // listen address, plus the callback route. (Tunnel detection, when
 // public_url is empty, belongs to the listener, which knows its tunnel.)
-func CallbackURL(cfg app.Config) string {
-	base := strings.TrimRight(cfg.Callback.PublicURL, "/")
-	if base == "" {
-		base = "http://" + cfg.Callback.Listen
-	}
-	return base + app.CallbackPath
-}
+func CallbackURL(cfg app.Config) string { return PublicCallbackURL(cfg, cfg.Callback.Listen) }
 
 // currentUser is requested_by: the login name, which is what Odoo users
 // recognise in the record.
@@ -131,4 +115,22 @@ func failedToStart(reqs []app.Request) error {
 		return nil
 	}
 	return app.ReasonErrorf(app.EUNAVAILABLE, reason, "%d of %d requests were not accepted by n8n (%s); fix the cause, then `influencegen retry ID`", failed, len(reqs), reason)
+}
+
+// resolvedCallbackURL is the callback URL for a command without a listener
+// of its own: a tunnel forwarding to callback.listen (the `serve` behind
+// it) counts, exactly as the listener would resolve it. The probe runs once,
+// on the first send.
+func resolvedCallbackURL(ctx context.Context, env *Env, cfg app.Config) func() string {
+	if env.Wiring.ResolvePublicURL == nil {
+		return func() string { return CallbackURL(cfg) }
+	}
+	var (
+		once sync.Once
+		url  string
+	)
+	return func() string {
+		once.Do(func() { url = strings.TrimRight(env.Wiring.ResolvePublicURL(ctx, cfg), "/") + app.CallbackPath })
+		return url
+	}
 }

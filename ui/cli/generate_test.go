@@ -233,3 +233,31 @@ func TestGenerateWithoutAWebhookURLSaysWhichCommandSetsIt(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
+
+func TestGenerateTellsN8NTheTunnelURLWhenATunnelForwardsToTheListener(t *testing.T) {
+	fake := n8ntest.New(t, n8ntest.Options{})
+	r := newSendRig(t, fake.WebhookURL, "test-api-key")
+	w := r.wiring()
+	w.ResolvePublicURL = func(context.Context, app.Config) string { return "https://fox.trycloudflare.com/" }
+	var stdout, stderr bytes.Buffer
+	env := &cli.Env{Build: cli.BuildInfo{Version: "1.0.0"}, Wiring: w, Stdin: strings.NewReader(""),
+		Stdout: &stdout, Stderr: &stderr, Opts: cli.Options{Home: r.home, Profile: "test", Overrides: map[string]string{}}}
+	root := cli.NewRoot(env, nil)
+	root.SetArgs([]string{"generate", "--prompt", "a red fox", "--json"})
+	if code := cli.Execute(t.Context(), root, env); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	got := fake.Requests()
+	if len(got) != 1 {
+		t.Fatalf("fake received %d requests", len(got))
+	}
+	var body struct {
+		CallbackURL string `json:"callback_url"`
+	}
+	if err := json.Unmarshal(got[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.CallbackURL != "https://fox.trycloudflare.com"+app.CallbackPath {
+		t.Fatalf("callback_url = %q, want the tunnel's", body.CallbackURL)
+	}
+}

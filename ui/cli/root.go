@@ -45,6 +45,10 @@ type Wiring struct {
 	OpenLog func(paths app.Paths, level string, alsoStderr io.Writer) (*slog.Logger, io.Closer, error)
 	// OpenStore opens (and migrates) the SQLite database.
 	OpenStore func(ctx context.Context, paths app.Paths, log *slog.Logger) (app.Store, error)
+	// ResolvePublicURL returns the callback base URL n8n can reach:
+	// callback.public_url, else a detected ngrok/cloudflared tunnel, else
+	// http://<listen>. nil falls back to the configuration alone.
+	ResolvePublicURL func(ctx context.Context, cfg app.Config) string
 	// OpenSecrets returns the secret store of a profile.
 	OpenSecrets func(profile string, settings app.SettingsStore, log *slog.Logger) app.Secrets
 	// SetConfig writes one key into the config file (`config set`), keeping
@@ -355,4 +359,35 @@ func isCobraUsage(err error) bool {
 func DefaultEnv(build BuildInfo, w Wiring) *Env {
 	return &Env{Build: build, Wiring: w, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Opts: Options{Home: os.Getenv("INFLUENCEGEN_HOME"), Profile: os.Getenv("INFLUENCEGEN_PROFILE"), LogLevel: "info", Overrides: map[string]string{}}}
+}
+
+// Parts are the opened pieces services and workers are built from.
+type Parts struct {
+	Config  app.Config
+	Paths   app.Paths
+	Log     *slog.Logger
+	Store   app.Store
+	Secrets app.Secrets
+}
+
+// Open opens config, log, store and secrets (each once per process) for
+// commands that need all of them.
+func (e *Env) Open(ctx context.Context) (Parts, error) {
+	cfg, paths, err := e.Config()
+	if err != nil {
+		return Parts{}, err
+	}
+	log, err := e.Log()
+	if err != nil {
+		return Parts{}, err
+	}
+	st, err := e.Store(ctx)
+	if err != nil {
+		return Parts{}, err
+	}
+	secrets, err := e.Secrets(ctx)
+	if err != nil {
+		return Parts{}, err
+	}
+	return Parts{Config: cfg, Paths: paths, Log: log, Store: st, Secrets: secrets}, nil
 }

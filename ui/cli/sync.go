@@ -184,26 +184,14 @@ anything is left waiting or parked.`,
 // reschedule (Odoo is failing: trying the next batch would fail too).
 func syncNow(ctx context.Context, env *Env) (app.SyncReport, error) {
 	var total app.SyncReport
-	cfg, _, err := env.Config()
-	if err != nil {
-		return total, err
-	}
 	if env.Wiring.NewERP == nil {
 		return total, app.Errorf(app.ENOTCONFIGURED, "Odoo sync is not available in this build")
 	}
-	st, err := env.Store(ctx)
+	p, err := env.Open(ctx)
 	if err != nil {
 		return total, err
 	}
-	secrets, err := env.Secrets(ctx)
-	if err != nil {
-		return total, err
-	}
-	log, err := env.Log()
-	if err != nil {
-		return total, err
-	}
-	erp, err := env.Wiring.NewERP(cfg, secrets, st, log)
+	erp, err := env.Wiring.NewERP(p.Config, p.Secrets, p.Store, p.Log)
 	if err != nil {
 		return total, err
 	}

@@ -23,19 +23,11 @@ func pushCallbackToken(ctx context.Context, env *Env, token string) error {
 	if env.Wiring.NewERP == nil {
 		return app.Errorf(app.ENOTCONFIGURED, "the new callback token is active locally; pushing it to Odoo is not available in this build")
 	}
-	st, err := env.Store(ctx)
+	p, err := env.Open(ctx)
 	if err != nil {
 		return err
 	}
-	secrets, err := env.Secrets(ctx)
-	if err != nil {
-		return err
-	}
-	log, err := env.Log()
-	if err != nil {
-		return err
-	}
-	erp, err := env.Wiring.NewERP(cfg, secrets, st, log)
+	erp, err := env.Wiring.NewERP(cfg, p.Secrets, p.Store, p.Log)
 	if err != nil {
 		return err
 	}
