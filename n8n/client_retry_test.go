@@ -240,7 +240,7 @@ type n8nPeer struct {
 
 func loadN8NPeer(t *testing.T, name string) n8nPeer {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(n8nPeersDir(t), name))
+	b, err := os.ReadFile(filepath.Join(n8ntest.PeersDir(t), name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,20 +249,4 @@ func loadN8NPeer(t *testing.T, name string) n8nPeer {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return p
-}
-
-// n8nPeersDir finds the recorded exchanges; tests skip if the repo is checked
-// out without them.
-func n8nPeersDir(t *testing.T) string {
-	t.Helper()
-	for _, d := range []string{os.Getenv("INFLUENCEGEN_PEERS"), "../../shared/peers/n8n", "/work/shared/peers/n8n"} {
-		if d == "" {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(d, "01-generate-accepted.json")); err == nil {
-			return d
-		}
-	}
-	t.Skip("peer recordings not found; set INFLUENCEGEN_PEERS to their folder")
-	return ""
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/influencegen/influencegen/app"
+	"github.com/influencegen/influencegen/n8n/n8ntest"
 )
 
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
@@ -200,12 +201,9 @@ func TestCallbackShapes(t *testing.T) {
 // TestRecordedN8NCallbacksAreAccepted replays what n8n 2.8.4 really sent,
 // headers and all.
 func TestRecordedN8NCallbacksAreAccepted(t *testing.T) {
-	files, _ := filepath.Glob("/work/shared/peers/n8n/0[678]-*.json")
-	if len(files) == 0 {
-		files, _ = filepath.Glob("../../shared/peers/n8n/0[678]-*.json")
-	}
+	files, _ := filepath.Glob(filepath.Join(n8ntest.PeersDir(t), "0[678]-*.json"))
 	if len(files) != 3 {
-		t.Skipf("peer recordings not found (%d files)", len(files))
+		t.Fatalf("want the 3 recorded callbacks 06-08, found %d", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

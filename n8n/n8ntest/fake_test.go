@@ -30,19 +30,6 @@ type exchange struct {
 	} `json:"response"`
 }
 
-func peerDir(t *testing.T) string {
-	for _, d := range []string{os.Getenv("INFLUENCEGEN_PEERS"), "../../../shared/peers/n8n", "/work/shared/peers/n8n"} {
-		if d == "" {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(d, "01-generate-accepted.json")); err == nil {
-			return d
-		}
-	}
-	t.Skip("peer recordings not found; set INFLUENCEGEN_PEERS to their folder")
-	return ""
-}
-
 // shape describes a JSON value by its keys and types only: the ids and
 // texts of a recording need not match, the envelope must.
 func shape(v any) string {
@@ -78,7 +65,7 @@ func shape(v any) string {
 // TestFakeAnswersLikeTheRecordedN8N replays every recorded generate
 // exchange against the fake and compares status, headers and body shape.
 func TestFakeAnswersLikeTheRecordedN8N(t *testing.T) {
-	dir := peerDir(t)
+	dir := PeersDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "0[1-5]-generate-*.json"))
 	if len(files) != 5 {
 		t.Fatalf("found %d generate recordings, want 5", len(files))
