@@ -97,10 +97,12 @@ type DeliveryStore interface {
 	// RecordDelivery commits d before the callback is acked. duplicate is
 	// true (and nothing is written) when its idempotency key is known.
 	RecordDelivery(ctx context.Context, d Delivery) (id int64, duplicate bool, err error)
-	// PendingDeliveries returns unprocessed deliveries, oldest first.
+	// PendingDeliveries returns unprocessed deliveries that are due, oldest
+	// first (a failed one is due again after its backoff).
 	PendingDeliveries(ctx context.Context, limit int) ([]Delivery, error)
 	CompleteDelivery(ctx context.Context, r IngestResult) (Request, error)
-	// DeliveryFailed records a processing error; the delivery stays pending.
+	// DeliveryFailed records a processing error; the delivery stays pending
+	// and is not due again until a backoff (growing with its attempts) passes.
 	DeliveryFailed(ctx context.Context, id int64, msg string) error
 }
 

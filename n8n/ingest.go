@@ -17,10 +17,8 @@ import (
 // Ingest worker tuning.
 const (
 	ingestBatch        = 64
-	ingestConcurrency  = 8 // URL downloads overlap; SQLite writes are grouped by the store anyway
-	ingestPoll         = 5 * time.Second
-	ingestRetryBase    = 2 * time.Second
-	ingestRetryMax     = 5 * time.Minute
+	ingestConcurrency  = 8               // URL downloads overlap; SQLite writes are grouped by the store anyway
+	ingestPoll         = 5 * time.Second // also the retry spacing when recording a failure fails
 	errorCodeN8NFailed = "generation_failed"
 )
 
@@ -38,14 +36,15 @@ type IngestOptions struct {
 // the images by content and moves the request to its final state, images,
 // state, activity and Odoo outbox in one transaction. Because it reads
 // from the inbox, a delivery acked just before a crash is processed at the
-// next start.
+// next start. The backoff after a processing error is kept by the store
+// (DeliveryFailed), which leaves such deliveries out of PendingDeliveries
+// until they are due: failing deliveries never crowd out newer ones.
 type Ingester struct {
 	opts IngestOptions
 	wake chan struct{}
 
 	mu       sync.Mutex
 	inFlight map[int64]bool
-	notUntil map[int64]time.Time // backoff after a processing error
 }
 
 // NewIngester returns a worker; call Run to start it.
@@ -56,7 +55,7 @@ func NewIngester(opts IngestOptions) *Ingester {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Ingester{opts: opts, wake: make(chan struct{}, 1), inFlight: map[int64]bool{}, notUntil: map[int64]time.Time{}}
+	return &Ingester{opts: opts, wake: make(chan struct{}, 1), inFlight: map[int64]bool{}}
 }
 
 // Notify wakes the worker after a delivery commits. It never blocks.
@@ -83,8 +82,13 @@ func (in *Ingester) Run(ctx context.Context) {
 	}
 }
 
-// ProcessPending handles every pending delivery that is not backing off,
-// and returns how many it completed.
+// ProcessPending handles every due pending delivery, and returns how many
+// it completed. It reads page after page while pages come back full and
+// the last one made progress: each processed delivery leaves the pending
+// set, and each failed one whose failure was recorded is not due again
+// for a while. A page of deliveries that could not even record their
+// failure (the database refusing writes) ends the pass; the next poll
+// tries again.
 func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 	total := 0
 	for {
@@ -98,6 +102,7 @@ func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 		}
 		var wg sync.WaitGroup
 		var done sync.Mutex
+		progress := false
 		sem := make(chan struct{}, ingestConcurrency)
 		for _, d := range todo {
 			wg.Add(1)
@@ -105,17 +110,18 @@ func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 			go func(d app.Delivery) {
 				defer wg.Done()
 				defer func() { <-sem }()
-				ok := in.process(ctx, d)
-				in.release(d, ok)
-				if ok {
-					done.Lock()
+				out := in.process(ctx, d)
+				in.release(d)
+				done.Lock()
+				if out == outcomeProcessed {
 					total++
-					done.Unlock()
 				}
+				progress = progress || out != outcomeStuck
+				done.Unlock()
 			}(d)
 		}
 		wg.Wait()
-		if ctx.Err() != nil || len(pending) < ingestBatch {
+		if ctx.Err() != nil || len(pending) < ingestBatch || !progress {
 			return total, ctx.Err()
 		}
 	}
@@ -124,10 +130,9 @@ func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 func (in *Ingester) claim(pending []app.Delivery) []app.Delivery {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	now := in.opts.Clock.Now()
 	var todo []app.Delivery
 	for _, d := range pending {
-		if in.inFlight[d.ID] || now.Before(in.notUntil[d.ID]) {
+		if in.inFlight[d.ID] {
 			continue
 		}
 		in.inFlight[d.ID] = true
@@ -136,33 +141,34 @@ func (in *Ingester) claim(pending []app.Delivery) []app.Delivery {
 	return todo
 }
 
-func (in *Ingester) release(d app.Delivery, ok bool) {
+func (in *Ingester) release(d app.Delivery) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	delete(in.inFlight, d.ID)
-	if ok {
-		delete(in.notUntil, d.ID)
-		return
-	}
-	delay := ingestRetryBase << min(d.Attempts, 10)
-	in.notUntil[d.ID] = in.opts.Clock.Now().Add(min(delay, ingestRetryMax))
 }
 
-// process handles one delivery and reports whether it is done. A failure
-// that may pass (disk, database) is recorded on the delivery, which stays
-// pending; a result that cannot be obtained (bad image, dead URL) is final
+// outcome is what became of one delivery in one attempt.
+type outcome int
+
+const (
+	outcomeProcessed outcome = iota // committed: it left the pending set
+	outcomeRetrying                 // failed, failure recorded: not due for a while
+	outcomeStuck                    // failed, and the failure could not be recorded
+)
+
+// process handles one delivery. A failure that may pass (disk, database)
+// is recorded on the delivery, which stays pending and is retried after a
+// backoff; a result that cannot be obtained (bad image, dead URL) is final
 // and fails the request instead.
-func (in *Ingester) process(ctx context.Context, d app.Delivery) bool {
+func (in *Ingester) process(ctx context.Context, d app.Delivery) outcome {
 	log := in.opts.Log.With("delivery", d.ID, "request", d.RequestID)
 	var cb Callback
 	if err := json.Unmarshal(d.Body, &cb); err != nil {
-		in.failed(ctx, log, d, fmt.Errorf("delivery body is not a callback: %w", err))
-		return false
+		return in.failed(ctx, log, d, fmt.Errorf("delivery body is not a callback: %w", err))
 	}
 	req, err := in.opts.Store.GetRequest(ctx, d.RequestID)
 	if err != nil {
-		in.failed(ctx, log, d, fmt.Errorf("load request: %w", err))
-		return false
+		return in.failed(ctx, log, d, fmt.Errorf("load request: %w", err))
 	}
 
 	var images []app.Image
@@ -170,8 +176,7 @@ func (in *Ingester) process(ctx context.Context, d app.Delivery) bool {
 	if cb.Status == CallbackSuccess && !finishedElsewhere(req.Status) {
 		images, imageErr = in.storeImages(ctx, req.ID, cb)
 		if imageErr != nil && app.ErrorCode(imageErr) == app.EINTERNAL {
-			in.failed(ctx, log, d, imageErr)
-			return false
+			return in.failed(ctx, log, d, imageErr)
 		}
 	}
 	for attempt := 0; ; attempt++ {
@@ -184,31 +189,33 @@ func (in *Ingester) process(ctx context.Context, d app.Delivery) bool {
 			if updated.OdooID != 0 || len(result.Images) > 0 || result.To != "" {
 				in.opts.Bus.Publish(app.Event{Kind: app.EventSync, RequestID: req.ID})
 			}
-			return true
+			return outcomeProcessed
 		}
 		// The state moved under us (the user cancelled, or another delivery
 		// finished it): decide again on the fresh state, once.
 		if app.ErrorCode(err) != app.ECONFLICT || attempt > 0 {
-			in.failed(ctx, log, d, fmt.Errorf("complete delivery: %w", err))
-			return false
+			return in.failed(ctx, log, d, fmt.Errorf("complete delivery: %w", err))
 		}
 		if req, err = in.opts.Store.GetRequest(ctx, d.RequestID); err != nil {
-			in.failed(ctx, log, d, fmt.Errorf("reload request: %w", err))
-			return false
+			return in.failed(ctx, log, d, fmt.Errorf("reload request: %w", err))
 		}
 	}
 }
 
 func finishedElsewhere(s app.Status) bool { return s == app.StatusCompleted || s == app.StatusFailed }
 
-func (in *Ingester) failed(ctx context.Context, log *slog.Logger, d app.Delivery, err error) {
+// failed records a processing error on the delivery; the store then keeps
+// it out of PendingDeliveries until its retry time.
+func (in *Ingester) failed(ctx context.Context, log *slog.Logger, d app.Delivery, err error) outcome {
 	if ctx.Err() != nil {
-		return // shutting down: the delivery stays pending for the next start
+		return outcomeStuck // shutting down: the delivery stays pending for the next start
 	}
 	log.Error("ingest: delivery will be retried", "attempts", d.Attempts+1, "err", err)
 	if ferr := in.opts.Store.DeliveryFailed(ctx, d.ID, clipText(err.Error(), 500)); ferr != nil {
 		log.Error("ingest: recording the failure failed", "err", ferr)
+		return outcomeStuck
 	}
+	return outcomeRetrying
 }
 
 // storeImages saves every image of a success callback. It returns the

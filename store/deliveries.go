@@ -1,12 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/influencegen/influencegen/app"
@@ -23,18 +23,19 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 	if dl.RequestID == "" {
 		return 0, false, app.Errorf(app.EINVALID, "delivery without a request id")
 	}
-	body := strings.TrimSpace(string(dl.Body))
-	if body == "" {
-		body = "{}"
+	raw := bytes.TrimSpace(dl.Body) // checked as bytes: one copy of ~10 KB, not two
+	if len(raw) == 0 {
+		raw = []byte("{}")
 	}
-	if !json.Valid([]byte(body)) {
+	if !json.Valid(raw) {
 		return 0, false, app.Errorf(app.EINVALID, "delivery body for request %s is not valid JSON", dl.RequestID)
 	}
-	// Replays are common (n8n retries, tunnels that resend): answer them
-	// from the read pool without queueing behind the writer.
-	if id, ok, err := deliveryByKey(ctx, d.rdb, dl.IdempotencyKey); err != nil || ok {
-		return id, ok, err
-	}
+	body := string(raw)
+	// No duplicate read before the write: almost every callback is new,
+	// and the INSERT below detects a replay itself (ON CONFLICT DO
+	// NOTHING), in the same statement that records a new one. A replay
+	// then costs one no-op statement in a group transaction instead of
+	// every new callback paying an extra read.
 	if dl.ReceivedAt.IsZero() {
 		dl.ReceivedAt = d.now()
 	}
@@ -43,22 +44,20 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 		dup bool
 	)
 	err := d.write(ctx, "record callback for request "+dl.RequestID, func(ctx context.Context, tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, "SELECT 1 FROM requests WHERE id = ?", dl.RequestID).Scan(&one); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return notFound("request", dl.RequestID)
-			}
-			return err
-		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (idempotency_key, request_id, body, source, received_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+		// One prepared statement is the whole job: the foreign key refuses
+		// an unknown request (no separate existence read), and ON CONFLICT
+		// turns a replay into no row.
+		err := d.ws.queryRow(ctx, tx, sqlInsertDelivery,
 			dl.IdempotencyKey, dl.RequestID, body, dl.Source, fmtTime(dl.ReceivedAt)).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			// Recorded by a concurrent caller since the read above.
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			// The key is known: a replay.
 			var ok bool
 			id, ok, err = deliveryByKey(ctx, tx, dl.IdempotencyKey)
 			dup = ok
 			return err
+		case err != nil && app.ErrorReason(mapError("", err)) == ReasonMissing:
+			return notFound("request", dl.RequestID)
 		}
 		return err
 	})
@@ -67,6 +66,9 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 	}
 	return id, dup, nil
 }
+
+var sqlInsertDelivery = hotWrite(`INSERT INTO deliveries (idempotency_key, request_id, body, source, received_at)
+	VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`)
 
 func deliveryByKey(ctx context.Context, q querier, key string) (int64, bool, error) {
 	var id int64
@@ -80,14 +82,34 @@ func deliveryByKey(ctx context.Context, q querier, key string) (int64, bool, err
 	return id, true, nil
 }
 
-// PendingDeliveries returns unprocessed deliveries, oldest first.
+// Retry spacing of a delivery whose processing failed: 2 s after the first
+// failure, doubling up to 5 min. Short enough that a passing problem (a
+// full disk being cleared) costs seconds, long enough that a delivery that
+// keeps failing does not keep the ingest worker busy.
+const (
+	deliveryRetryBase = 2 * time.Second
+	deliveryRetryMax  = 5 * time.Minute
+)
+
+// deliveryRetryDelay is the wait after a delivery's failed attempt number
+// attempts (1 for the first failure).
+func deliveryRetryDelay(attempts int) time.Duration {
+	return min(deliveryRetryBase<<min(max(attempts-1, 0), 10), deliveryRetryMax)
+}
+
+// PendingDeliveries returns unprocessed deliveries that are due, oldest
+// first: a delivery whose processing failed is left out until its retry
+// time (see DeliveryFailed), so deliveries backing off at the front of the
+// inbox never hide newer ones from a caller reading a page at a time.
 func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, error) {
 	limit, err := clampLimit(limit, 50, 1000)
 	if err != nil {
 		return nil, err
 	}
 	rows, err := d.rdb.QueryContext(ctx, `SELECT id, idempotency_key, request_id, body, source, received_at,
-		processed_at, attempts, last_error FROM deliveries WHERE processed_at IS NULL ORDER BY id LIMIT ?`, limit)
+		processed_at, attempts, last_error FROM deliveries
+		WHERE processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+		ORDER BY id LIMIT ?`, fmtTime(d.now()), limit)
 	if err != nil {
 		return nil, mapError("read pending callbacks", err)
 	}
@@ -119,24 +141,27 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 	return out, nil
 }
 
-// DeliveryFailed records a processing error; the delivery stays pending so
-// the ingest worker tries it again.
+// DeliveryFailed records a processing error. The delivery stays pending
+// and is due again after deliveryRetryDelay: PendingDeliveries leaves it
+// out until then, and the wait is kept across restarts.
 func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
+	now := d.now()
 	return d.write(ctx, fmt.Sprintf("record failure of callback %d", id), func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = ?
-			WHERE id = ? AND processed_at IS NULL`, msg, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		var one int
-		err = tx.QueryRowContext(ctx, "SELECT 1 FROM deliveries WHERE id = ?", id).Scan(&one)
+		var (
+			attempts  int
+			processed sql.NullString
+		)
+		err := tx.QueryRowContext(ctx, "SELECT attempts, processed_at FROM deliveries WHERE id = ?", id).Scan(&attempts, &processed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("callback", fmt.Sprint(id))
 		}
-		return err // already processed: nothing to record
+		if err != nil || processed.Valid {
+			return err // already processed: nothing to record
+		}
+		attempts++
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?
+			WHERE id = ?`, attempts, msg, fmtTime(now.Add(deliveryRetryDelay(attempts))), id)
+		return err
 	})
 }
 

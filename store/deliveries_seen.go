@@ -13,6 +13,6 @@ var _ app.DeliveryLookup = (*DB)(nil)
 // 409 for a finished request, so a re-send of the callback that finished
 // it is still a harmless duplicate. (Added by H4 for the listener.)
 func (d *DB) DeliverySeen(ctx context.Context, key string) (bool, error) {
-	_, ok, err := deliveryByKey(ctx, d.rdb, key)
+	_, ok, err := deliveryByKey(ctx, d.reads, key)
 	return ok, err
 }

@@ -225,12 +225,13 @@ func TestCompleteDeliveryKeepingTheStateStoresTheLateImages(t *testing.T) {
 }
 
 func TestDeliveryFailedKeepsItPendingWithTheError(t *testing.T) {
-	db, _ := openTest(t)
+	db, clock := openTest(t)
 	ctx := context.Background()
 	_, did := processing(t, db, "k")
 	if err := db.DeliveryFailed(ctx, did, "image host unreachable"); err != nil {
 		t.Fatal(err)
 	}
+	clock.Advance(deliveryRetryDelay(1)) // due again after its backoff
 	p, _ := db.PendingDeliveries(ctx, 10)
 	if len(p) != 1 || p[0].Attempts != 1 || p[0].LastError != "image host unreachable" {
 		t.Fatalf("pending = %+v", p)

@@ -64,6 +64,13 @@ func seedAtVersion(t *testing.T, raw *sql.DB, v int) {
 		exec(`UPDATE requests SET image_count = 2, sync_state = 'synced' WHERE id = '01JDX3V6Q6T7ZP3Y6N4B1K9S2E'`)
 		exec(`UPDATE requests SET sync_state = 'parked' WHERE id = '01JDX3V6Q6T7ZP3Y6N4B1K9S2F'`)
 	}
+	if v >= 3 {
+		// From 0003 on the program keeps the prompt history itself.
+		exec(`INSERT INTO prompt_history (prompt, last_used_at, uses) VALUES ('a lighthouse at dusk', ?, 2), ('neon city', ?, 1)`, at, at)
+	}
+	// A callback waiting in the inbox (0004 must keep it due).
+	exec(`INSERT INTO deliveries (idempotency_key, request_id, body, received_at)
+		VALUES ('webhook-id:seeded', '01JDX3V6Q6T7ZP3Y6N4B1K9S2G', '{"status":"success"}', ?)`, at)
 }
 
 func TestMigrationsFromEachVersionReachTheLatestAndKeepData(t *testing.T) {
@@ -109,7 +116,7 @@ func migrationName(from int) string {
 	return "from version " + migrations[from-1].name
 }
 
-// checkMigratedData verifies what 0002 and 0003 derive from older rows.
+// checkMigratedData verifies what 0002–0004 derive from or keep of older rows.
 func checkMigratedData(t *testing.T, db *DB) {
 	t.Helper()
 	ctx := context.Background()
@@ -136,6 +143,10 @@ func checkMigratedData(t *testing.T, db *DB) {
 	}
 	if strings.Join(hist, "|") != "neon city|a lighthouse at dusk" && strings.Join(hist, "|") != "a lighthouse at dusk|neon city" {
 		t.Errorf("prompt history after migration = %q, want both distinct prompts once", hist)
+	}
+	pending, err := db.PendingDeliveries(ctx, 10)
+	if err != nil || len(pending) != 1 || pending[0].IdempotencyKey != "webhook-id:seeded" {
+		t.Errorf("pending deliveries after migration = %+v, %v; want the seeded one, due", pending, err)
 	}
 	// The migrated database takes new writes normally.
 	createOne(t, db, "after the upgrade")

@@ -72,7 +72,7 @@ func getRequest(ctx context.Context, q querier, id string) (app.Request, error) 
 
 // GetRequest returns one request by its full id.
 func (d *DB) GetRequest(ctx context.Context, id string) (app.Request, error) {
-	return getRequest(ctx, d.rdb, id)
+	return getRequest(ctx, d.reads, id) // prepared once: the callback listener calls this per callback
 }
 
 // CreateRequests stores new requests with their "created" activity, an
