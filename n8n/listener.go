@@ -72,6 +72,7 @@ type Listener struct {
 	drain    time.Duration
 	draining atomic.Bool
 	served   chan error
+	rejected *rejectionLog // nil with a custom Handler
 	once     sync.Once
 	closeErr error
 }
@@ -90,7 +91,10 @@ func OpenListener(opts ListenerOptions) (*Listener, error) {
 	if addr == "" {
 		addr = app.DefaultConfig().Callback.Listen
 	}
-	var handler http.Handler
+	var (
+		handler  http.Handler
+		rejected *rejectionLog
+	)
 	if opts.Handler != nil {
 		handler = opts.Handler
 	} else {
@@ -98,13 +102,13 @@ func OpenListener(opts ListenerOptions) (*Listener, error) {
 		if err != nil {
 			return nil, err
 		}
-		handler = h.routes()
+		handler, rejected = h.routes(), h.rejected
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, app.Errorf(app.EUNAVAILABLE, "callback listener cannot listen on %s: %v (is another influencegen serve running? change callback.listen or stop it)", addr, errors.Unwrap(err))
 	}
-	l := &Listener{ln: ln, log: opts.Log, drain: pick(opts.DrainTimeout, defaultDrainTimeout), served: make(chan error, 1)}
+	l := &Listener{ln: ln, log: opts.Log, drain: pick(opts.DrainTimeout, defaultDrainTimeout), served: make(chan error, 1), rejected: rejected}
 	l.srv = &http.Server{
 		Handler:           l.drainGuard(handler),
 		ReadHeaderTimeout: pick(opts.ReadHeaderTimeout, defaultReadHeaderTimeout),
@@ -158,6 +162,9 @@ func (l *Listener) Close() error {
 		}
 		if serveErr := <-l.served; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 			err = errors.Join(err, serveErr)
+		}
+		if l.rejected != nil {
+			l.rejected.wait() // the store closes after us: let refusal rows land first
 		}
 		l.log.Info("callback listener stopped", "addr", l.Addr())
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {

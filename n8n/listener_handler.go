@@ -34,6 +34,7 @@ type callbackHandler struct {
 	bus      *app.Bus
 	notify   func()
 	versionB []byte
+	rejected *rejectionLog
 }
 
 func newCallbackHandler(opts ListenerOptions) (*callbackHandler, error) {
@@ -68,6 +69,7 @@ func newCallbackHandler(opts ListenerOptions) (*callbackHandler, error) {
 		sources: sources, limiter: newFailureLimiter(opts.Clock.Now),
 		policy:  policy,
 		maxBody: maxBody, log: opts.Log, bus: opts.Bus, notify: notify, versionB: health,
+		rejected: newRejectionLog(opts.Store, opts.Bus, opts.Log, opts.Clock.Now),
 	}, nil
 }
 
@@ -85,9 +87,16 @@ func (h *callbackHandler) routes() http.Handler {
 
 // reply carries the envelope choice of one exchange.
 type reply struct {
-	w   http.ResponseWriter
-	rpc bool
-	id  json.RawMessage
+	w       http.ResponseWriter
+	rpc     bool
+	id      json.RawMessage
+	refused *refusal // set by fail, so the handler can log who was turned away
+}
+
+// refusal is the status and message of a refused callback.
+type refusal struct {
+	status  int
+	message string
 }
 
 func (rp reply) send(status int, body map[string]any) {
@@ -110,6 +119,9 @@ func (rp reply) send(status int, body map[string]any) {
 }
 
 func (rp reply) fail(status int, message string) {
+	if rp.refused != nil {
+		*rp.refused = refusal{status: status, message: message}
+	}
 	rp.send(status, map[string]any{"status": "error", "message": message})
 }
 
@@ -123,8 +135,14 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 
 func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	rp := reply{w: w}
 	source := h.sources.source(r)
+	rp := reply{w: w, refused: &refusal{}}
+	defer func() {
+		// 4xx only: a 500 is ours, and a 503 while draining is not the caller's fault.
+		if st := rp.refused.status; st >= 400 && st < 500 {
+			h.rejected.record(source, st, rp.refused.message)
+		}
+	}()
 
 	if blocked, wait := h.limiter.Blocked(source); blocked {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
