@@ -215,11 +215,7 @@ func TestThePeriodicScanPicksUpRequestsQueuedElsewhere(t *testing.T) {
 	if err := r.db.CreateRequests(t.Context(), reqs); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the sender to wait for its next scan", func() bool {
-		r.clock.mu.Lock()
-		defer r.clock.mu.Unlock()
-		return len(r.clock.waiters) > 0
-	})
+	waitFor(t, "the sender to wait for its next scan", func() bool { return r.clock.Pending() > 0 })
 	r.clock.Advance(time.Minute)
 	waitFor(t, "the scan to send it", func() bool { return r.get(t, reqs[0].ID).Status == app.StatusProcessing })
 }

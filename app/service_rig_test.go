@@ -9,54 +9,17 @@ import (
 	"time"
 
 	"github.com/influencegen/influencegen/app"
+	"github.com/influencegen/influencegen/app/apptest"
 	"github.com/influencegen/influencegen/n8n"
 	"github.com/influencegen/influencegen/n8n/n8ntest"
 	"github.com/influencegen/influencegen/store"
 )
 
 // fakeClock moves only when told; After fires when Advance passes it.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []clockWaiter
-}
-
-type clockWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
+type fakeClock = apptest.Clock
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, clockWaiter{c.now.Add(d), ch})
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(c.now) {
-			w.ch <- c.now
-			continue
-		}
-		kept = append(kept, w)
-	}
-	c.waiters = kept
+	return apptest.NewClock(time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC))
 }
 
 // fileRemover records the files Delete asks to remove.

@@ -48,11 +48,7 @@ func TestSweeperRunsOnItsClock(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- (&app.Sweeper{Service: r.svc, Every: time.Minute}).Run(ctx) }()
-	waitFor(t, "the sweeper to wait", func() bool {
-		r.clock.mu.Lock()
-		defer r.clock.mu.Unlock()
-		return len(r.clock.waiters) > 0
-	})
+	waitFor(t, "the sweeper to wait", func() bool { return r.clock.Pending() > 0 })
 	r.clock.Advance(31 * time.Minute)
 	waitFor(t, "the request to time out", func() bool { return r.get(t, id).Status == app.StatusTimedOut })
 	cancel()

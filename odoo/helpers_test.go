@@ -9,63 +9,21 @@ import (
 	"image/png"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/influencegen/influencegen/app"
+	"github.com/influencegen/influencegen/app/apptest"
 	"github.com/influencegen/influencegen/odoo"
 	"github.com/influencegen/influencegen/odoo/odootest"
 	"github.com/influencegen/influencegen/store"
 )
 
-// fakeClock moves only when told; After fires once Advance passes it.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []clockWaiter
-}
-
-type clockWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
+// fakeClock moves only when told; After fires when Advance passes it.
+type fakeClock = apptest.Clock
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.waiters = append(c.waiters, clockWaiter{at: c.now.Add(d), ch: ch})
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(c.now) {
-			w.ch <- c.now
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	c.waiters = kept
+	return apptest.NewClock(time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC))
 }
 
 // staticKey is a KeyFunc returning key.

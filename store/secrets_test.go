@@ -11,59 +11,14 @@ import (
 	"time"
 
 	"github.com/influencegen/influencegen/app"
+	"github.com/influencegen/influencegen/app/apptest"
 	"github.com/zalando/go-keyring"
 )
 
 // secClock is a manual clock: After channels fire when Advance passes them.
-type secClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []secWaiter
-}
+type secClock = apptest.Clock
 
-type secWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newSecClock() *secClock {
-	return &secClock{now: time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)}
-}
-
-func (c *secClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *secClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, secWaiter{c.now.Add(d), ch})
-	return ch
-}
-
-func (c *secClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(c.now) {
-			w.ch <- c.now
-			continue
-		}
-		kept = append(kept, w)
-	}
-	c.waiters = kept
-}
-
-func (c *secClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.waiters)
-}
+func newSecClock() *secClock { return apptest.NewClock(time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)) }
 
 // secKeyring is an in-memory keyring that counts calls and can fail or hang.
 type secKeyring struct {
@@ -315,7 +270,7 @@ func TestAHungKeyringTimesOutAndLaterCallsFailFast(t *testing.T) {
 	}()
 	// Wait until the call has armed its timer, then move time past it.
 	deadline := time.Now().Add(5 * time.Second)
-	for clock.pending() == 0 {
+	for clock.Pending() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the keyring call never armed its timeout")
 		}
@@ -355,7 +310,7 @@ func TestAHungKeyringTimesOutAndLaterCallsFailFast(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	for clock.pending() == 0 {
+	for clock.Pending() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the retried call never armed its timeout")
 		}
