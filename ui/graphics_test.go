@@ -147,58 +147,71 @@ func TestSixelDecodesBackToTheSourceImage(t *testing.T) {
 var apcChunk = regexp.MustCompile("\x1b_G([^;\x1b]*)(?:;([^\x1b]*))?\x1b\\\\")
 
 func TestKittyPayloadDecodesBackToTheImage(t *testing.T) {
-	img := image.NewRGBA(image.Rect(0, 0, 64, 40))
 	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range img.Pix { // noise: zlib cannot shrink it into one chunk
-		img.Pix[i] = uint8(rng.UintN(256))
+	translucent := image.NewRGBA(image.Rect(0, 0, 64, 40))
+	for i := range translucent.Pix { // noise: zlib cannot shrink it into one chunk
+		translucent.Pix[i] = uint8(rng.UintN(256))
 	}
-	for _, tmux := range []bool{false, true} {
-		seq, err := kittySequence(graphicsEnv{proto: protoKitty, tmux: tmux}, img, 12, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tmux {
-			wrapped := strings.Count(seq, "\x1bPtmux;")
-			if chunks := strings.Count(seq, "\x1b\x1b_G"); wrapped != chunks || wrapped < 3 {
-				t.Fatalf("inside tmux every chunk is wrapped on its own: %d wrapped, %d chunks", wrapped, chunks)
+	for _, tc := range []struct {
+		name       string
+		img        *image.RGBA
+		tmux       bool
+		wantFormat int
+	}{
+		{"translucent, sent as RGBA", translucent, false, kitty.RGBA},
+		{"translucent inside tmux", translucent, true, kitty.RGBA},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seq, err := kittySequence(graphicsEnv{proto: protoKitty, tmux: tc.tmux}, tc.img, 12, 5)
+			if err != nil {
+				t.Fatal(err)
 			}
-			seq = strings.NewReplacer("\x1bPtmux;", "", "\x1b\x1b", "\x1b").Replace(seq)
-			seq = strings.ReplaceAll(seq, "\x1b\\\x1b\\", "\x1b\\")
-		}
-		parts := apcChunk.FindAllStringSubmatch(seq, -1)
-		if len(parts) < 3 || !strings.Contains(parts[0][1], "a=d") {
-			t.Fatalf("want a delete then at least two chunks, got %d sequences", len(parts))
-		}
-		var opts kitty.Options
-		if err := opts.UnmarshalText([]byte(parts[1][1])); err != nil {
-			t.Fatal(err)
-		}
-		if opts.Action != kitty.TransmitAndPut || opts.ID != kittyImageID || opts.Compression != kitty.Zlib ||
-			opts.Columns != 12 || opts.Rows != 5 || opts.ImageWidth != 64 || opts.ImageHeight != 40 {
-			t.Fatalf("first chunk options: %q", parts[1][1])
-		}
-		var payload strings.Builder
-		for i, p := range parts[1:] {
-			if len(p[2]) > kitty.MaxChunkSize {
-				t.Fatalf("chunk %d is %d bytes, over the protocol's 4096", i, len(p[2]))
+			if tc.tmux {
+				wrapped := strings.Count(seq, "\x1bPtmux;")
+				if chunks := strings.Count(seq, "\x1b\x1b_G"); wrapped != chunks || wrapped < 3 {
+					t.Fatalf("inside tmux every chunk is wrapped on its own: %d wrapped, %d chunks", wrapped, chunks)
+				}
+				seq = strings.NewReplacer("\x1bPtmux;", "", "\x1b\x1b", "\x1b").Replace(seq)
+				seq = strings.ReplaceAll(seq, "\x1b\\\x1b\\", "\x1b\\")
 			}
-			last := i == len(parts)-2
-			if more := strings.Contains(p[1], "m=1"); more == last {
-				t.Fatalf("chunk %d: %q (last=%v)", i, p[1], last)
+			parts := apcChunk.FindAllStringSubmatch(seq, -1)
+			if len(parts) < 3 || !strings.Contains(parts[0][1], "a=d") {
+				t.Fatalf("want a delete then at least two chunks, got %d sequences", len(parts))
 			}
-			payload.WriteString(p[2])
-		}
-		raw, err := base64.StdEncoding.DecodeString(payload.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := (&kitty.Decoder{Decompress: true, Format: kitty.RGBA, Width: 64, Height: 40}).Decode(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got.(*image.RGBA).Pix, img.Pix) {
-			t.Fatalf("tmux=%v: the kitty payload does not decode to the image", tmux)
-		}
+			var opts kitty.Options
+			if err := opts.UnmarshalText([]byte(parts[1][1])); err != nil {
+				t.Fatal(err)
+			}
+			if opts.Format == 0 {
+				opts.Format = kitty.RGBA // f= omitted means 32-bit RGBA
+			}
+			if opts.Action != kitty.TransmitAndPut || opts.ID != kittyImageID || opts.Compression != kitty.Zlib || opts.Format != tc.wantFormat ||
+				opts.Columns != 12 || opts.Rows != 5 || opts.ImageWidth != 64 || opts.ImageHeight != 40 {
+				t.Fatalf("first chunk options: %q", parts[1][1])
+			}
+			var payload strings.Builder
+			for i, p := range parts[1:] {
+				if len(p[2]) > kitty.MaxChunkSize {
+					t.Fatalf("chunk %d is %d bytes, over the protocol's 4096", i, len(p[2]))
+				}
+				last := i == len(parts)-2
+				if more := strings.Contains(p[1], "m=1"); more == last {
+					t.Fatalf("chunk %d: %q (last=%v)", i, p[1], last)
+				}
+				payload.WriteString(p[2])
+			}
+			raw, err := base64.StdEncoding.DecodeString(payload.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := (&kitty.Decoder{Decompress: true, Format: opts.Format, Width: 64, Height: 40}).Decode(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.(*image.RGBA).Pix, tc.img.Pix) {
+				t.Fatal("the kitty payload does not decode to the image")
+			}
+		})
 	}
 }
 

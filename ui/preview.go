@@ -123,37 +123,41 @@ func renderPreview(ctx context.Context, cache *previewCache, path string, k prev
 		out.err = err
 		return out
 	}
-	cols, rows := fitCells(cfg.Width, cfg.Height, k.cols, k.rows)
+	out.cols, out.rows, out.cells, out.inline, out.err = encodePreview(ctx, cache, k, cfg.Width, cfg.Height, src.image)
+	return out
+}
+
+// encodePreview fits a w×h picture into k's box and draws it: half-block
+// cells always, and the inline payload for kitty/iTerm2/sixel. load is
+// called only when a scaled size is not in the cache.
+func encodePreview(ctx context.Context, cache *previewCache, k previewKey, w, h int, load func() (image.Image, error)) (cols, rows int, cells, inline string, err error) {
+	cols, rows = fitCells(w, h, k.cols, k.rows)
 	if k.proto != protoHalfBlocks && k.cellW > 0 && k.cellH > 0 {
-		cols, rows = fitBox(cfg.Width, cfg.Height, k.cols, k.rows, k.cellW, k.cellH)
+		cols, rows = fitBox(w, h, k.cols, k.rows, k.cellW, k.cellH)
 	}
-	out.cols, out.rows = cols, rows
-	blocks, err := cache.scaled(ctx, k.sha, cols, rows*2, src.image)
+	blocks, err := cache.scaled(ctx, k.sha, cols, rows*2, load)
 	if err != nil {
-		out.err = err
-		return out
+		return cols, rows, "", "", err
 	}
-	out.cells = halfBlocks(blocks)
+	cells = halfBlocks(blocks)
 	if k.proto == protoHalfBlocks {
-		return out
+		return cols, rows, cells, "", nil
 	}
-	pw, ph := inlinePixels(cfg.Width, cfg.Height, cols, rows, k.cellW, k.cellH)
-	pixels, err := cache.scaled(ctx, k.sha, pw, ph, src.image)
+	pw, ph := inlinePixels(w, h, cols, rows, k.cellW, k.cellH)
+	pixels, err := cache.scaled(ctx, k.sha, pw, ph, load)
 	if err != nil {
-		out.err = err
-		return out
+		return cols, rows, cells, "", err
 	}
 	g := graphicsEnv{proto: k.proto, tmux: k.tmux}
 	switch k.proto {
 	case protoKitty:
-		out.inline, err = kittySequence(g, pixels, cols, rows)
+		inline, err = kittySequence(g, pixels, cols, rows)
 	case protoITerm2:
-		out.inline, err = iterm2Sequence(g, pixels, cols, rows)
+		inline, err = iterm2Sequence(g, pixels, cols, rows)
 	case protoSixel:
-		out.inline, err = sixelSequence(g, pixels)
+		inline, err = sixelSequence(g, pixels)
 	}
-	out.err = err
-	return out
+	return cols, rows, cells, inline, err
 }
 
 // inlinePixels is the pixel size sent for a cols×rows box: exactly the box
