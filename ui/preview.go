@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"image"
@@ -88,11 +89,19 @@ func bytesPerPixel(m color.Model) int {
 // checkDecodeBudget reads only the header of r and refuses images whose
 // decoded pixels would exceed limit bytes.
 func checkDecodeBudget(r io.Reader, limit int64) (image.Config, string, error) {
-	cfg, format, err := image.DecodeConfig(r)
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(64 << 10) // a short file is simply all of it
+	cfg, format, err := image.DecodeConfig(br)
 	if err != nil {
 		return cfg, format, fmt.Errorf("not a PNG, JPEG, GIF or WebP image: %w", err)
 	}
 	bpp := bytesPerPixel(cfg.ColorModel)
+	if format == "jpeg" && jpegProgressive(head) {
+		// image/jpeg keeps every progressive coefficient until the last
+		// scan: a [64]int32 block per 8×8 pixels and component, 4 bytes a
+		// pixel for each of up to 3 full-resolution components.
+		bpp += 12
+	}
 	decoded := int64(cfg.Width) * int64(cfg.Height) * int64(bpp)
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return cfg, format, fmt.Errorf("%s image declares %d×%d pixels", format, cfg.Width, cfg.Height)
@@ -102,6 +111,29 @@ func checkDecodeBudget(r io.Reader, limit int64) (image.Config, string, error) {
 			format: format, decoded: decoded, limit: limit}
 	}
 	return cfg, format, nil
+}
+
+// jpegProgressive walks the JPEG segments up to the first start-of-frame
+// and says whether it is a progressive one (SOF2, SOF6, SOF10, SOF14).
+func jpegProgressive(b []byte) bool {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+		return false
+	}
+	for i := 2; i+4 <= len(b); {
+		if b[i] != 0xFF {
+			return false
+		}
+		marker := b[i+1]
+		switch {
+		case marker == 0xFF: // fill byte
+			i++
+			continue
+		case marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
+			return marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE
+		}
+		i += 2 + int(b[i+2])<<8 + int(b[i+3])
+	}
+	return false
 }
 
 // renderPreviewCmd decodes and scales an image off the UI goroutine: the

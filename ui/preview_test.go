@@ -76,6 +76,48 @@ func TestPreviewBudgetCountsDeclaredPixelsTimesBytesPerPixel(t *testing.T) {
 	}
 }
 
+// craftedJPEG is SOI and a start-of-frame declaring w×h with three
+// full-resolution components: enough for DecodeConfig, nothing to decode.
+func craftedJPEG(t *testing.T, sof byte, w, h uint16) string {
+	t.Helper()
+	// SOI, then a JFIF APP0 (DecodeConfig stops at the frame only after one).
+	b := []byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0}
+	b = append(b, 0xFF, sof, 0x00, 0x11, 8, byte(h>>8), byte(h), byte(w>>8), byte(w), 3,
+		1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0)
+	path := filepath.Join(t.TempDir(), "crafted.jpg")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestProgressiveJPEGsCountTheCoefficientsTheDecoderKeeps(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		sof         byte
+		wantRefused bool
+	}{
+		{"baseline 4096×4096 is 48 MiB decoded", 0xC0, false},
+		{"progressive 4096×4096 is 240 MiB while decoding", 0xC2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := os.Open(craftedJPEG(t, tc.sof, 4096, 4096))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			_, format, err := checkDecodeBudget(f, maxPreviewDecodeBytes)
+			var tooLarge previewTooLargeError
+			if refused := errors.As(err, &tooLarge); format != "jpeg" || refused != tc.wantRefused || !refused && err != nil {
+				t.Fatalf("format %q, err %v; want refused=%v", format, err, tc.wantRefused)
+			}
+			if tc.wantRefused && !strings.Contains(err.Error(), "240 MiB") {
+				t.Fatalf("message: %v", err)
+			}
+		})
+	}
+}
+
 func TestAHugeDeclaredPictureShowsTooLargeInsteadOfBeingDecoded(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 160, 48)
