@@ -37,6 +37,7 @@ type graphicsEnv struct {
 	tmux  bool             // wrap sequences in tmux passthrough
 
 	forced   bool             // INFLUENCEGEN_GRAPHICS chose envProto; answers don't change it
+	noAPC    bool             // the Linux console prints APC sequences instead of ignoring them
 	envProto graphicsProtocol // what the environment suggests
 
 	// Answers from the terminal; zero until (unless) it answers.
@@ -50,7 +51,7 @@ type graphicsEnv struct {
 // explicit INFLUENCEGEN_GRAPHICS (kitty|iterm2|sixel|halfblocks) wins over
 // everything, including the terminal's answers.
 func detectGraphics(getenv func(string) string) graphicsEnv {
-	g := graphicsEnv{tmux: getenv("TMUX") != ""}
+	g := graphicsEnv{tmux: getenv("TMUX") != "", noAPC: getenv("TERM") == "linux"}
 	g.forced = true
 	switch strings.ToLower(getenv("INFLUENCEGEN_GRAPHICS")) {
 	case "kitty":

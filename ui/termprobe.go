@@ -26,11 +26,11 @@ const kittyQueryID = 31
 //   - DA1: attribute 4 means sixel.
 //
 // Inside tmux the answers are tmux's own and APC is swallowed, so the kitty
-// query is not sent there, nor when INFLUENCEGEN_GRAPHICS already chose (a
-// terminal without APC support could print it).
+// query is not sent there, nor when INFLUENCEGEN_GRAPHICS already chose or
+// the terminal is the Linux console (a terminal without APC could print it).
 func probeTerminalCmd(g graphicsEnv) tea.Cmd {
 	var q strings.Builder
-	if !g.tmux && !g.forced {
+	if !g.tmux && !g.forced && !g.noAPC {
 		o := kitty.Options{Action: kitty.Query, ID: kittyQueryID, Format: kitty.RGB, ImageWidth: 1, ImageHeight: 1}
 		q.WriteString(ansi.KittyGraphics([]byte("AAAA"), o.Options()...))
 	}

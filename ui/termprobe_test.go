@@ -42,10 +42,15 @@ func TestInitAsksTheTerminalWhatItDraws(t *testing.T) {
 			t.Errorf("Init's queries %q lack %q", queries, want)
 		}
 	}
-	g := detectGraphics(envOf(map[string]string{"TMUX": "/tmp/t"}))
-	for _, msg := range runCmd(t, probeTerminalCmd(g)) {
-		if raw, ok := msg.(tea.RawMsg); ok && strings.Contains(fmt.Sprint(raw.Msg), "\x1b_G") {
-			t.Fatal("tmux swallows APC: no kitty query inside it")
+	for _, env := range []map[string]string{
+		{"TMUX": "/tmp/t"},                  // tmux swallows APC
+		{"TERM": "linux"},                   // the console prints it
+		{"INFLUENCEGEN_GRAPHICS": "blocks"}, // the user already chose
+	} {
+		for _, msg := range runCmd(t, probeTerminalCmd(detectGraphics(envOf(env)))) {
+			if raw, ok := msg.(tea.RawMsg); ok && strings.Contains(fmt.Sprint(raw.Msg), "\x1b_G") {
+				t.Fatalf("no kitty query with %v", env)
+			}
 		}
 	}
 }
