@@ -5,9 +5,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"image"
+	"image/png"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/ansi/iterm2"
+	"github.com/charmbracelet/x/ansi/kitty"
+	"github.com/charmbracelet/x/ansi/sixel"
 )
 
 // graphicsProtocol is how images reach the terminal.
@@ -24,46 +28,114 @@ func (p graphicsProtocol) String() string {
 	return [...]string{"half-blocks", "kitty", "iTerm2", "sixel"}[p]
 }
 
-// graphicsEnv is what detection looks at; it is the terminal's environment
-// because asking the terminal (DA1/XTGETTCAP) races with key input.
+// graphicsEnv is what the dashboard knows about the terminal's pictures.
+// It starts from the environment (detectGraphics) and is refined by the
+// terminal's own answers (termprobe.go); the environment stays the fallback
+// for terminals, and multiplexers, that answer nothing.
 type graphicsEnv struct {
-	proto graphicsProtocol
-	tmux  bool // wrap sequences in tmux passthrough
+	proto graphicsProtocol // what is drawn now: resolve() keeps it current
+	tmux  bool             // wrap sequences in tmux passthrough
+
+	forced   bool             // INFLUENCEGEN_GRAPHICS chose envProto; answers don't change it
+	noAPC    bool             // the Linux console prints APC sequences instead of ignoring them
+	envProto graphicsProtocol // what the environment suggests
+
+	// Answers from the terminal; zero until (unless) it answers.
+	version      string // XTVERSION, e.g. "kitty(0.36.4)", "foot(1.18.1)"
+	kittyOK      bool   // it answered the kitty graphics query with OK
+	sixelOK      bool   // DA1 lists attribute 4 (sixel)
+	cellW, cellH int    // one cell in pixels (XTWINOPS 16, or 14 ÷ the window size)
 }
 
-// detectGraphics picks the richest protocol the terminal declares. An
-// explicit INFLUENCEGEN_GRAPHICS (kitty|iterm2|sixel|halfblocks) wins.
+// detectGraphics picks the richest protocol the environment declares. An
+// explicit INFLUENCEGEN_GRAPHICS (kitty|iterm2|sixel|halfblocks) wins over
+// everything, including the terminal's answers.
 func detectGraphics(getenv func(string) string) graphicsEnv {
-	g := graphicsEnv{tmux: getenv("TMUX") != ""}
+	g := graphicsEnv{tmux: getenv("TMUX") != "", noAPC: getenv("TERM") == "linux"}
+	g.forced = true
 	switch strings.ToLower(getenv("INFLUENCEGEN_GRAPHICS")) {
 	case "kitty":
-		g.proto = protoKitty
-		return g
+		g.envProto = protoKitty
 	case "iterm2", "iterm":
-		g.proto = protoITerm2
-		return g
+		g.envProto = protoITerm2
 	case "sixel":
-		g.proto = protoSixel
-		return g
+		g.envProto = protoSixel
 	case "halfblocks", "half-blocks", "blocks":
-		return g
+		g.envProto = protoHalfBlocks
+	default:
+		g.forced = false
+		g.envProto = protocolFromEnv(getenv, g.tmux)
 	}
+	g.resolve()
+	return g
+}
+
+func protocolFromEnv(getenv func(string) string, tmux bool) graphicsProtocol {
 	term := strings.ToLower(getenv("TERM"))
 	prog := strings.ToLower(getenv("TERM_PROGRAM"))
-	if g.tmux {
+	if tmux {
 		// Inside tmux TERM is tmux's own; the outer terminal shows through
 		// LC_TERMINAL (iTerm2) or variables tmux copies from the client.
 		prog = strings.ToLower(firstNonEmpty(getenv("LC_TERMINAL"), prog))
 	}
 	switch {
 	case getenv("KITTY_WINDOW_ID") != "" || strings.Contains(term, "kitty") || prog == "ghostty" || strings.Contains(term, "ghostty"):
-		g.proto = protoKitty
+		return protoKitty
 	case prog == "iterm.app" || prog == "iterm2" || prog == "wezterm" || getenv("ITERM_SESSION_ID") != "" || strings.Contains(prog, "mintty"):
-		g.proto = protoITerm2
+		return protoITerm2
 	case strings.Contains(term, "foot") || strings.Contains(term, "mlterm") || strings.Contains(term, "sixel") || prog == "contour":
-		g.proto = protoSixel
+		return protoSixel
 	}
-	return g
+	return protoHalfBlocks
+}
+
+// protocolFromVersion maps an XTVERSION answer to the protocol that
+// terminal draws best; half-blocks means "no opinion".
+func protocolFromVersion(version string) graphicsProtocol {
+	v := strings.ToLower(version)
+	switch {
+	case strings.HasPrefix(v, "kitty"), strings.HasPrefix(v, "ghostty"):
+		return protoKitty
+	case strings.HasPrefix(v, "iterm2"), strings.HasPrefix(v, "wezterm"), strings.HasPrefix(v, "mintty"):
+		return protoITerm2
+	case strings.HasPrefix(v, "foot"), strings.HasPrefix(v, "mlterm"), strings.HasPrefix(v, "contour"):
+		return protoSixel
+	}
+	return protoHalfBlocks
+}
+
+// resolve sets proto from what is known, best evidence first: the user's
+// choice, the terminal's name, its answers to the kitty query and DA1, and
+// last the environment. Inside tmux the answers are tmux's own, not the
+// outer terminal's, so only the environment speaks for the outer one.
+// Sixel addresses pixels, so it waits for the terminal's cell size and
+// draws half-blocks until then (or for ever, if it never says).
+func (g *graphicsEnv) resolve() {
+	p := g.envProto
+	if !g.forced && !g.tmux {
+		switch {
+		case protocolFromVersion(g.version) != protoHalfBlocks:
+			p = protocolFromVersion(g.version)
+		case g.kittyOK:
+			p = protoKitty
+		case g.sixelOK:
+			p = protoSixel
+		}
+	}
+	if p == protoSixel && (g.cellW <= 0 || g.cellH <= 0) {
+		p = protoHalfBlocks
+	}
+	g.proto = p
+}
+
+// previewKey names the rendering of one picture for this terminal: the
+// cell size is part of it because sixel and kitty pixels depend on it.
+func (g graphicsEnv) previewKey(sha string, cols, rows int) previewKey {
+	k := previewKey{sha: sha, cols: cols, rows: rows, proto: g.proto, tmux: g.tmux}
+	if g.proto != protoHalfBlocks {
+		k.cellW, k.cellH = g.cellW, g.cellH
+	}
+	return k
 }
 
 func firstNonEmpty(s ...string) string {
@@ -78,113 +150,95 @@ func firstNonEmpty(s ...string) string {
 // kittyImageID is fixed: one preview at a time, replaced in place.
 const kittyImageID = 4242
 
-// kittyDelete removes the preview picture and frees its memory.
+// kittyDelete removes the preview picture and frees its memory; placeImage
+// wraps it for tmux.
 func kittyDelete() string {
-	return ansi.KittyGraphics(nil, "a=d", "d=I", fmt.Sprintf("i=%d", kittyImageID), "q=2")
+	o := kitty.Options{Action: kitty.Delete, Delete: kitty.DeleteID, DeleteResources: true, ID: kittyImageID, Quiet: 2}
+	return ansi.KittyGraphics(nil, o.Options()...)
 }
 
-// kittySequence transmits and shows a PNG over cols×rows cells, in chunks
-// of 4096 base64 bytes as the protocol requires.
-func kittySequence(pngData []byte, cols, rows int) string {
-	enc := base64.StdEncoding.EncodeToString(pngData)
-	var b strings.Builder
-	b.WriteString(kittyDelete())
-	for i := 0; i < len(enc); i += 4096 {
-		end := min(i+4096, len(enc))
-		more := "m=1"
-		if end == len(enc) {
-			more = "m=0"
-		}
-		if i == 0 {
-			b.WriteString(ansi.KittyGraphics([]byte(enc[i:end]), "a=T", "f=100", fmt.Sprintf("i=%d", kittyImageID),
-				fmt.Sprintf("c=%d", cols), fmt.Sprintf("r=%d", rows), "C=1", "q=2", more))
-		} else {
-			b.WriteString(ansi.KittyGraphics([]byte(enc[i:end]), more))
-		}
+// passthrough wraps a whole sequence for tmux (which needs
+// `set -g allow-passthrough on`); outside tmux it is the sequence itself.
+func passthrough(g graphicsEnv, seq string) string {
+	if g.tmux {
+		return ansi.TmuxPassthrough(seq)
 	}
-	return b.String()
+	return seq
 }
 
-// sixelSequence encodes img with a fixed 6×6×6 colour cube: plain, fast
-// and good enough for a preview (the half-block fallback has fewer colours
-// per cell anyway).
-func sixelSequence(img image.Image) (string, error) {
+// kittySequence deletes the previous preview, then transmits and shows img
+// over cols×rows cells: raw RGBA, zlib-compressed, in 4096-byte chunks, each
+// chunk wrapped for tmux on its own (tmux forwards one sequence at a time).
+func kittySequence(g graphicsEnv, img image.Image, cols, rows int) (string, error) {
 	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w == 0 || h == 0 {
-		return "", fmt.Errorf("empty image")
+	o := kitty.Options{
+		Action: kitty.TransmitAndPut,
+		// Explicit: EncodeGraphics (x/ansi v0.11.9) sends no data at all
+		// when Transmission is left zero, though Options calls zero Direct.
+		Transmission:    kitty.Direct,
+		ID:              kittyImageID,
+		Format:          kitty.RGBA,
+		ImageWidth:      b.Dx(),
+		ImageHeight:     b.Dy(),
+		Compression:     kitty.Zlib,
+		Columns:         cols,
+		Rows:            rows,
+		DoNotMoveCursor: true,
+		Quiet:           2,
+		Chunk:           true,
 	}
-	idx := make([]uint8, w*h)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			idx[y*w+x] = uint8((r>>8)*6/256*36 + (g>>8)*6/256*6 + (bl>>8)*6/256)
-		}
+	if g.tmux {
+		o.ChunkFormatter = ansi.TmuxPassthrough
 	}
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "\"1;1;%d;%d", w, h)
-	for i := 0; i < 216; i++ {
-		fmt.Fprintf(&buf, "#%d;2;%d;%d;%d", i, i/36*100/5, i/6%6*100/5, i%6*100/5)
+	var buf strings.Builder
+	buf.WriteString(passthrough(g, kittyDelete()))
+	if err := kitty.EncodeGraphics(&buf, img, &o); err != nil {
+		return "", fmt.Errorf("kitty graphics: %w", err)
 	}
-	row := make([]byte, w)
-	for band := 0; band < h; band += 6 {
-		var used [216]bool
-		for y := band; y < min(band+6, h); y++ {
-			for x := 0; x < w; x++ {
-				used[idx[y*w+x]] = true
-			}
-		}
-		first := true
-		for c := range 216 {
-			if !used[c] {
-				continue
-			}
-			for x := 0; x < w; x++ {
-				var bits byte
-				for dy := 0; dy < 6 && band+dy < h; dy++ {
-					if idx[(band+dy)*w+x] == uint8(c) {
-						bits |= 1 << dy
-					}
-				}
-				row[x] = '?' + bits
-			}
-			if !first {
-				buf.WriteByte('$')
-			}
-			first = false
-			fmt.Fprintf(&buf, "#%d", c)
-			writeSixelRLE(&buf, row)
-		}
-		buf.WriteByte('-')
-	}
-	return ansi.SixelGraphics(0, 1, 0, buf.Bytes()), nil
+	return buf.String(), nil
 }
 
-// writeSixelRLE writes a row of sixel characters with "!n" repeats.
-func writeSixelRLE(buf *bytes.Buffer, row []byte) {
-	for i := 0; i < len(row); {
-		j := i
-		for j < len(row) && row[j] == row[i] {
-			j++
-		}
-		if n := j - i; n > 3 {
-			fmt.Fprintf(buf, "!%d%c", n, row[i])
-		} else {
-			buf.Write(row[i:j])
-		}
-		i = j
+// iterm2Sequence sends img as an inline PNG file sized in cells.
+func iterm2Sequence(g graphicsEnv, img image.Image, cols, rows int) (string, error) {
+	var file bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&file, img); err != nil {
+		return "", fmt.Errorf("iTerm2 image: %w", err)
 	}
+	content := make([]byte, base64.StdEncoding.EncodedLen(file.Len()))
+	base64.StdEncoding.Encode(content, file.Bytes())
+	return passthrough(g, ansi.ITerm2(iterm2.File{
+		Size:            int64(file.Len()),
+		Width:           iterm2.Cells(cols),
+		Height:          iterm2.Cells(rows),
+		Inline:          true,
+		DoNotMoveCursor: true,
+		Content:         content,
+	})), nil
+}
+
+// sixelSequence encodes img with a palette of up to 256 colours built from
+// the image itself (x/ansi/sixel). img must start at (0, 0).
+func sixelSequence(g graphicsEnv, img image.Image) (string, error) {
+	if b := img.Bounds(); b.Dx() == 0 || b.Dy() == 0 || b.Min != (image.Point{}) {
+		return "", fmt.Errorf("sixel: empty or offset image %v", b)
+	}
+	var payload bytes.Buffer
+	if err := (&sixel.Encoder{}).Encode(&payload, img); err != nil {
+		return "", fmt.Errorf("sixel: %w", err)
+	}
+	// P2=1: pixels not drawn keep the background instead of turning black.
+	return passthrough(g, ansi.SixelGraphics(0, 1, 0, payload.Bytes())), nil
 }
 
 // placeImage draws payload with its top-left corner at cell (x, y),
-// keeping the cursor where it was. Inside tmux each sequence is wrapped in
-// passthrough (tmux needs `set -g allow-passthrough on`).
+// keeping the cursor where it was. The encoders above already wrap their
+// output for tmux (kitty chunk by chunk); anything else is wrapped here.
 func placeImage(g graphicsEnv, payload string, x, y int) string {
 	if payload == "" {
 		return ""
 	}
-	if g.tmux {
-		payload = ansi.TmuxPassthrough(payload)
+	if !strings.HasPrefix(payload, "\x1bPtmux;") {
+		payload = passthrough(g, payload)
 	}
 	return ansi.SaveCursor + ansi.CursorPosition(x+1, y+1) + payload + ansi.RestoreCursor
 }

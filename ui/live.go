@@ -80,7 +80,7 @@ func (m *Model) previewCmd() tea.Cmd {
 		return nil
 	}
 	cols, rows := m.detail.previewBox()
-	k := previewKey{sha: img.SHA256, cols: cols, rows: rows, proto: m.gfx.proto}
+	k := m.gfx.previewKey(img.SHA256, cols, rows)
 	if m.detail.preview != nil && m.detail.preview.key == k {
 		return nil
 	}
@@ -90,7 +90,7 @@ func (m *Model) previewCmd() tea.Cmd {
 	}
 	m.detail.preview = nil
 	m.detail.previewWant = k
-	return renderPreviewCmd(m.ctx, img, k)
+	return renderPreviewCmd(m.ctx, m.previews, img, k)
 }
 
 func (m Model) handlePreviewRendered(msg previewRenderedMsg) (Model, tea.Cmd) {

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	uv "github.com/charmbracelet/ultraviolet"
 
 	"github.com/influencegen/influencegen/app"
 )
@@ -105,7 +106,7 @@ func New(ctx context.Context, b Backend) Model {
 		composer:    newComposer(b.Config, newComposerKeys()),
 		admin:       newAdmin(newAdminKeys(), b.Config),
 		activity:    activityModel{keys: newActivityKeys()},
-		previews:    newPreviewCache(32),
+		previews:    newPreviewCache(previewCacheBytes),
 	}
 	if noColor {
 		m.gfx.proto = protoHalfBlocks
@@ -131,6 +132,7 @@ func (m Model) Init() tea.Cmd {
 		loadHeaderCmd(m.ctx, m.b),
 		checkDataVersionCmd(m.ctx, m.b.Store),
 		waitForEventCmd(m.sub),
+		probeTerminalCmd(m.gfx),
 	)
 }
 
@@ -166,6 +168,8 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleDetailLoaded(msg)
 	case previewRenderedMsg:
 		return m.handlePreviewRendered(msg)
+	case tea.TerminalVersionMsg, tea.ColorProfileMsg, uv.KittyGraphicsEvent, uv.PrimaryDeviceAttributesEvent, uv.CellSizeEvent, uv.PixelSizeEvent:
+		return m.handleTerminalReply(msg)
 	case headerLoadedMsg:
 		return m.handleHeaderLoaded(msg)
 	case busEventMsg:
