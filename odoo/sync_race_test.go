@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 // its write to Odoo, the window of issue 11 §2.
 type pausingClient struct {
 	odoo.Client
+	methods []string // default: the request model's write and upsert
 	once    sync.Once
 	reached chan struct{}
 	release chan struct{}
@@ -30,7 +32,11 @@ func newPausingClient(c odoo.Client) *pausingClient {
 }
 
 func (p *pausingClient) Call(ctx context.Context, model, method string, ids []int64, args []odoo.Arg, out any) error {
-	if model == reqModel && (method == "write" || method == "influencegen_upsert") {
+	match := model == reqModel && (method == "write" || method == odoo.UpsertMethod)
+	if p.methods != nil {
+		match = slices.Contains(p.methods, method)
+	}
+	if match {
 		first := false
 		p.once.Do(func() { first = true })
 		if first {
@@ -87,7 +93,8 @@ func completeWithImage(t *testing.T, st *store.DB, files *store.ImageFiles, id s
 // processing and stops before its write; the request completes; syncer B
 // (another process on the same file) syncs; then A's write lands. It
 // returns the state Odoo holds at the end, after both syncers drained.
-func raceTwoSyncers(t *testing.T, wrapB func(app.Store) app.Store, tweak func(*odoo.SyncOptions)) (string, *store.DB, *odootest.Server, app.Request) {
+// wrap (optional) wraps both syncers' stores.
+func raceTwoSyncers(t *testing.T, wrap func(app.Store) app.Store, tweak func(*odoo.SyncOptions)) (string, *store.DB, *odootest.Server, app.Request) {
 	t.Helper()
 	ctx := context.Background()
 	clock := newFakeClock()
@@ -102,8 +109,12 @@ func raceTwoSyncers(t *testing.T, wrapB func(app.Store) app.Store, tweak func(*o
 		}
 	}
 
+	var storeA, storeB app.Store = stA, stB
+	if wrap != nil {
+		storeA, storeB = wrap(stA), wrap(stB)
+	}
 	paused := newPausingClient(newClient(t, fake, odoo.ProtocolJSON2))
-	racerA := newSyncer(t, stA, fake, clock, odoo.ProtocolJSON2, func(o *odoo.SyncOptions) {
+	racerA := newSyncer(t, storeA, fake, clock, odoo.ProtocolJSON2, func(o *odoo.SyncOptions) {
 		o.Client = paused
 		if tweak != nil {
 			tweak(o)
@@ -114,10 +125,6 @@ func raceTwoSyncers(t *testing.T, wrapB func(app.Store) app.Store, tweak func(*o
 	<-paused.reached // A has read "processing" and is about to write it
 
 	completeWithImage(t, stB, files, req.ID)
-	var storeB app.Store = stB
-	if wrapB != nil {
-		storeB = wrapB(stB)
-	}
 	syncB := newSyncer(t, storeB, fake, clock, odoo.ProtocolJSON2, tweak)
 	repB, errB := syncB.RunOnce(ctx)
 	t.Logf("syncer B while A is paused: %+v, err %v", repB, errB)
@@ -130,7 +137,7 @@ func raceTwoSyncers(t *testing.T, wrapB func(app.Store) app.Store, tweak func(*o
 		t.Fatalf("syncer A: %v", err)
 	}
 	drain(t, syncB, 5)
-	drain(t, syncA, 5)
+	drain(t, newSyncer(t, storeA, fake, clock, odoo.ProtocolJSON2, tweak), 5)
 	recs := fake.Records(reqModel)
 	if len(recs) != 1 {
 		t.Fatalf("Odoo holds %d records, want 1", len(recs))
@@ -175,5 +182,70 @@ func TestSyncNowWaitsBrieflyThenSaysWhichProcessHoldsTheLease(t *testing.T) {
 	}
 	if rep, err := s.RunOnce(ctx); err != nil || rep.Done != 1 {
 		t.Fatalf("RunOnce after release: %+v, %v; want the item done", rep, err)
+	}
+}
+
+// noLease hides the store's leases: a syncer on another machine (or any
+// writer the lease cannot see) racing this one. Only Odoo's guard is left.
+type noLease struct{ app.Store }
+
+func TestAStaleWriteCannotWinInOdooEvenWithoutTheLease(t *testing.T) {
+	state, st, fake, req := raceTwoSyncers(t, func(s app.Store) app.Store { return noLease{s} }, nil)
+	if state != string(app.StatusCompleted) {
+		t.Fatalf("Odoo holds %q after the race without a lease, want completed: the addon must refuse the older write", state)
+	}
+	checkSynced(t, st, fake, []app.Request{req})
+}
+
+func TestTwoSyncersAttachingOneImageLeaveOneAttachment(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	stA, stB, files := twoHandles(t, clock)
+	fake := odootest.New(t, odootest.Config{})
+	req := seed(t, stA, files, clock, 1, false, 0)[0]
+	for _, to := range []app.Status{app.StatusSending, app.StatusProcessing} {
+		if _, err := stA.Transition(ctx, app.Change{ID: req.ID, To: to}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	completeWithImage(t, stA, files, req.ID)
+	// A searched for the image, found none, and stops before uploading it.
+	paused := newPausingClient(newClient(t, fake, odoo.ProtocolJSONRPC))
+	paused.methods = []string{odoo.AttachMethod, "create"}
+	syncA := newSyncer(t, noLease{stA}, fake, clock, odoo.ProtocolJSONRPC, func(o *odoo.SyncOptions) { o.Client = paused })
+	doneA := make(chan error, 1)
+	go func() { _, err := syncA.RunOnce(ctx); doneA <- err }()
+	<-paused.reached
+	drain(t, newSyncer(t, noLease{stB}, fake, clock, odoo.ProtocolJSONRPC, nil), 5)
+	close(paused.release)
+	if err := <-doneA; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.Records("ir.attachment")); n != 1 {
+		t.Fatalf("%d attachments for one image after two syncers uploaded it, want 1", n)
+	}
+	checkSynced(t, stA, fake, []app.Request{req})
+}
+
+func TestAnAddonWithoutTheGuardedMethodsParksWithTheUpgradeCommand(t *testing.T) {
+	for _, protocol := range []string{odoo.ProtocolJSON2, odoo.ProtocolJSONRPC} {
+		t.Run(protocol, func(t *testing.T) {
+			clock := newFakeClock()
+			st, files := openStore(t, clock)
+			seed(t, st, files, clock, 3, true, 8)
+			fake := odootest.New(t, odootest.Config{OldAddon: true})
+			rep := drain(t, newSyncer(t, st, fake, clock, protocol, nil), 5)
+			if rep.Done != 0 || rep.Parked == 0 || rep.Retry != 0 {
+				t.Fatalf("report %+v, want everything parked", rep)
+			}
+			for _, want := range []string{app.ReasonOdooAddonOutdated, "-u influence_gen_ai_integration", odoo.AddonVersion} {
+				if !strings.Contains(rep.LastError, want) {
+					t.Fatalf("last error %q does not say %q", rep.LastError, want)
+				}
+			}
+			if n := len(fake.Records(reqModel)); n != 0 {
+				t.Fatalf("%d records written unguarded to an old addon, want none", n)
+			}
+		})
 	}
 }
