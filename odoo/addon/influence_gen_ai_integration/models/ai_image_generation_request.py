@@ -108,6 +108,9 @@ class AiImageGenerationRequest(models.Model):
                 raise ValidationError(self.env._(
                     "influencegen_upsert: %(ext)s: app_updated_at %(got)r is not YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ",
                     ext=external_id, got=incoming))
+            # Raw SQL reads the table, not the ORM cache: flush what this
+            # transaction wrote so far (an earlier vals of the same call).
+            self.flush_model(["external_id", "app_updated_at"])
             self.env.cr.execute(SQL(
                 "SELECT id, app_updated_at FROM %s WHERE external_id = %s FOR UPDATE",
                 SQL.identifier(self._table), external_id))
