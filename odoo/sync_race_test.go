@@ -249,3 +249,39 @@ func TestAnAddonWithoutTheGuardedMethodsParksWithTheUpgradeCommand(t *testing.T)
 		})
 	}
 }
+
+func TestASyncerThatLostItsLeaseMidBatchRecordsNothing(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	stA, stB, files := twoHandles(t, clock)
+	fake := odootest.New(t, odootest.Config{})
+	req := seed(t, stA, files, clock, 1, false, 0)[0]
+	for _, to := range []app.Status{app.StatusSending, app.StatusProcessing} {
+		if _, err := stA.Transition(ctx, app.Change{ID: req.ID, To: to}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	completeWithImage(t, stA, files, req.ID)
+	paused := newPausingClient(newClient(t, fake, odoo.ProtocolJSON2))
+	syncA := newSyncer(t, stA, fake, clock, odoo.ProtocolJSON2, func(o *odoo.SyncOptions) { o.Client = paused })
+	doneA := make(chan error, 1)
+	go func() { _, err := syncA.RunOnce(ctx); doneA <- err }()
+	<-paused.reached
+	// A hangs past its lease (a suspended laptop); another process takes it.
+	clock.Advance(odoo.DefaultLeaseTTL + time.Second)
+	other := app.LeaseOwner{Token: "other", PID: 7, Host: "h"}
+	if _, err := stB.TryLease(ctx, app.LeaseOdooSync, other, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	close(paused.release)
+	if err := <-doneA; app.ErrorReason(err) != app.ReasonLeaseHeld {
+		t.Fatalf("A after losing its lease: %v, want %s", err, app.ReasonLeaseHeld)
+	}
+	stats, err := stA.OutboxStats(ctx)
+	if err != nil || stats.Pending == 0 || stats.Parked != 0 {
+		t.Fatalf("outbox after A lost the lease: %+v, %v; want its items still due", stats, err)
+	}
+	if n := len(fake.Records(imgModel)); n != 0 {
+		t.Fatalf("A went on to upload %d images without the lease, want it to stop", n)
+	}
+}
