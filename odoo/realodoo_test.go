@@ -176,3 +176,19 @@ func TestRealOdooWithTheLeaseOneSyncerWaits(t *testing.T) {
 		t.Fatalf("real Odoo: state %q, %d attachments, %d images; want completed, 1, 1", state, atts, imgs)
 	}
 }
+
+func TestRealOdooPassesDoctorWithTheUpgradedAddon(t *testing.T) {
+	realOdoo(t, odoo.ProtocolJSON2) // skips without a real Odoo
+	cfg := app.DefaultConfig()
+	cfg.Odoo.URL, cfg.Odoo.Database = os.Getenv("INFLUENCEGEN_TEST_ODOO_URL"), os.Getenv("INFLUENCEGEN_TEST_ODOO_DATABASE")
+	erp, err := odoo.NewERP(cfg, odoo.ERPOptions{Secrets: memSecrets{values: map[string]string{
+		app.SecretOdooAPIKey: os.Getenv("INFLUENCEGEN_TEST_ODOO_API_KEY")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := erp.Check(context.Background())
+	if err != nil || !res.OK() || res.Items[len(res.Items)-1].Name != "addon" {
+		t.Fatalf("doctor against the real Odoo: %+v, %v", res, err)
+	}
+	t.Logf("doctor: %+v", res)
+}
