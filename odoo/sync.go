@@ -222,7 +222,7 @@ func (s *Syncer) runOnce(ctx context.Context, leaseWait time.Duration) (app.Sync
 	}
 	if ctx.Err() != nil {
 		// Shutting down: leave the items due; replaying them is harmless
-		// because every step searches before it creates.
+		// because Odoo's upsert and attach skip what they already hold.
 		return app.SyncReport{Items: len(items), RPCs: int(s.client.n.Load() - start)}, ctx.Err()
 	}
 	rep, err := b.commit(ctx, items)
