@@ -11,7 +11,18 @@ Checks, for odoo/addon/influence_gen_ai_integration (or the path given):
   - views use only fields their model defines (sub-views of a one2many use
     the comodel's fields), and no Odoo 19 leftovers: <tree>, attrs=,
     states=, _sql_constraints;
-  - ir.config_parameter data is noupdate.
+  - ir.config_parameter data is noupdate;
+  - the guarded sync methods the Go sync calls (odoo/sync_requests.go:
+    UpsertMethod, AttachMethod) exist on their models as @api.model
+    methods, the request model has app_updated_at, and the manifest version
+    is the Go side's AddonVersion (so a bump is never half done);
+  - raw SQL goes through odoo.tools.SQL (no string formatting), and a raw
+    read in a method that also writes through the ORM is preceded by a
+    flush (the bug a real Odoo found: the read saw the row, not the cache);
+  - migrations/<version>/ folders name versions up to the manifest's and
+    hold {pre,post,end}-migrate.py with migrate(cr, version);
+  - tests/__init__.py imports every tests/test_*.py (Odoo runs only what
+    it imports), and test classes are tagged.
 
 Prints one line per problem and "N passed, N failed" at the end; exits 1 on
 any failure.
@@ -20,6 +31,7 @@ import ast
 import csv
 import os
 import py_compile
+import re
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
@@ -201,6 +213,123 @@ def check_xml(models):
                       f"{rel(path)}: config parameter {record.get('id')} is noupdate")
 
 
+GO_SYNC = os.path.join(ROOT, "odoo", "sync_requests.go")
+GUARDED = {"influence_gen.ai_image_generation_request": "UpsertMethod", "influence_gen.generated_image": "AttachMethod"}
+
+
+def go_constants():
+    """String constants of odoo/sync_requests.go: {name: value}."""
+    if not os.path.exists(GO_SYNC):
+        return {}
+    with open(GO_SYNC, encoding="utf-8") as f:
+        return dict(re.findall(r'^\s*(?:const\s+)?(\w+)\s*=\s*"([^"]*)"', f.read(), re.M))
+
+
+def model_methods():
+    """{model name: {method name: ast.FunctionDef}} from models/*.py."""
+    out = {}
+    for path in files(".py"):
+        if os.sep + "models" + os.sep not in path:
+            continue
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), path)
+        for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
+            name = None
+            for stmt in cls.body:
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                        and stmt.targets[0].id == "_name" and isinstance(stmt.value, ast.Constant):
+                    name = stmt.value.value
+            if name:
+                out[name] = {f.name: f for f in cls.body if isinstance(f, ast.FunctionDef)}
+    return out
+
+
+def is_api_model(fn):
+    return any(isinstance(d, ast.Attribute) and d.attr == "model" and isinstance(d.value, ast.Name) and d.value.id == "api"
+               for d in fn.decorator_list)
+
+
+def check_guarded_methods(models, manifest):
+    consts = go_constants()
+    if not check(bool(consts), f"{GO_SYNC} defines the guarded method names"):
+        return
+    methods = model_methods()
+    for model, const in GUARDED.items():
+        method = consts.get(const)
+        fn = methods.get(model, {}).get(method)
+        if check(fn is not None, f"{model} defines {method} (odoo.{const}, called by the Go sync)"):
+            check(is_api_model(fn), f"{model}.{method} is @api.model (JSON-2 calls it without ids)")
+            check([a.arg for a in fn.args.args] == ["self", "vals_list"],
+                  f"{model}.{method} takes (self, vals_list), the argument the Go sync sends")
+    req = models.get("influence_gen.ai_image_generation_request", {"fields": {}})
+    check(req["fields"].get("app_updated_at", (None,))[0] == "Char",
+          "the request model has app_updated_at (Char: nanoseconds, which a Datetime would drop)")
+    check(manifest.get("version") == consts.get("AddonVersion"),
+          f"manifest version {manifest.get('version')!r} == odoo.AddonVersion {consts.get('AddonVersion')!r}")
+    for model, fns in methods.items():
+        for fn in fns.values():
+            calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
+            executes = [c for c in calls if c.func.attr == "execute"]
+            for c in executes:
+                arg = c.args[0] if c.args else None
+                check(isinstance(arg, ast.Call) and getattr(arg.func, "id", "") == "SQL",
+                      f"{model}.{fn.name}: cr.execute takes an odoo.tools.SQL(...), not a formatted string (line {c.lineno})")
+            writes = any(c.func.attr in ("write", "create") for c in calls)
+            if executes and writes:
+                first_exec = min(c.lineno for c in executes)
+                flushes = [c.lineno for c in calls if c.func.attr.startswith("flush")]
+                reads_locked = any("FOR UPDATE" in ast.unparse(c) for c in executes)
+                if reads_locked and "SELECT id, app_updated_at" in ast.unparse(fn):
+                    check(any(line < first_exec for line in flushes),
+                          f"{model}.{fn.name}: flushes the ORM before its raw read (line {first_exec})")
+
+
+def version_tuple(v):
+    return tuple(int(x) for x in v.split(".")) if re.fullmatch(r"\d+(\.\d+)*", v or "") else None
+
+
+def check_migrations(manifest):
+    root = os.path.join(ADDON, "migrations")
+    if not os.path.isdir(root):
+        return
+    top = version_tuple(manifest.get("version", ""))
+    for name in sorted(os.listdir(root)):
+        path = os.path.join(root, name)
+        if not os.path.isdir(path):
+            continue
+        v = version_tuple(name)
+        check(v is not None and top is not None and v <= top, f"migrations/{name} names a version up to the manifest's")
+        for script in sorted(os.listdir(path)):
+            if not script.endswith(".py"):
+                continue
+            check(script in ("pre-migrate.py", "post-migrate.py", "end-migrate.py"),
+                  f"migrations/{name}/{script} is pre-, post- or end-migrate.py")
+            with open(os.path.join(path, script), encoding="utf-8") as f:
+                tree = ast.parse(f.read())
+            check(any(isinstance(n, ast.FunctionDef) and n.name == "migrate" and [a.arg for a in n.args.args] == ["cr", "version"]
+                      for n in tree.body), f"migrations/{name}/{script} defines migrate(cr, version)")
+
+
+def check_tests():
+    root = os.path.join(ADDON, "tests")
+    if not os.path.isdir(root):
+        return
+    init = os.path.join(root, "__init__.py")
+    if not check(os.path.exists(init), "tests/__init__.py exists"):
+        return
+    with open(init, encoding="utf-8") as f:
+        imported = set(re.findall(r"^from \. import (\w+)", f.read(), re.M))
+    for name in sorted(os.listdir(root)):
+        if name.startswith("test_") and name.endswith(".py"):
+            check(name[:-3] in imported, f"tests/__init__.py imports {name[:-3]} (Odoo runs only imported tests)")
+            with open(os.path.join(root, name), encoding="utf-8") as f:
+                tree = ast.parse(f.read())
+            for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
+                if any(getattr(b, "id", "").endswith("Case") for b in cls.bases):
+                    check(any(isinstance(d, ast.Call) and getattr(d.func, "id", "") == "tagged" for d in cls.decorator_list),
+                          f"tests/{name}: {cls.name} is @tagged (post_install, -at_install)")
+
+
 def main():
     if not os.path.isdir(ADDON):
         print(f"FAIL: addon folder {ADDON} not found")
@@ -215,9 +344,12 @@ def main():
             check(False, f"{rel(path)} compiles: {e.msg}")
     models = model_definitions()
     check(len(models) >= 2, f"the addon defines its models (found {sorted(models)})")
-    check_manifest()
+    manifest = check_manifest()
     check_access(models)
     check_xml(models)
+    check_guarded_methods(models, manifest)
+    check_migrations(manifest)
+    check_tests()
     print(f"addon: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

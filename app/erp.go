@@ -81,14 +81,15 @@ type ERPCheckItem struct {
 // park outbox items until `influencegen sync retry`; the transient ones
 // (code EUNAVAILABLE) are retried with backoff.
 const (
-	ReasonOdooAuth         = "odoo_auth"          // key/password rejected
-	ReasonOdooAccess       = "odoo_access"        // the user lacks rights
-	ReasonOdooValidation   = "odoo_validation"    // Odoo refused the values
-	ReasonOdooModelMissing = "odoo_model_missing" // addon not installed
-	ReasonOdooRecordGone   = "odoo_record_missing"
-	ReasonOdooProtocol     = "odoo_protocol"    // wrong protocol / URL
-	ReasonOdooError        = "odoo_error"       // another server-side error
-	ReasonOdooUnavailable  = "odoo_unavailable" // 5xx, 429: transient
-	ReasonOdooUnreachable  = "odoo_unreachable" // connection refused, DNS: transient
-	ReasonOdooTimeout      = "odoo_timeout"     // no answer in time: transient
+	ReasonOdooAuth          = "odoo_auth"           // key/password rejected
+	ReasonOdooAccess        = "odoo_access"         // the user lacks rights
+	ReasonOdooValidation    = "odoo_validation"     // Odoo refused the values
+	ReasonOdooModelMissing  = "odoo_model_missing"  // addon not installed
+	ReasonOdooAddonOutdated = "odoo_addon_outdated" // addon lacks the guarded sync methods: upgrade it
+	ReasonOdooRecordGone    = "odoo_record_missing"
+	ReasonOdooProtocol      = "odoo_protocol"    // wrong protocol / URL
+	ReasonOdooError         = "odoo_error"       // another server-side error
+	ReasonOdooUnavailable   = "odoo_unavailable" // 5xx, 429: transient
+	ReasonOdooUnreachable   = "odoo_unreachable" // connection refused, DNS: transient
+	ReasonOdooTimeout       = "odoo_timeout"     // no answer in time: transient
 )

@@ -91,7 +91,8 @@ func PushCallbackToken(ctx context.Context, c Client, token string) error {
 }
 
 // Check runs the doctor checks: URL reachable with its version, protocol
-// and login, both models installed, create/write rights on both.
+// and login, both models installed, create/write rights on both, and the
+// addon recent enough to have the guarded sync methods.
 func (e *ERP) Check(ctx context.Context) (app.ERPCheck, error) {
 	res := app.ERPCheck{URL: e.opts.URL}
 	add := func(name string, err error, okDetail string) bool {
@@ -139,7 +140,23 @@ func (e *ERP) Check(ctx context.Context) (app.ERPCheck, error) {
 			add("rights:"+op+":"+model, err, op+" allowed")
 		}
 	}
+	if res.OK() {
+		add("addon", e.checkGuardedMethods(ctx), "version "+AddonVersion+" or later ("+UpsertMethod+", "+AttachMethod+")")
+	}
 	return res, ctx.Err()
+}
+
+// checkGuardedMethods calls the addon's sync methods with nothing to do:
+// an addon installed before they existed answers "does not exist", and
+// the sync would park every item, so doctor says to upgrade it first.
+func (e *ERP) checkGuardedMethods(ctx context.Context) error {
+	for model, method := range map[string]string{e.odoo.RequestModel: UpsertMethod, e.odoo.ImageModel: AttachMethod} {
+		var out json.RawMessage
+		if err := e.client.Call(ctx, model, method, nil, []Arg{Pos("vals_list", []any{})}, &out); err != nil {
+			return outdatedAddon(err, model, method)
+		}
+	}
+	return nil
 }
 
 // hasAccess asks has_access (Odoo 18+), falling back to

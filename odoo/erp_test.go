@@ -56,7 +56,7 @@ func TestCheckPassesOnAnOdooWithTheAddonInstalled(t *testing.T) {
 			}
 			want := "reachable login model:influence_gen.ai_image_generation_request rights:create:influence_gen.ai_image_generation_request " +
 				"rights:write:influence_gen.ai_image_generation_request model:influence_gen.generated_image " +
-				"rights:create:influence_gen.generated_image rights:write:influence_gen.generated_image"
+				"rights:create:influence_gen.generated_image rights:write:influence_gen.generated_image addon"
 			if strings.Join(names, " ") != want || res.Version != "19.0" || res.Protocol == "" {
 				t.Fatalf("checks %v (version %q, protocol %q)", names, res.Version, res.Protocol)
 			}
@@ -76,6 +76,8 @@ func TestCheckNamesTheFixForEachProblem(t *testing.T) {
 			item: "login", reason: app.ReasonOdooAuth, says: "secrets set odoo-api-key"},
 		{name: "a missing addon fails the model check", setup: func(_ *odootest.Server, c *app.Config) { c.Odoo.RequestModel = "influence_gen.nope" },
 			item: "model:influence_gen.nope", reason: app.ReasonOdooModelMissing, says: "install the influence_gen_ai_integration addon"},
+		{name: "an addon from before the guarded methods fails the addon check", setup: func(_ *odootest.Server, _ *app.Config) {},
+			item: "addon", reason: app.ReasonOdooAddonOutdated, says: "-u influence_gen_ai_integration"},
 		{name: "a read-only user fails the rights check", setup: func(f *odootest.Server, _ *app.Config) { f.SetReadOnly(true) },
 			item: "rights:create:influence_gen.ai_image_generation_request", reason: app.ReasonOdooAccess, says: "Internal User"},
 		{name: "a URL that is not Odoo fails reachability", setup: func(_ *odootest.Server, c *app.Config) { c.Odoo.URL += "/nothing-here" },
@@ -83,7 +85,7 @@ func TestCheckNamesTheFixForEachProblem(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := odootest.New(t, odootest.Config{})
+			fake := odootest.New(t, odootest.Config{OldAddon: tc.item == "addon"})
 			erp := newERP(t, fake, func(c *app.Config) { tc.setup(fake, c) })
 			res, err := erp.Check(context.Background())
 			if err != nil {

@@ -144,18 +144,6 @@ func transportCause(err error) string {
 // Transient reports whether err is worth retrying later unchanged.
 func Transient(err error) bool { return app.ErrorCode(err) == app.EUNAVAILABLE }
 
-// uniqueConflict reports whether err is a unique constraint refusing a
-// create, meaning another writer got there first: search again.
-func uniqueConflict(err error) bool {
-	var se *ServerError
-	if !errors.As(err, &se) {
-		return false
-	}
-	m := strings.ToLower(se.Message)
-	return strings.Contains(m, "must be unique") || strings.Contains(m, "duplicate key") ||
-		strings.Contains(se.Name, "UniqueViolation")
-}
-
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]

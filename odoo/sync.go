@@ -22,6 +22,16 @@ const (
 	backoffBase         = time.Second
 	backoffCap          = 5 * time.Minute
 	searchChunk         = 1000 // ids per "in" domain
+
+	// DefaultLeaseTTL is how long the sync lease lasts unless renewed. It
+	// is renewed before an RPC once a quarter of it has passed, and one
+	// RPC is bounded by CallTimeout (60 s), so a live syncer never lets it
+	// run out; a killed one blocks others for at most this long.
+	DefaultLeaseTTL = 2 * time.Minute
+	// DefaultLeaseWait is how long RunOnce (`influencegen sync now`) waits
+	// for another process's batch to end before saying who holds the lease.
+	DefaultLeaseWait = 10 * time.Second
+	leasePoll        = 250 * time.Millisecond
 )
 
 // SyncOptions configure a Syncer.
@@ -43,6 +53,13 @@ type SyncOptions struct {
 	// Jitter returns a factor in [0.5, 1.5) applied to backoff delays;
 	// tests fix it. Default: random.
 	Jitter func() float64
+
+	// Leases make one syncer per database file at a time, across
+	// processes. Default: Store, when it implements app.Leases (the SQLite
+	// store does); nil there means no lease (a store without one).
+	Leases    app.Leases
+	LeaseTTL  time.Duration // default DefaultLeaseTTL
+	LeaseWait time.Duration // RunOnce only; default DefaultLeaseWait, <0 = do not wait
 }
 
 // Syncer drains the Odoo outbox (app.Syncer).
@@ -50,7 +67,12 @@ type Syncer struct {
 	opts   SyncOptions
 	client *countingClient
 	kick   chan struct{}
-	runMu  sync.Mutex // one batch at a time: Run and `sync now` share the outbox
+	runMu  sync.Mutex // one batch at a time in this process; the lease does it across processes
+	owner  app.LeaseOwner
+
+	// Set under runMu for the batch that holds the lease.
+	leaseRenewed time.Time
+	leaseErr     error // the renewal that failed: the batch must not commit
 }
 
 var _ app.Syncer = (*Syncer)(nil)
@@ -81,6 +103,15 @@ func NewSyncer(opts SyncOptions) *Syncer {
 	if opts.Jitter == nil {
 		opts.Jitter = func() float64 { return 0.5 + rand.Float64() }
 	}
+	if opts.Leases == nil {
+		opts.Leases, _ = opts.Store.(app.Leases)
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = DefaultLeaseTTL
+	}
+	if opts.LeaseWait == 0 {
+		opts.LeaseWait = DefaultLeaseWait
+	}
 	def := app.DefaultConfig().Odoo
 	if opts.Odoo.RequestModel == "" {
 		opts.Odoo.RequestModel = def.RequestModel
@@ -88,7 +119,9 @@ func NewSyncer(opts SyncOptions) *Syncer {
 	if opts.Odoo.ImageModel == "" {
 		opts.Odoo.ImageModel = def.ImageModel
 	}
-	return &Syncer{opts: opts, client: &countingClient{Client: opts.Client}, kick: make(chan struct{}, 1)}
+	s := &Syncer{opts: opts, kick: make(chan struct{}, 1), owner: app.NewLeaseOwner(opts.Clock.Now())}
+	s.client = &countingClient{Client: opts.Client, before: s.renewLease}
+	return s
 }
 
 // Kick asks Run to look at the outbox now. It never blocks.
@@ -110,12 +143,16 @@ func (s *Syncer) Run(ctx context.Context) error {
 		events = s.opts.Bus.Subscribe(ctx, 64).C
 	}
 	for {
-		rep, err := s.RunOnce(ctx)
+		rep, err := s.runOnce(ctx, 0)
 		if ctx.Err() != nil {
 			return nil
 		}
 		wait := s.opts.PollInterval
 		switch {
+		case app.ErrorReason(err) == app.ReasonLeaseHeld:
+			// Another process is syncing this file; it drains the same
+			// outbox, so look again after the poll interval.
+			s.opts.Log.Debug("odoo sync: another process holds the sync lease", "err", err)
 		case err != nil:
 			s.opts.Log.Warn("odoo sync: reading the outbox failed", "err", err)
 		case rep.Retry > 0:
@@ -154,10 +191,21 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 }
 
-// RunOnce syncs one batch of due outbox items.
+// RunOnce syncs one batch of due outbox items. While another process
+// holds the sync lease it waits up to LeaseWait for it, then fails with
+// reason sync_lease_held naming the holder.
 func (s *Syncer) RunOnce(ctx context.Context) (app.SyncReport, error) {
+	return s.runOnce(ctx, max(s.opts.LeaseWait, 0))
+}
+
+func (s *Syncer) runOnce(ctx context.Context, leaseWait time.Duration) (app.SyncReport, error) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
+	release, err := s.takeLease(ctx, leaseWait)
+	if err != nil {
+		return app.SyncReport{Protocol: s.client.Protocol()}, err
+	}
+	defer release()
 	start := s.client.n.Load()
 	now := s.opts.Clock.Now()
 	items, err := s.opts.Store.DueOutbox(ctx, now, s.opts.BatchItems)
@@ -166,9 +214,15 @@ func (s *Syncer) RunOnce(ctx context.Context) (app.SyncReport, error) {
 	}
 	b := &batch{s: s, now: now, results: make(map[int64]error, len(items)), jitter: s.opts.Jitter()}
 	b.run(ctx, items)
+	if s.leaseErr != nil {
+		// The lease was lost mid-batch (expired and taken, or the store
+		// failed): another syncer may own these items now. Record
+		// nothing; the items stay due, and replaying them is harmless.
+		return app.SyncReport{Items: len(items), RPCs: int(s.client.n.Load() - start)}, s.leaseErr
+	}
 	if ctx.Err() != nil {
 		// Shutting down: leave the items due; replaying them is harmless
-		// because every step searches before it creates.
+		// because Odoo's upsert and attach skip what they already hold.
 		return app.SyncReport{Items: len(items), RPCs: int(s.client.n.Load() - start)}, ctx.Err()
 	}
 	rep, err := b.commit(ctx, items)
@@ -324,13 +378,20 @@ func (b *batch) backoff(attempts int) time.Duration {
 	return min(d, backoffCap)
 }
 
-// countingClient counts RPCs for the report and the benchmark.
+// countingClient counts RPCs for the report and the benchmark, and runs
+// before (the lease renewal) ahead of each one.
 type countingClient struct {
 	Client
-	n atomic.Int64
+	n      atomic.Int64
+	before func(ctx context.Context) error
 }
 
 func (c *countingClient) Call(ctx context.Context, model, method string, ids []int64, args []Arg, out any) error {
+	if c.before != nil {
+		if err := c.before(ctx); err != nil {
+			return err
+		}
+	}
 	c.n.Add(1)
 	return c.Client.Call(ctx, model, method, ids, args, out)
 }

@@ -2,12 +2,10 @@ package odoo
 
 import (
 	"context"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,20 +16,17 @@ import (
 
 // imageJob is one image outbox item on its way to Odoo.
 type imageJob struct {
-	item         app.OutboxItem
-	img          app.Image
-	odooRequest  int64
-	attachmentID int64
+	item        app.OutboxItem
+	img         app.Image
+	odooRequest int64
 }
 
-// noPostprocess stops ir.attachment from shrinking images above 1920×1920:
-// originals must reach Odoo byte for byte.
-var noPostprocess = map[string]any{"image_no_postprocess": true}
-
-// syncImages attaches each image to its request's record and creates the
-// generated_image row, idempotent on (request, sha256): a search first
-// finds what an earlier (maybe crashed) run already made, including a
-// bare attachment whose generated_image create never happened.
+// syncImages attaches each image to its request's record, idempotent on
+// (request, sha256): a search first skips what Odoo has (so its bytes are
+// not sent again), then influencegen_attach stores the rest. That method
+// makes the attachment and the generated_image row in one transaction
+// under a lock on the request, so two syncers racing on one image leave
+// one attachment, never a second one without its row.
 func (b *batch) syncImages(ctx context.Context, items []app.OutboxItem, reqs map[string]app.Request, odooIDs map[string]int64, reqErrs map[string]error) {
 	var jobs []*imageJob
 	for _, it := range items {
@@ -59,15 +54,11 @@ func (b *batch) syncImages(ctx context.Context, items []app.OutboxItem, reqs map
 	if len(jobs) == 0 {
 		return
 	}
-	fail := func(js []*imageJob, err error) {
-		for _, j := range js {
-			b.results[j.item.ID] = err
-		}
-	}
-	// 1. Which (request, sha256) pairs exist already?
 	have, err := b.existingImages(ctx, jobs)
 	if err != nil {
-		fail(jobs, err)
+		for _, j := range jobs {
+			b.results[j.item.ID] = err
+		}
 		return
 	}
 	var todo []*imageJob
@@ -76,33 +67,8 @@ func (b *batch) syncImages(ctx context.Context, items []app.OutboxItem, reqs map
 			todo = append(todo, j)
 		}
 	}
-	if len(todo) == 0 {
-		return
-	}
-	// 2. Reuse attachments a crashed run left behind (same record, same
-	// SHA-1 checksum), then create the rest, capped in bytes per call.
-	if err := b.reuseAttachments(ctx, todo); err != nil {
-		fail(todo, err)
-		return
-	}
-	var upload []*imageJob
-	for _, j := range todo {
-		if j.attachmentID == 0 {
-			upload = append(upload, j)
-		}
-	}
-	for _, chunk := range b.byteChunks(upload) {
-		b.createAttachments(ctx, chunk)
-	}
-	// 3. The generated_image rows, for every image with an attachment.
-	var ready []*imageJob
-	for _, j := range todo {
-		if j.attachmentID != 0 {
-			ready = append(ready, j)
-		}
-	}
-	for _, chunk := range chunks(ready, b.s.opts.CallRecords) {
-		b.createImageRecords(ctx, chunk, 0)
+	for _, chunk := range b.byteChunks(todo) {
+		b.attach(ctx, chunk)
 	}
 }
 
@@ -137,53 +103,6 @@ func (b *batch) existingImages(ctx context.Context, jobs []*imageJob) (map[strin
 	return have, nil
 }
 
-// reuseAttachments finds attachments already on the request records and
-// matches them by checksum. The SHA-1 of a local file is computed only
-// when its record has attachments at all, so the common case reads no file.
-func (b *batch) reuseAttachments(ctx context.Context, jobs []*imageJob) error {
-	var reqIDs []int64
-	seen := map[int64]bool{}
-	for _, j := range jobs {
-		if !seen[j.odooRequest] {
-			seen[j.odooRequest] = true
-			reqIDs = append(reqIDs, j.odooRequest)
-		}
-	}
-	size := searchChunk
-	if b.s.opts.NoBatching {
-		size = 1
-	}
-	byRecord := map[int64]map[string]int64{} // res_id → checksum → attachment id
-	for _, chunk := range chunks(reqIDs, size) {
-		var recs []Record
-		domain := []any{[]any{"res_model", "=", b.s.opts.Odoo.RequestModel}, []any{"res_id", "in", chunk}}
-		if err := SearchRead(ctx, b.s.client, "ir.attachment", domain, []string{"res_id", "checksum"}, 0, &recs); err != nil {
-			return err
-		}
-		for _, r := range recs {
-			resID := asInt(r["res_id"])
-			if byRecord[resID] == nil {
-				byRecord[resID] = map[string]int64{}
-			}
-			byRecord[resID][r.String("checksum")] = r.ID()
-		}
-	}
-	for _, j := range jobs {
-		sums := byRecord[j.odooRequest]
-		if len(sums) == 0 {
-			continue
-		}
-		sum, err := fileSHA1(j.img.Path)
-		if err != nil {
-			continue // the upload step reports the unreadable file
-		}
-		if id, ok := sums[sum]; ok {
-			j.attachmentID = id
-		}
-	}
-	return nil
-}
-
 // byteChunks groups uploads so one call carries at most CallBytes of
 // base64 and CallRecords attachments; a bigger single image goes alone.
 func (b *batch) byteChunks(jobs []*imageJob) [][]*imageJob {
@@ -205,10 +124,12 @@ func (b *batch) byteChunks(jobs []*imageJob) [][]*imageJob {
 	return out
 }
 
-// createAttachments uploads one chunk. Files are read now, one chunk at a
-// time, so memory stays bounded by the per-call cap; each file is checked
-// against its recorded sha256 on the way.
-func (b *batch) createAttachments(ctx context.Context, chunk []*imageJob) {
+// attach uploads one chunk through influencegen_attach. Files are read
+// now, one chunk at a time, so memory stays bounded by the per-call cap;
+// each file is checked against its recorded sha256 on the way. A
+// permanent failure of a multi-image call is retried image by image so
+// only the bad one parks.
+func (b *batch) attach(ctx context.Context, chunk []*imageJob) {
 	var vals []map[string]any
 	var sent []*imageJob
 	for _, j := range chunk {
@@ -217,31 +138,42 @@ func (b *batch) createAttachments(ctx context.Context, chunk []*imageJob) {
 			b.results[j.item.ID] = err
 			continue
 		}
-		vals = append(vals, map[string]any{
-			"name":      attachmentName(j.img),
-			"datas":     base64.StdEncoding.EncodeToString(data),
-			"mimetype":  j.img.MimeType,
-			"res_model": b.s.opts.Odoo.RequestModel,
-			"res_id":    j.odooRequest,
-		})
+		v := map[string]any{
+			"name":       attachmentName(j.img),
+			"request_id": j.odooRequest,
+			"sha256":     j.img.SHA256,
+			"mimetype":   j.img.MimeType,
+			"width":      j.img.Width,
+			"height":     j.img.Height,
+			"file_size":  j.img.Bytes,
+			"sequence":   j.img.Sequence,
+			"seed":       false,
+			"datas":      base64.StdEncoding.EncodeToString(data),
+		}
+		if j.img.Seed != nil {
+			v["seed"] = strconv.FormatInt(*j.img.Seed, 10)
+		}
+		vals = append(vals, v)
 		sent = append(sent, j)
 	}
 	if len(vals) == 0 {
 		return
 	}
-	ids, err := Create(ctx, b.s.client, "ir.attachment", vals, noPostprocess)
-	if err == nil && len(ids) == len(sent) {
-		for i, j := range sent {
-			j.attachmentID = ids[i]
-		}
-		return
+	var res []attachResult
+	// The context is for older addons' sake only: influencegen_attach sets
+	// image_no_postprocess itself.
+	err := b.s.client.Call(ctx, b.s.opts.Odoo.ImageModel, AttachMethod, nil,
+		[]Arg{Pos("vals_list", vals), KW("context", noPostprocess)}, &res)
+	if err == nil && len(res) != len(sent) {
+		err = app.Errorf(app.EINTERNAL, "Odoo %s answered %d results for %d images", AttachMethod, len(res), len(sent))
 	}
 	if err == nil {
-		err = app.Errorf(app.EINTERNAL, "Odoo created %d attachments for %d images", len(ids), len(sent))
+		return
 	}
-	if !Transient(err) && len(sent) > 1 {
+	err = outdatedAddon(err, b.s.opts.Odoo.ImageModel, AttachMethod)
+	if !Transient(err) && len(sent) > 1 && app.ErrorReason(err) != app.ReasonOdooAddonOutdated {
 		for _, j := range sent {
-			b.createAttachments(ctx, []*imageJob{j})
+			b.attach(ctx, []*imageJob{j})
 		}
 		return
 	}
@@ -250,45 +182,16 @@ func (b *batch) createAttachments(ctx context.Context, chunk []*imageJob) {
 	}
 }
 
-func (b *batch) createImageRecords(ctx context.Context, chunk []*imageJob, depth int) {
-	vals := make([]map[string]any, len(chunk))
-	for i, j := range chunk {
-		v := map[string]any{
-			"name":          attachmentName(j.img),
-			"request_id":    j.odooRequest,
-			"attachment_id": j.attachmentID,
-			"sha256":        j.img.SHA256,
-			"mimetype":      j.img.MimeType,
-			"width":         j.img.Width,
-			"height":        j.img.Height,
-			"file_size":     j.img.Bytes,
-			"sequence":      j.img.Sequence,
-			"seed":          false,
-		}
-		if j.img.Seed != nil {
-			v["seed"] = strconv.FormatInt(*j.img.Seed, 10)
-		}
-		vals[i] = v
-	}
-	_, err := Create(ctx, b.s.client, b.s.opts.Odoo.ImageModel, vals, nil)
-	switch {
-	case err == nil:
-		return
-	case Transient(err) || depth > 0:
-		if uniqueConflict(err) {
-			return // one record, already there: done
-		}
-		for _, j := range chunk {
-			b.results[j.item.ID] = err
-		}
-	default:
-		// A conflict (or one bad record) in a multi-record create: retry
-		// each alone; a single conflict means it already exists.
-		for _, j := range chunk {
-			b.createImageRecords(ctx, []*imageJob{j}, depth+1)
-		}
-	}
+// attachResult is one answer of influencegen_attach.
+type attachResult struct {
+	ID           int64 `json:"id"`
+	AttachmentID int64 `json:"attachment_id"`
+	Created      bool  `json:"created"`
 }
+
+// noPostprocess stops ir.attachment from shrinking images above 1920×1920:
+// originals must reach Odoo byte for byte.
+var noPostprocess = map[string]any{"image_no_postprocess": true}
 
 func attachmentName(img app.Image) string {
 	ext := strings.TrimPrefix(filepath.Ext(img.Path), ".")
@@ -319,17 +222,4 @@ func shortHash(h string) string {
 		return h[:12]
 	}
 	return h
-}
-
-func fileSHA1(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha1.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

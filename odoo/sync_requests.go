@@ -2,27 +2,22 @@ package odoo
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/influencegen/influencegen/app"
 )
 
-// requestFields are the request model's fields the sync writes, and reads
-// back to skip writes that would change nothing.
-var requestFields = []string{"name", "external_id", "prompt", "negative_prompt", "ai_model", "resolution",
-	"width", "height", "aspect_ratio", "seed", "num_images", "state", "error_code", "error_message",
-	"requested_by", "requested_at", "completed_at", "n8n_execution_id"}
-
 // odooTime is how Odoo writes datetimes over RPC: UTC, no zone.
 const odooTime = "2006-01-02 15:04:05"
 
-// requestVals is the whole record as Odoo should hold it. Sending the
-// current state (not a delta) makes every upsert idempotent: a replayed
-// or out-of-date outbox row converges on the same record.
+// requestVals is the whole record as Odoo should hold it, stamped with
+// the request's updated_at. Sending the current state (not a delta) makes
+// every upsert idempotent, and the stamp lets Odoo refuse an older one.
 func requestVals(r app.Request) map[string]any {
 	p := r.Params
 	v := map[string]any{
@@ -44,6 +39,7 @@ func requestVals(r app.Request) map[string]any {
 		"requested_at":     r.CreatedAt.UTC().Format(odooTime),
 		"completed_at":     false,
 		"n8n_execution_id": orFalse(r.ExecutionID),
+		"app_updated_at":   r.UpdatedAt.UTC().Format(appTime),
 	}
 	if r.CompletedAt != nil {
 		v["completed_at"] = r.CompletedAt.UTC().Format(odooTime)
@@ -73,219 +69,139 @@ func orFalse(s string) any {
 	return s
 }
 
-// changed returns the vals that differ from what Odoo holds.
-func changed(want map[string]any, have Record) map[string]any {
-	diff := map[string]any{}
-	for k, v := range want {
-		if !sameValue(v, have[k]) {
-			diff[k] = v
-		}
-	}
-	return diff
-}
+// AddonVersion is the addon version with the guarded methods below.
+const AddonVersion = "19.0.1.1.0"
 
-func sameValue(a, b any) bool {
-	return fmt.Sprint(canon(a)) == fmt.Sprint(canon(b))
-}
+// UpsertMethod and AttachMethod are the addon's guarded entry points
+// (19.0.1.1.0): influencegen_upsert locks the record and writes only a
+// newer app_updated_at; influencegen_attach stores an image and its
+// attachment once per (request, sha256). They make a stale write
+// impossible even from syncers on two machines.
+const (
+	UpsertMethod = "influencegen_upsert"
+	AttachMethod = "influencegen_attach"
+)
 
-func canon(v any) any {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case string:
-		if x == "" {
-			return false
-		}
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	}
-	return v
+// appTime is the store's own updated_at layout: fixed-width UTC with
+// nanoseconds, so the addon compares the strings as times.
+const appTime = "2006-01-02T15:04:05.000000000Z"
+
+// upsertResult is one answer of influencegen_upsert.
+type upsertResult struct {
+	ID         int64  `json:"id"`
+	ExternalID string `json:"external_id"`
+	Created    bool   `json:"created"`
+	Written    bool   `json:"written"`
 }
 
 // upsertRequests makes sure each request has its Odoo record with the
-// current values: one search for all, one create per chunk of missing
-// ones, one write per group of identical changes. It returns the Odoo id
-// of every request it could sync and the error of every other.
+// current values: one influencegen_upsert per chunk. Odoo decides per
+// record whether our values are newer than what it holds, so a syncer
+// that read the request earlier cannot undo a later one's write. It
+// returns the Odoo id of every request it could sync and the error of
+// every other.
 func (b *batch) upsertRequests(ctx context.Context, reqs []app.Request) (map[string]int64, map[string]error) {
 	ids := map[string]int64{}
 	errs := map[string]error{}
-	if len(reqs) == 0 {
-		return ids, errs
+	for _, chunk := range chunks(reqs, b.s.opts.CallRecords) {
+		b.upsertChunk(ctx, chunk, ids, errs)
 	}
-	model := b.s.opts.Odoo.RequestModel
-	byExt := make(map[string]app.Request, len(reqs))
-	exts := make([]string, 0, len(reqs))
-	for _, r := range reqs {
-		byExt[r.ID] = r
-		exts = append(exts, r.ID)
-	}
-	existing, err := b.findRequests(ctx, exts)
-	if err != nil {
-		for _, r := range reqs {
-			errs[r.ID] = err
-		}
-		return ids, errs
-	}
-	var missing []app.Request
-	for _, r := range reqs {
-		if _, ok := existing[r.ID]; !ok {
-			missing = append(missing, r)
-		}
-	}
-	b.createRequests(ctx, missing, existing, errs, 0)
-
-	// Write what changed, grouped by identical values: a batch of requests
-	// that all moved to the same state costs one write.
-	groups := map[string][]int64{}
-	groupVals := map[string]map[string]any{}
-	owner := map[int64]string{}
-	for _, ext := range exts {
-		rec, ok := existing[ext]
-		if !ok {
-			continue
-		}
-		ids[ext] = rec.ID()
-		owner[rec.ID()] = ext
-		if rec["_created"] == true {
-			continue
-		}
-		diff := changed(requestVals(byExt[ext]), rec)
-		if len(diff) == 0 {
-			continue
-		}
-		k, _ := json.Marshal(diff) // map keys marshal sorted: equal diffs give equal keys
-		groups[string(k)] = append(groups[string(k)], rec.ID())
-		groupVals[string(k)] = diff
-	}
-	keys := make([]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // deterministic call order for tests and logs
-	for _, k := range keys {
-		for _, chunk := range chunks(groups[k], b.s.opts.CallRecords) {
-			if err := b.writeIsolating(ctx, model, chunk, groupVals[k]); err != nil {
-				for id, e := range err {
-					errs[owner[id]] = e
-					delete(ids, owner[id])
-				}
-			}
-		}
-	}
-	// Remember the Odoo id locally: webhook payloads carry it later.
-	for _, ext := range exts {
-		id, ok := ids[ext]
-		if !ok || byExt[ext].OdooID == id {
-			continue
-		}
-		if err := b.s.opts.Store.SetOdooID(ctx, ext, id); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
-			errs[ext] = err
-			delete(ids, ext)
-		}
-	}
+	b.rememberOdooIDs(ctx, reqs, ids, errs)
 	return ids, errs
 }
 
-// findRequests searches records by external_id, in chunks.
-func (b *batch) findRequests(ctx context.Context, exts []string) (map[string]Record, error) {
-	found := map[string]Record{}
-	size := searchChunk
-	if b.s.opts.NoBatching {
-		size = 1
+// odooIDWriters bounds the concurrent SetOdooID calls of one batch.
+const odooIDWriters = 64
+
+// rememberOdooIDs stores each new Odoo id locally (webhook payloads carry
+// it later). The calls run concurrently so the store's group commit puts
+// many in one transaction: one at a time, 1,000 new records cost 1,000
+// fsyncs, most of a batch's time.
+func (b *batch) rememberOdooIDs(ctx context.Context, reqs []app.Request, ids map[string]int64, errs map[string]error) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		slot = make(chan struct{}, odooIDWriters)
+	)
+	type change struct {
+		requestID string
+		odooID    int64
 	}
-	for _, chunk := range chunks(exts, size) {
-		var recs []Record
-		if err := SearchRead(ctx, b.s.client, b.s.opts.Odoo.RequestModel,
-			[]any{[]any{"external_id", "in", chunk}}, append([]string{"id"}, requestFields...), 0, &recs); err != nil {
-			return nil, err
-		}
-		for _, r := range recs {
-			found[r.String("external_id")] = r
+	var todo []change
+	for _, r := range reqs {
+		if id, ok := ids[r.ID]; ok && r.OdooID != id {
+			todo = append(todo, change{r.ID, id})
 		}
 	}
-	return found, nil
+	failed := map[string]error{}
+	for _, c := range todo {
+		slot <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slot; wg.Done() }()
+			if err := b.s.opts.Store.SetOdooID(ctx, c.requestID, c.odooID); err != nil && app.ErrorCode(err) != app.ENOTFOUND {
+				mu.Lock()
+				failed[c.requestID] = err
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for id, err := range failed {
+		errs[id] = err
+		delete(ids, id)
+	}
 }
 
-// createRequests creates missing records chunk by chunk. A unique conflict
-// means another writer (a crashed earlier run, a second device) created
-// some of them: search again and create only what is still missing. Any
-// other permanent error on a chunk is retried record by record so one bad
-// record parks alone.
-func (b *batch) createRequests(ctx context.Context, missing []app.Request, existing map[string]Record, errs map[string]error, depth int) {
-	model := b.s.opts.Odoo.RequestModel
-	for _, chunk := range chunks(missing, b.s.opts.CallRecords) {
-		vals := make([]map[string]any, len(chunk))
+// upsertChunk sends one chunk; a permanent failure of a multi-record call
+// is retried record by record so only the bad one parks.
+func (b *batch) upsertChunk(ctx context.Context, chunk []app.Request, ids map[string]int64, errs map[string]error) {
+	vals := make([]map[string]any, len(chunk))
+	for i, r := range chunk {
+		vals[i] = requestVals(r)
+	}
+	var res []upsertResult
+	err := b.s.client.Call(ctx, b.s.opts.Odoo.RequestModel, UpsertMethod, nil, []Arg{Pos("vals_list", vals)}, &res)
+	if err == nil && len(res) != len(chunk) {
+		err = app.Errorf(app.EINTERNAL, "Odoo %s answered %d results for %d requests", UpsertMethod, len(res), len(chunk))
+	}
+	if err == nil {
 		for i, r := range chunk {
-			vals[i] = requestVals(r)
-		}
-		created, err := Create(ctx, b.s.client, model, vals, nil)
-		if err == nil && len(created) == len(chunk) {
-			for i, r := range chunk {
-				existing[r.ID] = Record{"id": float64(created[i]), "external_id": r.ID, "_created": true}
-			}
-			continue
-		}
-		if err == nil {
-			err = app.Errorf(app.EINTERNAL, "Odoo created %d records for %d values", len(created), len(chunk))
-		}
-		switch {
-		case Transient(err) || depth > 1:
-			for _, r := range chunk {
-				errs[r.ID] = err
-			}
-		case uniqueConflict(err):
-			exts := make([]string, len(chunk))
-			for i, r := range chunk {
-				exts[i] = r.ID
-			}
-			again, serr := b.findRequests(ctx, exts)
-			if serr != nil {
-				for _, r := range chunk {
-					errs[r.ID] = serr
-				}
+			if res[i].ExternalID != r.ID || res[i].ID <= 0 {
+				errs[r.ID] = app.Errorf(app.EINTERNAL, "Odoo %s answered %+v for request %s", UpsertMethod, res[i], r.ID)
 				continue
 			}
-			var still []app.Request
-			for _, r := range chunk {
-				if rec, ok := again[r.ID]; ok {
-					existing[r.ID] = rec
-				} else {
-					still = append(still, r)
-				}
-			}
-			b.createRequests(ctx, still, existing, errs, depth+1)
-		case len(chunk) > 1:
-			for _, r := range chunk {
-				b.createRequests(ctx, []app.Request{r}, existing, errs, depth+1)
-			}
-		default:
-			errs[chunk[0].ID] = err
+			ids[r.ID] = res[i].ID
 		}
+		return
+	}
+	err = outdatedAddon(err, b.s.opts.Odoo.RequestModel, UpsertMethod)
+	if Transient(err) || len(chunk) == 1 || app.ErrorReason(err) == app.ReasonOdooAddonOutdated {
+		for _, r := range chunk {
+			errs[r.ID] = err
+		}
+		return
+	}
+	for _, r := range chunk {
+		b.upsertChunk(ctx, []app.Request{r}, ids, errs)
 	}
 }
 
-// writeIsolating writes vals to ids; a permanent failure of a multi-record
-// write is retried per record so only the bad one fails.
-func (b *batch) writeIsolating(ctx context.Context, model string, ids []int64, vals map[string]any) map[int64]error {
-	err := Write(ctx, b.s.client, model, ids, vals)
-	if err == nil {
-		return nil
+// outdatedAddon turns "no such method" into the fix: an addon installed
+// before the guarded methods existed must be upgraded.
+func outdatedAddon(err error, model, method string) error {
+	var se *ServerError
+	if err == nil || !errors.As(err, &se) {
+		return err
 	}
-	out := map[int64]error{}
-	if Transient(err) || len(ids) == 1 {
-		for _, id := range ids {
-			out[id] = err
-		}
-		return out
+	m := strings.ToLower(se.Message)
+	if !strings.Contains(m, strings.ToLower(method)) || !strings.Contains(m, "does not exist") {
+		return err
 	}
-	for _, id := range ids {
-		if e := Write(ctx, b.s.client, model, []int64{id}, vals); e != nil {
-			out[id] = e
-		}
-	}
-	return out
+	return &app.Error{Code: app.ENOTCONFIGURED, Reason: app.ReasonOdooAddonOutdated, Err: err, Message: fmt.Sprintf(
+		"the Odoo addon influence_gen_ai_integration is older than %s (%s has no method %s): upgrade it "+
+			"(odoo-bin -u influence_gen_ai_integration, or Apps → Upgrade), then run `influencegen sync retry`",
+		AddonVersion, model, method)}
 }
 
 func chunks[T any](s []T, n int) [][]T {

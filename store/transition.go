@@ -73,13 +73,20 @@ func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status,
 	// Read the current state first for the activity text and the error
 	// message; the write lock is ours (BEGIN IMMEDIATE), so it cannot
 	// change before the UPDATE, which still checks it itself.
-	var prev string
-	err := tx.QueryRowContext(ctx, "SELECT status FROM requests WHERE id = ?", c.ID).Scan(&prev)
+	var prev, prevUpdated string
+	err := tx.QueryRowContext(ctx, "SELECT status, updated_at FROM requests WHERE id = ?", c.ID).Scan(&prev, &prevUpdated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", notFound("request", c.ID)
 	}
 	if err != nil {
 		return "", err
+	}
+	// updated_at orders a request's changes: the Odoo addon keeps the
+	// state with the newest one (issue 11 §2). It must grow with every
+	// change even when the clock stalls (coarse clocks, a frozen test
+	// clock) or steps back.
+	if last, perr := parseTime(prevUpdated); perr == nil && !now.After(last) {
+		now = last.Add(time.Nanosecond)
 	}
 	args := []any{string(c.To), fmtTime(now), c.ErrorCode, c.ErrorMessage, c.ExecutionID,
 		fmtTimePtr(c.SentAt), boolInt(c.CountAttempt), boolInt(c.To == app.StatusCompleted || c.To == app.StatusFailed),

@@ -90,8 +90,10 @@ func TestTransitionWritesStateActivityAndOutboxTogether(t *testing.T) {
 	if got.SendAttempts != 1 || got.ExecutionID != "exec-9" || got.SentAt == nil || !got.SentAt.Equal(sent) {
 		t.Errorf("change fields not applied: %+v", got)
 	}
-	if !got.UpdatedAt.Equal(sent) {
-		t.Errorf("updated_at = %v, want %v", got.UpdatedAt, sent)
+	// Two changes at one clock reading: the second is 1 ns later, so
+	// updated_at still orders them (Odoo keeps the newest).
+	if !got.UpdatedAt.Equal(sent.Add(time.Nanosecond)) {
+		t.Errorf("updated_at = %v, want %v", got.UpdatedAt, sent.Add(time.Nanosecond))
 	}
 	// An empty ExecutionID keeps the stored one; a result stamps completed_at.
 	clock.Advance(time.Second)
@@ -158,5 +160,27 @@ func TestConcurrentAckAndCallbackLeaveTheRequestCompleted(t *testing.T) {
 		if got.Status != app.StatusCompleted {
 			t.Fatalf("run %d: final status %s, want completed", i, got.Status)
 		}
+	}
+}
+
+func TestUpdatedAtGrowsWithEveryChangeEvenWhenTheClockStallsOrStepsBack(t *testing.T) {
+	db, clock := openTest(t)
+	ctx := context.Background()
+	r := createOne(t, db, "a fox")
+	last := r.UpdatedAt
+	steps := []struct {
+		to   app.Status
+		move time.Duration
+	}{{app.StatusSending, 0}, {app.StatusProcessing, -time.Hour}, {app.StatusFailed, 0}}
+	for _, st := range steps {
+		clock.Advance(st.move)
+		got, err := db.Transition(ctx, app.Change{ID: r.ID, To: st.to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.UpdatedAt.After(last) {
+			t.Fatalf("%s: updated_at %v is not after the previous change's %v", st.to, got.UpdatedAt, last)
+		}
+		last = got.UpdatedAt
 	}
 }

@@ -29,6 +29,9 @@ type Config struct {
 	// ConnectionClose makes every answer carry Connection: close, as the
 	// recorded server did (no reverse proxy in front of it).
 	ConnectionClose bool
+	// OldAddon behaves like the addon before 19.0.1.1.0: no
+	// influencegen_upsert / influencegen_attach.
+	OldAddon bool
 	// NextID is the id the next created record gets (default 37450, as in
 	// the recordings; ids are shared by all models).
 	NextID int64

@@ -14,7 +14,7 @@ func (s *Server) dispatch(protocol, service, model, method string, ids []int64, 
 	odooCtx, _ := kw["context"].(map[string]any)
 	c := Call{Protocol: protocol, Service: service, Model: model, Method: method, Context: odooCtx}
 	switch method {
-	case "create":
+	case "create", upsertMethod, attachMethod:
 		c.Records = len(asList(kw["vals_list"]))
 	case "write":
 		c.Records = len(ids)
@@ -32,9 +32,22 @@ func (s *Server) dispatch(protocol, service, model, method string, ids []int64, 
 		return nil, errUnknownModel
 	}
 	if _, ok := signatures[method]; !ok {
-		return nil, &odooError{name: "werkzeug.exceptions.NotFound", message: fmt.Sprintf("The method '%s.%s' does not exist", model, method), status: 404}
+		return nil, missingMethod(protocol, model, method)
+	}
+	if guarded, defined := s.guardedMethodOn(model, method); guarded && !defined {
+		return nil, missingMethod(protocol, model, method)
 	}
 	switch method {
+	case upsertMethod:
+		if !s.allowed(model, "write") {
+			return nil, s.accessError(model, "write")
+		}
+		return s.upsert(t, kw["vals_list"])
+	case attachMethod:
+		if !s.allowed(model, "create") {
+			return nil, s.accessError(model, "create")
+		}
+		return s.attach(t, kw["vals_list"])
 	case "context_get":
 		return map[string]any{"lang": "en_US", "tz": false, "uid": UID}, nil
 	case "has_access":

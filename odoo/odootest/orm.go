@@ -58,6 +58,7 @@ func DefaultModels(requestModel, imageModel string) []Model {
 			"state": {Type: Select}, "error_code": {Type: Char}, "error_message": {Type: Text},
 			"requested_by": {Type: Char}, "requested_at": {Type: Datetime}, "completed_at": {Type: Datetime},
 			"n8n_execution_id":    {Type: Char},
+			"app_updated_at":      {Type: Char},
 			"generated_image_ids": {Type: One2many, Comodel: imageModel, Inverse: "request_id"},
 			"write_date":          {Type: Datetime},
 		}, Unique: []Unique{{Fields: []string{"external_id"}, Message: "external_id must be unique"}}},

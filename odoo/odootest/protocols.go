@@ -202,6 +202,8 @@ var signatures = map[string]struct {
 	"context_get":         {false, nil},
 	"set_param":           {false, []string{"key", "value"}},
 	"get_param":           {false, []string{"key", "default"}},
+	upsertMethod:          {false, []string{"vals_list"}},
+	attachMethod:          {false, []string{"vals_list"}},
 }
 
 func positionalToNamed(method string, positional []any) ([]int64, map[string]any, *odooError) {

@@ -1,7 +1,7 @@
 # Part of InfluenceGen Studio. License: LGPL-3 (see the manifest).
 {
     "name": "InfluenceGen AI Integration",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "summary": "Records of AI image generation requests and their images, synced by the influencegen app",
     "description": """
 InfluenceGen AI Integration
