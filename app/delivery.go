@@ -10,3 +10,8 @@ import "context"
 type DeliveryLookup interface {
 	DeliverySeen(ctx context.Context, idempotencyKey string) (bool, error)
 }
+
+// ReasonResultExists is the reason of the ECONFLICT a second, different
+// result for a request gets: a request accepts one result, whatever its
+// state (the listener answers 409).
+const ReasonResultExists = "result_exists"
