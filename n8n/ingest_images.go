@@ -42,6 +42,9 @@ func (in *Ingester) storeImages(ctx context.Context, requestID string, cb Callba
 			}
 			defer func() { <-sem }()
 			outcomes[i] = in.storeImage(fetchCtx, ci)
+			if outcomes[i].err != nil && ctx.Err() == nil && fetchCtx.Err() != nil {
+				outcomes[i].err = fetchCtx.Err() // cut off by the deadline, whatever the symptom
+			}
 		})
 	}
 	wg.Wait()
@@ -52,12 +55,12 @@ func (in *Ingester) storeImages(ctx context.Context, requestID string, cb Callba
 	for i, out := range outcomes {
 		ci := cb.Images[i]
 		if err := out.err; err != nil {
-			if ctx.Err() != nil || app.ErrorCode(err) == app.EINTERNAL {
-				return nil, app.Errorf(app.EINTERNAL, "%s: %w", ci.Field, errors.Join(err, ctx.Err()))
-			}
-			if fetchCtx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || app.ErrorReason(err) == "") {
+			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 				err = app.ReasonErrorf(app.EUNAVAILABLE, app.ReasonImageUnavailable,
 					"not obtained within callback.image_deadline (%s) for all images of the callback", in.opts.ImageDeadline)
+			}
+			if ctx.Err() != nil || app.ErrorCode(err) == app.EINTERNAL {
+				return nil, app.Errorf(app.EINTERNAL, "%s: %w", ci.Field, errors.Join(err, ctx.Err()))
 			}
 			in.opts.Log.Warn("ingest: image unobtainable", "request", requestID, "image", ci.Field, "err", app.OutsideLine(err.Error()))
 			if firstErr == nil {
