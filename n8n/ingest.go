@@ -21,6 +21,10 @@ const (
 	ingestMaxInFlight  = 32
 	ingestPoll         = 5 * time.Second // also the retry spacing when recording a failure fails
 	errorCodeN8NFailed = "generation_failed"
+	// An error code and an execution id are short tokens; anything longer
+	// is clipped, not stored whole.
+	maxErrorCode   = 128
+	maxExecutionID = 256
 )
 
 // IngestOptions configure the ingest worker.
@@ -259,8 +263,8 @@ func (in *Ingester) failed(ctx context.Context, log *slog.Logger, d app.Delivery
 	if ctx.Err() != nil {
 		return outcomeStuck // shutting down: the delivery stays pending for the next start
 	}
-	log.Error("ingest: delivery will be retried", "attempts", d.Attempts+1, "err", err)
-	if ferr := in.opts.Store.DeliveryFailed(ctx, d.ID, clipText(err.Error(), 500)); ferr != nil {
+	log.Error("ingest: delivery will be retried", "attempts", d.Attempts+1, "err", app.OutsideLine(err.Error()))
+	if ferr := in.opts.Store.DeliveryFailed(ctx, d.ID, app.ClipText(app.CleanLine(err.Error()), 500)); ferr != nil {
 		log.Error("ingest: recording the failure failed", "err", ferr)
 		return outcomeStuck
 	}
@@ -270,7 +274,11 @@ func (in *Ingester) failed(ctx context.Context, log *slog.Logger, d app.Delivery
 // decide turns a callback and the request's current state into the one
 // transaction that records it (DESIGN §3).
 func decide(d app.Delivery, req app.Request, cb Callback, images []app.Image, imageErr error, now time.Time) app.IngestResult {
-	res := app.IngestResult{DeliveryID: d.ID, RequestID: req.ID, ExecutionID: cb.ExecutionID}
+	// Everything n8n wrote is data: cleaned of control characters and
+	// clipped before it is stored (app/text.go).
+	cb.ErrorMessage = app.OutsideText(cb.ErrorMessage)
+	cb.ErrorCode = app.ClipText(app.CleanLine(cb.ErrorCode), maxErrorCode)
+	res := app.IngestResult{DeliveryID: d.ID, RequestID: req.ID, ExecutionID: app.ClipText(app.CleanLine(cb.ExecutionID), maxExecutionID)}
 	act := func(kind, level, format string, args ...any) {
 		res.Activities = append(res.Activities, app.Activity{RequestID: req.ID, Kind: kind, Level: level, Message: fmt.Sprintf(format, args...), CreatedAt: now})
 	}

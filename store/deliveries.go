@@ -211,7 +211,7 @@ func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 		}
 		attempts++
 		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?
-			WHERE id = ?`, attempts, msg, fmtTime(now.Add(deliveryRetryDelay(attempts))), id)
+			WHERE id = ?`, attempts, app.OutsideText(msg), fmtTime(now.Add(deliveryRetryDelay(attempts))), id)
 		return err
 	})
 }

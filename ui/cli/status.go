@@ -109,7 +109,7 @@ func (v statusView) listRequests(ctx context.Context, limit int) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tAGE\tMODEL\tSYNC\tPROMPT")
 	for _, r := range page.Requests {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, age(now, r.CreatedAt), r.Params.Model, r.SyncState, excerpt(r.Params.Prompt, 50))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, age(now, r.CreatedAt), shown(r.Params.Model), r.SyncState, shown(excerpt(r.Params.Prompt, 50)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -154,9 +154,11 @@ func (v statusView) showRequest(ctx context.Context, ref string) error {
 	}
 	p := req.Params
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	// Every value may hold outside text (n8n's error, execution id; the
+	// user's own prompt pasted from anywhere): printed through shown.
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+			fmt.Fprintf(tw, "%s\t%s\n", k, shown(v))
 		}
 	}
 	row("id", req.ID)
@@ -190,13 +192,13 @@ func (v statusView) showRequest(ctx context.Context, ref string) error {
 	if len(imgs) > 0 {
 		fmt.Fprintf(w, "\nimages (%d)\n", len(imgs))
 		for _, im := range imgs {
-			fmt.Fprintf(w, "  %d. %dx%d %s %s  %s\n", im.Sequence+1, im.Width, im.Height, im.MimeType, humanBytes(im.Bytes), im.Path)
+			fmt.Fprintf(w, "  %d. %dx%d %s %s  %s\n", im.Sequence, im.Width, im.Height, shown(im.MimeType), humanBytes(im.Bytes), shown(im.Path))
 		}
 	}
 	fmt.Fprintln(w, "\ntimeline")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, a := range acts {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.CreatedAt.Local().Format(time.TimeOnly), a.Kind, a.Message)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.CreatedAt.Local().Format(time.TimeOnly), shown(a.Kind), shown(a.Message))
 	}
 	return tw.Flush()
 }
