@@ -145,3 +145,30 @@ func BenchmarkUnrelatedCallbackBehindSlowImages(b *testing.B) {
 	b.ReportMetric(float64(total.Load())/float64(b.N)/1000, "applied-ms")
 	b.ReportMetric(float64(worst.Load())/1000, "worst-applied-ms")
 }
+
+// Issue 10 item 5: an 8 MiB image_url became an 8 MiB error_message and
+// activity row. Every outside string is clipped before it is stored.
+func TestAHugeImageURLIsClippedWhereverItIsStored(t *testing.T) {
+	h := newHarness(t, func(o *ListenerOptions) { o.Config.AllowImageHosts = []string{"images.test"} })
+	h.policy.SetLookup(lookupTable(map[string]string{"images.test": "127.0.0.1"}))
+	host := newSlowImageHost(t)
+	req := h.request(app.StatusProcessing)
+	huge := "http://images.test:" + host.port + "/" + strings.Repeat("a", 1<<20)
+	wantStatus(t, h.callback(map[string]any{"ai_generation_request_id": req.ID, "status": "success",
+		"image_url": huge, "execution_id": huge}), http.StatusOK)
+	host.Release()
+	h.process()
+	r := h.get(req.ID)
+	if r.Status != app.StatusFailed {
+		t.Fatalf("request %s, want failed", r.Status)
+	}
+	for name, v := range map[string]string{"error_message": r.ErrorMessage, "execution_id": r.ExecutionID} {
+		if len(v) > app.MaxOutsideText {
+			t.Fatalf("%s stored with %d bytes, over %d", name, len(v), app.MaxOutsideText)
+		}
+	}
+	var longest int
+	if err := h.raw.QueryRow("SELECT max(length(message)) FROM activity").Scan(&longest); err != nil || longest > app.MaxOutsideText {
+		t.Fatalf("an activity message of %d bytes (%v)", longest, err)
+	}
+}
