@@ -87,8 +87,8 @@ func TestImagesAreVerifiedToDecodeAndEndWhereTheySay(t *testing.T) {
 	}
 	pngPic := testPNG(t, 8, 8, 3)
 	refused := []struct {
-		name   string
-		data   []byte
+		name string
+		data []byte
 		why  string // in the request's error message
 	}{
 		{"a 24-byte PNG header with no data", pngHeaderClaiming(64, 64), "PNG ends without an IEND chunk"},
