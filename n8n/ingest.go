@@ -90,6 +90,15 @@ func (in *Ingester) Notify() {
 func (in *Ingester) Run(ctx context.Context) {
 	var running sync.WaitGroup
 	defer running.Wait()
+	if parked, ok := in.opts.Store.(app.ParkedDeliveries); ok {
+		// A restart is the moment a person has fixed the cause (disk,
+		// permissions): each parked callback gets one more attempt.
+		if n, err := parked.RetryParkedDeliveries(ctx); err != nil {
+			in.opts.Log.Error("ingest: retrying parked callbacks failed", "err", err)
+		} else if n > 0 {
+			in.opts.Log.Warn("ingest: retrying parked callbacks once", "count", n)
+		}
+	}
 	for {
 		if err := in.dispatch(ctx, &running); err != nil && ctx.Err() == nil {
 			in.opts.Log.Error("ingest: reading pending deliveries failed", "err", err)

@@ -159,7 +159,7 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 	}
 	rows, err := d.rdb.QueryContext(ctx, `SELECT id, idempotency_key, request_id, body, source, received_at,
 		processed_at, attempts, last_error FROM deliveries
-		WHERE processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+		WHERE processed_at IS NULL AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 		ORDER BY id LIMIT ?`, fmtTime(d.now()), limit)
 	if err != nil {
 		return nil, mapError("read pending callbacks", err)
@@ -194,7 +194,8 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 
 // DeliveryFailed records a processing error. The delivery stays pending
 // and is due again after deliveryRetryDelay: PendingDeliveries leaves it
-// out until then, and the wait is kept across restarts.
+// out until then, and the wait is kept across restarts. The
+// app.MaxDeliveryAttempts-th failure parks it instead (deliveries_parked.go).
 func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 	now := d.now()
 	return d.write(ctx, fmt.Sprintf("record failure of callback %d", id), func(ctx context.Context, tx *sql.Tx) error {
@@ -210,6 +211,9 @@ func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 			return err // already processed: nothing to record
 		}
 		attempts++
+		if attempts >= app.MaxDeliveryAttempts {
+			return parkDelivery(ctx, tx, id, attempts, msg, now)
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?
 			WHERE id = ?`, attempts, app.OutsideText(msg), fmtTime(now.Add(deliveryRetryDelay(attempts))), id)
 		return err
