@@ -167,3 +167,23 @@ func TestImagesOfAResultAreNumberedOneToN(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10 item 8: each result could carry 4 MiB of metadata, all kept.
+func TestMetadataIsCapped(t *testing.T) {
+	h := newHarness(t)
+	req := h.request(app.StatusCancelled)
+	body := successBody(req.ID, testPNG(t, 8, 8, 5))
+	body["metadata"] = map[string]any{"blob": strings.Repeat("m", 4<<20)}
+	wantStatus(t, h.callback(body), http.StatusOK)
+	var size int
+	if err := h.raw.QueryRow("SELECT max(length(body)) FROM deliveries").Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	if size > 64<<10 {
+		t.Fatalf("a delivery of %d bytes was stored: the metadata was not capped", size)
+	}
+	var note string
+	if err := h.raw.QueryRow("SELECT json_extract(body, '$.metadata.dropped') FROM deliveries").Scan(&note); err != nil || !strings.Contains(note, "over the 16 KiB limit") {
+		t.Fatalf("no note says the metadata was dropped: %q, %v", note, err)
+	}
+}
