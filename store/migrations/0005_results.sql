@@ -21,3 +21,14 @@ DROP INDEX deliveries_pending;
 CREATE INDEX deliveries_pending ON deliveries (id, next_attempt_at) WHERE processed_at IS NULL AND parked_at IS NULL;
 -- Serves the parked count in doctor and status.
 CREATE INDEX deliveries_parked ON deliveries (request_id) WHERE processed_at IS NULL AND parked_at IS NOT NULL;
+
+-- Images of one result are numbered 1…n. Ingest used to pass 0-based
+-- numbers that the store read as "next free", giving 1, 1, 2 and repeated
+-- Odoo attachment names: renumber each request's images in their order,
+-- then keep the numbers unique.
+UPDATE images SET sequence = r.rn
+FROM (SELECT id, row_number() OVER (PARTITION BY request_id ORDER BY sequence, id) AS rn FROM images) AS r
+WHERE r.id = images.id AND images.sequence <> r.rn;
+-- Serves nothing new: it makes a repeated number within a request
+-- impossible, so attachment names (<request>-<sequence>.<ext>) are unique.
+CREATE UNIQUE INDEX images_request_sequence ON images (request_id, sequence);
