@@ -312,3 +312,25 @@ func processingWithout(t *testing.T, db *DB) (app.Request, int64) {
 	move(t, db, r.ID, app.StatusProcessing)
 	return r, 0
 }
+
+// Issue 11 item 5: images numbered 0, 1 (the old ingest) became 1, 1.
+// Whatever numbers a caller passes, a request's numbers stay unique.
+func TestImageSequencesStayUniqueWhateverTheCallerPasses(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	r, did := processing(t, db, "k")
+	a, b, c := img(r.ID, "aa11"), img(r.ID, "bb22"), img(r.ID, "cc33")
+	a.Sequence, b.Sequence, c.Sequence = 0, 1, 1
+	if _, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, To: app.StatusCompleted, Images: []app.Image{a, b, c}}); err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := db.Images(ctx, r.ID)
+	if err != nil || len(imgs) != 3 {
+		t.Fatalf("images = %+v, %v", imgs, err)
+	}
+	for i, im := range imgs {
+		if im.Sequence != i+1 {
+			t.Fatalf("sequences %d %d %d, want 1 2 3", imgs[0].Sequence, imgs[1].Sequence, imgs[2].Sequence)
+		}
+	}
+}
