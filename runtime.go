@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/influencegen/influencegen/app"
 	"github.com/influencegen/influencegen/n8n"
@@ -76,7 +77,7 @@ func startRuntime(ctx context.Context, env *cli.Env, svc *app.Service, opts cli.
 	policy := n8n.NewImagePolicy(cfg.N8N.WebhookURL, cfg.Callback.AllowImageHosts)
 	ingest := n8n.NewIngester(n8n.IngestOptions{
 		Store: st, Files: files, Bus: svc.Bus, Clock: clock, Log: log.With("component", "ingest"),
-		Fetcher: n8n.NewFetcher(policy, clock, userAgent),
+		Fetcher: n8n.NewFetcher(policy, clock, userAgent), ImageDeadline: time.Duration(cfg.Callback.ImageDeadline),
 	})
 	listener, err := n8n.OpenListener(n8n.ListenerOptions{
 		Config: cfg.Callback, N8NWebhookURL: cfg.N8N.WebhookURL, Policy: policy, Version: env.Build.Version,

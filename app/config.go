@@ -30,6 +30,9 @@ type CallbackConfig struct {
 	MaxBody         ByteSize `toml:"max_body" json:"max_body"`
 	AllowImageHosts []string `toml:"allow_image_hosts" json:"allow_image_hosts"`
 	TrustedProxies  []string `toml:"trusted_proxies" json:"trusted_proxies"`
+	// ImageDeadline bounds the download of all images of one callback
+	// together; what is not in by then is unavailable.
+	ImageDeadline Duration `toml:"image_deadline" json:"image_deadline"`
 }
 
 type GenerationConfig struct {
@@ -66,6 +69,7 @@ func DefaultConfig() Config {
 		Callback: CallbackConfig{
 			Listen: "127.0.0.1:8787", Auth: AuthToken, MaxBody: 32 << 20,
 			AllowImageHosts: []string{}, TrustedProxies: []string{},
+			ImageDeadline: Duration(2 * time.Minute),
 		},
 		Generation: GenerationConfig{
 			Models:            []string{"sdxl", "sd3.5-large", "flux-dev"},
@@ -119,6 +123,9 @@ func (c Config) Check() error {
 	}
 	if c.N8N.Timeout <= 0 {
 		add("n8n.timeout must be positive, e.g. \"15s\"")
+	}
+	if c.Callback.ImageDeadline <= 0 {
+		add("callback.image_deadline must be positive, e.g. \"2m\"")
 	}
 	if c.Generation.RequestTimeout <= 0 {
 		add("generation.request_timeout must be positive, e.g. \"30m\"")

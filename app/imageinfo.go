@@ -27,6 +27,7 @@ const (
 	ReasonImageUnsupported = "image_unsupported" // not PNG, JPEG, WebP or GIF
 	ReasonImageTooLarge    = "image_too_large"   // bytes or pixels over the limit
 	ReasonImageTruncated   = "image_truncated"   // header incomplete
+	ReasonImageCorrupt     = "image_corrupt"     // does not decode, or has data after its end marker
 	ReasonImageUnavailable = "image_unavailable" // could not be fetched or stored
 )
 

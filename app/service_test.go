@@ -228,7 +228,7 @@ func (r *rig) complete(t *testing.T, id string, paths ...string) {
 	}
 	var imgs []app.Image
 	for i, p := range paths {
-		imgs = append(imgs, app.Image{RequestID: id, Sequence: i, SHA256: strings.Repeat(string(rune('a'+len(p)%6)), 63) + string(rune('0'+i)),
+		imgs = append(imgs, app.Image{RequestID: id, Sequence: i + 1, SHA256: strings.Repeat(string(rune('a'+len(p)%6)), 63) + string(rune('0'+i)),
 			Path: p, MimeType: "image/png", Width: 8, Height: 8, Bytes: 10, Source: "base64", CreatedAt: r.clock.Now()})
 	}
 	if _, err := r.db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, RequestID: id, To: app.StatusCompleted, Images: imgs}); err != nil {

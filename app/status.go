@@ -30,12 +30,17 @@ var Statuses = []Status{
 //
 // A callback can arrive before the webhook's own HTTP response is read, so
 // sending may move straight to completed or failed; the late ack then finds
-// a final state and its processing move is refused.
+// a final state and its processing move is refused. A result is never
+// thrown away because our view of the send was wrong: queued (recovered
+// after a crash, the first POST's execution still running) and
+// initiation_failed (the POST timed out although n8n started the workflow)
+// may also move straight to completed or failed. The sender claims only
+// queued rows, so a request whose result is in is not sent again.
 var transitions = map[Status][]Status{
-	StatusQueued:           {StatusSending, StatusCancelled},
+	StatusQueued:           {StatusSending, StatusCompleted, StatusFailed, StatusCancelled},
 	StatusSending:          {StatusQueued, StatusProcessing, StatusInitiationFailed, StatusCompleted, StatusFailed, StatusCancelled},
 	StatusProcessing:       {StatusCompleted, StatusFailed, StatusTimedOut, StatusCancelled},
-	StatusInitiationFailed: {StatusQueued, StatusCancelled},
+	StatusInitiationFailed: {StatusQueued, StatusCompleted, StatusFailed, StatusCancelled},
 	StatusTimedOut:         {StatusCompleted, StatusFailed, StatusCancelled},
 	StatusCompleted:        nil,
 	StatusFailed:           nil,

@@ -10,6 +10,8 @@ import (
 var allowed = map[[2]Status]bool{
 	{StatusQueued, StatusSending}:             true,
 	{StatusQueued, StatusCancelled}:           true,
+	{StatusQueued, StatusCompleted}:           true, // result of a send we recovered from
+	{StatusQueued, StatusFailed}:              true,
 	{StatusSending, StatusQueued}:             true, // crash recovery
 	{StatusSending, StatusProcessing}:         true,
 	{StatusSending, StatusInitiationFailed}:   true,
@@ -22,6 +24,8 @@ var allowed = map[[2]Status]bool{
 	{StatusProcessing, StatusCancelled}:       true,
 	{StatusInitiationFailed, StatusQueued}:    true, // retry re-sends the same id
 	{StatusInitiationFailed, StatusCancelled}: true,
+	{StatusInitiationFailed, StatusCompleted}: true, // n8n ran it although the POST failed
+	{StatusInitiationFailed, StatusFailed}:    true,
 	{StatusTimedOut, StatusCompleted}:         true, // late callback
 	{StatusTimedOut, StatusFailed}:            true,
 	{StatusTimedOut, StatusCancelled}:         true,

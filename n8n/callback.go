@@ -126,7 +126,7 @@ func ParseCallback(body []byte) (Callback, error) {
 		cb.GenerationTimeMS = &v
 	}
 	if raw, ok := fields["metadata"]; ok && !isNull(raw) {
-		cb.Metadata = append(json.RawMessage(nil), bytes.TrimSpace(raw)...)
+		cb.Metadata = capMetadata(bytes.TrimSpace(raw))
 	}
 
 	if cb.Status == CallbackFailed {
@@ -478,4 +478,16 @@ func (img CallbackImage) DataField() string {
 		return "image_base64"
 	}
 	return img.Field + ".base64"
+}
+
+// MaxMetadataBytes caps the free-form metadata kept with a delivery. It is
+// the caller's, not ours: a larger one is replaced by a note saying so,
+// instead of refusing the result it came with (n8n makes one attempt).
+const MaxMetadataBytes = 16 << 10
+
+func capMetadata(raw []byte) json.RawMessage {
+	if len(raw) <= MaxMetadataBytes {
+		return append(json.RawMessage(nil), raw...)
+	}
+	return json.RawMessage(fmt.Sprintf(`{"dropped":"metadata of %d bytes is over the %d KiB limit"}`, len(raw), MaxMetadataBytes>>10))
 }

@@ -342,9 +342,9 @@ func (f *Fetcher) fetchOnce(ctx context.Context, rawURL string, save func(io.Rea
 	switch {
 	case resp.StatusCode >= 500:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return true, fmt.Errorf("image server answered %s", resp.Status)
+		return true, fmt.Errorf("image server answered %s", app.ClipText(app.CleanLine(resp.Status), 200))
 	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Errorf("image server answered %s", resp.Status)
+		return false, fmt.Errorf("image server answered %s", app.ClipText(app.CleanLine(resp.Status), 200))
 	case resp.ContentLength > app.MaxImageBytes:
 		return false, app.ReasonErrorf(app.EINVALID, app.ReasonImageTooLarge, "image is %d bytes, over the limit of %d MiB", resp.ContentLength, app.MaxImageBytes>>20)
 	}

@@ -3,9 +3,7 @@ package n8n
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -16,10 +14,17 @@ import (
 
 // Ingest worker tuning.
 const (
-	ingestBatch        = 64
-	ingestConcurrency  = 8               // URL downloads overlap; SQLite writes are grouped by the store anyway
+	ingestBatch = 64
+	// ingestMaxInFlight bounds the deliveries processed at once. It is
+	// below ingestBatch so that a page of pending deliveries always holds
+	// new work when the in-flight ones are slow to fetch.
+	ingestMaxInFlight  = 32
 	ingestPoll         = 5 * time.Second // also the retry spacing when recording a failure fails
 	errorCodeN8NFailed = "generation_failed"
+	// An error code and an execution id are short tokens; anything longer
+	// is clipped, not stored whole.
+	maxErrorCode   = 128
+	maxExecutionID = 256
 )
 
 // IngestOptions configure the ingest worker.
@@ -30,6 +35,9 @@ type IngestOptions struct {
 	Bus     *app.Bus
 	Clock   app.Clock
 	Log     *slog.Logger
+	// ImageDeadline bounds the fetching of all images of one delivery
+	// (callback.image_deadline); zero means the default.
+	ImageDeadline time.Duration
 }
 
 // Ingester processes the durable callback inbox after the ack: it stores
@@ -39,6 +47,11 @@ type IngestOptions struct {
 // next start. The backoff after a processing error is kept by the store
 // (DeliveryFailed), which leaves such deliveries out of PendingDeliveries
 // until they are due: failing deliveries never crowd out newer ones.
+//
+// Deliveries never wait for each other: each is processed on its own
+// goroutine (up to ingestMaxInFlight at once) with its own deadline for
+// its images, and a new delivery starts as soon as it is committed, even
+// while an older one is still downloading from a slow host.
 type Ingester struct {
 	opts IngestOptions
 	wake chan struct{}
@@ -55,6 +68,9 @@ func NewIngester(opts IngestOptions) *Ingester {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	if opts.ImageDeadline <= 0 {
+		opts.ImageDeadline = time.Duration(app.DefaultConfig().Callback.ImageDeadline)
+	}
 	return &Ingester{opts: opts, wake: make(chan struct{}, 1), inFlight: map[int64]bool{}}
 }
 
@@ -68,9 +84,23 @@ func (in *Ingester) Notify() {
 
 // Run processes pending deliveries until ctx ends: at once (crash
 // recovery), whenever Notify is called, and every few seconds for retries.
+// It starts deliveries and goes back to waiting without waiting for them;
+// each one that ends wakes it again to take the next. On return every
+// delivery it started has finished.
 func (in *Ingester) Run(ctx context.Context) {
+	var running sync.WaitGroup
+	defer running.Wait()
+	if parked, ok := in.opts.Store.(app.ParkedDeliveries); ok {
+		// A restart is the moment a person has fixed the cause (disk,
+		// permissions): each parked callback gets one more attempt.
+		if n, err := parked.RetryParkedDeliveries(ctx); err != nil {
+			in.opts.Log.Error("ingest: retrying parked callbacks failed", "err", err)
+		} else if n > 0 {
+			in.opts.Log.Warn("ingest: retrying parked callbacks once", "count", n)
+		}
+	}
 	for {
-		if _, err := in.ProcessPending(ctx); err != nil && ctx.Err() == nil {
+		if err := in.dispatch(ctx, &running); err != nil && ctx.Err() == nil {
 			in.opts.Log.Error("ingest: reading pending deliveries failed", "err", err)
 		}
 		select {
@@ -82,11 +112,34 @@ func (in *Ingester) Run(ctx context.Context) {
 	}
 }
 
-// ProcessPending handles every due pending delivery, and returns how many
-// it completed. It reads page after page while pages come back full and
-// the last one made progress: each processed delivery leaves the pending
-// set, and each failed one whose failure was recorded is not due again
-// for a while. A page of deliveries that could not even record their
+// dispatch starts every due delivery that is not already in flight, up to
+// ingestMaxInFlight in all.
+func (in *Ingester) dispatch(ctx context.Context, running *sync.WaitGroup) error {
+	if in.room() == 0 {
+		return nil // a delivery that ends calls Notify
+	}
+	pending, err := in.opts.Store.PendingDeliveries(ctx, ingestBatch)
+	if err != nil {
+		return err
+	}
+	for _, d := range in.claim(pending, in.room()) {
+		running.Go(func() {
+			out := in.process(ctx, d)
+			in.release(d)
+			if out != outcomeStuck {
+				in.Notify() // a slot is free; a stuck one waits for the poll
+			}
+		})
+	}
+	return nil
+}
+
+// ProcessPending handles every due pending delivery and returns how many
+// it completed, waiting for them all (tests and one-shot commands; the
+// worker uses Run). It reads page after page while pages come back full
+// and the last one made progress: each processed delivery leaves the
+// pending set, and each failed one whose failure was recorded is not due
+// again for a while. A page of deliveries that could not even record their
 // failure (the database refusing writes) ends the pass; the next poll
 // tries again.
 func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
@@ -96,19 +149,17 @@ func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		todo := in.claim(pending)
+		todo := in.claim(pending, len(pending))
 		if len(todo) == 0 {
 			return total, nil
 		}
 		var wg sync.WaitGroup
 		var done sync.Mutex
 		progress := false
-		sem := make(chan struct{}, ingestConcurrency)
+		sem := make(chan struct{}, ingestMaxInFlight)
 		for _, d := range todo {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func(d app.Delivery) {
-				defer wg.Done()
+			wg.Go(func() {
+				sem <- struct{}{}
 				defer func() { <-sem }()
 				out := in.process(ctx, d)
 				in.release(d)
@@ -118,7 +169,7 @@ func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 				}
 				progress = progress || out != outcomeStuck
 				done.Unlock()
-			}(d)
+			})
 		}
 		wg.Wait()
 		if ctx.Err() != nil || len(pending) < ingestBatch || !progress {
@@ -127,11 +178,22 @@ func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 	}
 }
 
-func (in *Ingester) claim(pending []app.Delivery) []app.Delivery {
+func (in *Ingester) room() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return max(ingestMaxInFlight-len(in.inFlight), 0)
+}
+
+// claim marks up to limit deliveries of pending as in flight and returns
+// them; those already in flight are skipped.
+func (in *Ingester) claim(pending []app.Delivery, limit int) []app.Delivery {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	var todo []app.Delivery
 	for _, d := range pending {
+		if len(todo) >= limit {
+			break
+		}
 		if in.inFlight[d.ID] {
 			continue
 		}
@@ -210,66 +272,22 @@ func (in *Ingester) failed(ctx context.Context, log *slog.Logger, d app.Delivery
 	if ctx.Err() != nil {
 		return outcomeStuck // shutting down: the delivery stays pending for the next start
 	}
-	log.Error("ingest: delivery will be retried", "attempts", d.Attempts+1, "err", err)
-	if ferr := in.opts.Store.DeliveryFailed(ctx, d.ID, clipText(err.Error(), 500)); ferr != nil {
+	log.Error("ingest: delivery will be retried", "attempts", d.Attempts+1, "err", app.OutsideLine(err.Error()))
+	if ferr := in.opts.Store.DeliveryFailed(ctx, d.ID, app.ClipText(app.CleanLine(err.Error()), 500)); ferr != nil {
 		log.Error("ingest: recording the failure failed", "err", ferr)
 		return outcomeStuck
 	}
 	return outcomeRetrying
 }
 
-// storeImages saves every image of a success callback. It returns the
-// stored images and, if any could not be obtained, the first such error.
-// An EINTERNAL error (disk, permissions) aborts: the delivery is retried.
-func (in *Ingester) storeImages(ctx context.Context, requestID string, cb Callback) ([]app.Image, error) {
-	var images []app.Image
-	var firstErr error
-	seen := map[string]bool{}
-	for i, ci := range cb.Images {
-		var stored app.StoredFile
-		var err error
-		source := "base64"
-		if ci.Base64 != "" {
-			stored, err = in.opts.Files.Save(ctx, base64Reader(ci.Base64))
-		} else {
-			source = "url"
-			if in.opts.Fetcher == nil {
-				err = app.ReasonErrorf(app.EUNAVAILABLE, app.ReasonImageUnavailable, "image URLs cannot be fetched here")
-			} else {
-				err = in.opts.Fetcher.Fetch(ctx, ci.URL, func(r io.Reader) error {
-					var serr error
-					stored, serr = in.opts.Files.Save(ctx, r)
-					return serr
-				})
-			}
-		}
-		if err != nil {
-			if app.ErrorCode(err) == app.EINTERNAL || ctx.Err() != nil {
-				return nil, app.Errorf(app.EINTERNAL, "%s: %w", ci.Field, errors.Join(err, ctx.Err()))
-			}
-			in.opts.Log.Warn("ingest: image unobtainable", "request", requestID, "image", ci.Field, "err", err)
-			if firstErr == nil {
-				firstErr = app.ReasonErrorf(app.EUNAVAILABLE, app.ReasonImageUnavailable, "%s: %s", ci.Field, app.ErrorMessage(err))
-			}
-			continue
-		}
-		if seen[stored.SHA256] {
-			continue // the same picture twice in one result is one image
-		}
-		seen[stored.SHA256] = true
-		images = append(images, app.Image{
-			RequestID: requestID, Sequence: i, SHA256: stored.SHA256, Path: stored.Path, MimeType: stored.MimeType,
-			Width: stored.Width, Height: stored.Height, Bytes: stored.Bytes, Seed: ci.Seed,
-			Source: source, SourceURL: ci.URL,
-		})
-	}
-	return images, firstErr
-}
-
 // decide turns a callback and the request's current state into the one
 // transaction that records it (DESIGN §3).
 func decide(d app.Delivery, req app.Request, cb Callback, images []app.Image, imageErr error, now time.Time) app.IngestResult {
-	res := app.IngestResult{DeliveryID: d.ID, RequestID: req.ID, ExecutionID: cb.ExecutionID}
+	// Everything n8n wrote is data: cleaned of control characters and
+	// clipped before it is stored (app/text.go).
+	cb.ErrorMessage = app.OutsideText(cb.ErrorMessage)
+	cb.ErrorCode = app.ClipText(app.CleanLine(cb.ErrorCode), maxErrorCode)
+	res := app.IngestResult{DeliveryID: d.ID, RequestID: req.ID, ExecutionID: app.ClipText(app.CleanLine(cb.ExecutionID), maxExecutionID)}
 	act := func(kind, level, format string, args ...any) {
 		res.Activities = append(res.Activities, app.Activity{RequestID: req.ID, Kind: kind, Level: level, Message: fmt.Sprintf(format, args...), CreatedAt: now})
 	}
@@ -287,6 +305,12 @@ func decide(d app.Delivery, req app.Request, cb Callback, images []app.Image, im
 		return res
 	case req.Status == app.StatusTimedOut:
 		act(app.ActivityLateResult, app.LevelInfo, "late result after the request had timed out")
+	case req.Status == app.StatusQueued:
+		act(app.ActivityLateResult, app.LevelWarn, "result arrived while the request was queued to be sent again: n8n had run it already; accepted, it is not sent again")
+	case req.Status == app.StatusInitiationFailed:
+		act(app.ActivityLateResult, app.LevelWarn, "result arrived although the request was initiation_failed: n8n ran it even though the webhook call failed; accepted")
+	case req.Status == app.StatusSending:
+		act(app.ActivityLateResult, app.LevelInfo, "result arrived while the request was sending, before n8n's answer to the webhook call was read; accepted")
 	}
 
 	if cb.Status == CallbackFailed {

@@ -210,10 +210,10 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 	}
 	key := idempotencyKey(r.Header.Get(HeaderWebhookID), req.ID, body)
 
+	// A request in any other state takes its one result (the store refuses
+	// a second one): queued and initiation_failed included, because n8n
+	// may have run a workflow whose 202 we never read.
 	switch req.Status {
-	case app.StatusQueued, app.StatusInitiationFailed:
-		rp.fail(http.StatusConflict, "ai_generation_request_id: request "+req.ID+" is "+string(req.Status)+" and was never accepted by n8n")
-		return
 	case app.StatusCompleted, app.StatusFailed:
 		// A re-send of the callback that finished it is harmless; anything
 		// else contradicts a final result.
@@ -240,6 +240,11 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 	_, duplicate, err := h.store.RecordDelivery(ctx, app.Delivery{
 		IdempotencyKey: key, RequestID: req.ID, Body: normalised, Source: source, ReceivedAt: h.opts.Clock.Now(),
 	})
+	if app.ErrorReason(err) == app.ReasonResultExists {
+		h.log.Info("callback refused: the request already has its result", "request", req.ID, "source", source)
+		rp.fail(http.StatusConflict, "ai_generation_request_id: "+app.ErrorMessage(err))
+		return
+	}
 	if err != nil {
 		h.internalError(rp, "record delivery", err)
 		return

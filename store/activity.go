@@ -28,6 +28,9 @@ func insertActivity(ctx context.Context, tx *sql.Tx, a app.Activity, now time.Ti
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = now
 	}
+	// Messages quote outside text (n8n's error, an image host's answer,
+	// Odoo's fault): stored cleaned and clipped, whoever wrote them.
+	a.Message = app.OutsideText(a.Message)
 	var reqID any
 	if a.RequestID != "" {
 		reqID = a.RequestID

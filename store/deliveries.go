@@ -40,13 +40,14 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 		dl.ReceivedAt = d.now()
 	}
 	var (
-		id  int64
-		dup bool
+		id      int64
+		dup     bool
+		refused error
 	)
 	err := d.write(ctx, "record callback for request "+dl.RequestID, func(ctx context.Context, tx *sql.Tx) error {
-		// One prepared statement is the whole job: the foreign key refuses
-		// an unknown request (no separate existence read), and ON CONFLICT
-		// turns a replay into no row.
+		refused = nil
+		// The foreign key refuses an unknown request (no separate
+		// existence read), and ON CONFLICT turns a replay into no row.
 		err := d.ws.queryRow(ctx, tx, sqlInsertDelivery,
 			dl.IdempotencyKey, dl.RequestID, body, dl.Source, fmtTime(dl.ReceivedAt)).Scan(&id)
 		switch {
@@ -58,17 +59,67 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 			return err
 		case err != nil && app.ErrorReason(mapError("", err)) == ReasonMissing:
 			return notFound("request", dl.RequestID)
+		case err != nil:
+			return err
+		}
+		// A request accepts one result: the first delivery to claim it
+		// here is that result. The claim and the insert are one unit of
+		// the writer's transaction, so two different results arriving
+		// together end as if they had come one after the other.
+		res, err := d.ws.exec(ctx, tx, sqlClaimResult, id, dl.RequestID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		err = refuseSecondResult(ctx, tx, dl, id, d.now())
+		if app.ErrorReason(err) == app.ReasonResultExists {
+			refused = err // the refusal is recorded: commit it, then report it
+			return nil
 		}
 		return err
 	})
 	if err != nil {
 		return 0, false, err
 	}
+	if refused != nil {
+		return 0, false, refused
+	}
 	return id, dup, nil
 }
 
-var sqlInsertDelivery = hotWrite(`INSERT INTO deliveries (idempotency_key, request_id, body, source, received_at)
+var (
+	sqlInsertDelivery = hotWrite(`INSERT INTO deliveries (idempotency_key, request_id, body, source, received_at)
 	VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`)
+	sqlClaimResult = hotWrite(`UPDATE requests SET result_delivery_id = ? WHERE id = ? AND result_delivery_id IS NULL`)
+)
+
+// refuseSecondResult undoes the insert of a delivery whose request already
+// has its result, records the refusal in Activity (it is not merged, and
+// not kept: only its summary is) and returns the ECONFLICT (reason
+// ReasonResultExists) for the caller, or another error if that failed.
+func refuseSecondResult(ctx context.Context, tx *sql.Tx, dl app.Delivery, id int64, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM deliveries WHERE id = ?", id); err != nil {
+		return err
+	}
+	var (
+		status string
+		first  sql.NullInt64
+	)
+	if err := tx.QueryRowContext(ctx, "SELECT status, result_delivery_id FROM requests WHERE id = ?", dl.RequestID).
+		Scan(&status, &first); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("a second, different result from %s was refused: a request accepts one result, and this one has callback %d's (state %s)",
+		app.OutsideLine(dl.Source), first.Int64, status)
+	if err := insertActivity(ctx, tx, app.Activity{RequestID: dl.RequestID, Kind: app.ActivityCallbackRejected,
+		Level: app.LevelWarn, Message: msg}, now); err != nil {
+		return err
+	}
+	return app.ReasonErrorf(app.ECONFLICT, app.ReasonResultExists,
+		"request %s already has its result (callback %d, state %s); a different result is not accepted", dl.RequestID, first.Int64, status)
+}
 
 func deliveryByKey(ctx context.Context, q querier, key string) (int64, bool, error) {
 	var id int64
@@ -108,7 +159,7 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 	}
 	rows, err := d.rdb.QueryContext(ctx, `SELECT id, idempotency_key, request_id, body, source, received_at,
 		processed_at, attempts, last_error FROM deliveries
-		WHERE processed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+		WHERE processed_at IS NULL AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 		ORDER BY id LIMIT ?`, fmtTime(d.now()), limit)
 	if err != nil {
 		return nil, mapError("read pending callbacks", err)
@@ -143,7 +194,8 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 
 // DeliveryFailed records a processing error. The delivery stays pending
 // and is due again after deliveryRetryDelay: PendingDeliveries leaves it
-// out until then, and the wait is kept across restarts.
+// out until then, and the wait is kept across restarts. The
+// app.MaxDeliveryAttempts-th failure parks it instead (deliveries_parked.go).
 func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 	now := d.now()
 	return d.write(ctx, fmt.Sprintf("record failure of callback %d", id), func(ctx context.Context, tx *sql.Tx) error {
@@ -159,8 +211,11 @@ func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 			return err // already processed: nothing to record
 		}
 		attempts++
+		if attempts >= app.MaxDeliveryAttempts {
+			return parkDelivery(ctx, tx, id, attempts, msg, now)
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?
-			WHERE id = ?`, attempts, msg, fmtTime(now.Add(deliveryRetryDelay(attempts))), id)
+			WHERE id = ?`, attempts, app.OutsideText(msg), fmtTime(now.Add(deliveryRetryDelay(attempts))), id)
 		return err
 	})
 }
@@ -221,6 +276,12 @@ func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Requ
 		}
 		if processed.Valid {
 			out, err = getRequest(ctx, tx, reqID)
+			return err
+		}
+		if isResult, err := ownsResult(ctx, tx, reqID, r.DeliveryID); err != nil || !isResult {
+			if err == nil {
+				out, err = dropSecondResult(ctx, tx, reqID, r.DeliveryID, now)
+			}
 			return err
 		}
 		moved, refusedFrom, err := d.applyResult(ctx, tx, reqID, r, now)
@@ -303,4 +364,32 @@ func (d *DB) applyResult(ctx context.Context, tx *sql.Tx, reqID string, r app.In
 	default:
 		return false, "", err
 	}
+}
+
+// ownsResult reports whether delivery id is the request's one result,
+// claiming it if the request has none yet (a delivery recorded by a
+// version that did not claim).
+func ownsResult(ctx context.Context, tx *sql.Tx, reqID string, id int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE requests SET result_delivery_id = ?1
+		WHERE id = ?2 AND (result_delivery_id IS NULL OR result_delivery_id = ?1)`, id, reqID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// dropSecondResult marks a delivery that is not its request's result as
+// processed without applying it: results recorded before one result per
+// request was enforced are never merged into the one that won.
+func dropSecondResult(ctx context.Context, tx *sql.Tx, reqID string, id int64, now time.Time) (app.Request, error) {
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1,
+		last_error = 'not applied: the request already has its result' WHERE id = ?`, fmtTime(now), id); err != nil {
+		return app.Request{}, err
+	}
+	if err := insertActivity(ctx, tx, app.Activity{RequestID: reqID, Kind: app.ActivityCallbackRejected, Level: app.LevelWarn,
+		Message: fmt.Sprintf("callback %d was not applied: a request accepts one result, and this one already has another", id)}, now); err != nil {
+		return app.Request{}, err
+	}
+	return getRequest(ctx, tx, reqID)
 }

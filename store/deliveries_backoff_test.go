@@ -17,7 +17,8 @@ func TestAFailedDeliveryIsNotDueUntilItsBackoffPasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.RecordDelivery(ctx, delivery(r.ID, "fine")); err != nil {
+	// A request accepts one result: the other delivery is another request's.
+	if _, _, err := db.RecordDelivery(ctx, delivery(createOne(t, db, "q").ID, "fine")); err != nil {
 		t.Fatal(err)
 	}
 	due := func() []string {
@@ -92,5 +93,50 @@ func TestDeliveryFailedOnAProcessedDeliveryChangesNothing(t *testing.T) {
 	}
 	if lastErr != "" || next != nil {
 		t.Errorf("processed delivery got last_error %q, next_attempt_at %v; want untouched", lastErr, next)
+	}
+}
+
+// Issue 11 item 4: a delivery that could never be applied was retried
+// every 5 min for ever. After app.MaxDeliveryAttempts it is parked, with
+// an activity; a restart gives it exactly one more attempt.
+func TestADeliveryIsParkedAfterItsLastAttempt(t *testing.T) {
+	db, clock := openTest(t)
+	ctx := context.Background()
+	r := createOne(t, db, "p")
+	id, _, err := db.RecordDelivery(ctx, delivery(r.ID, "doomed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range app.MaxDeliveryAttempts {
+		if p, _ := db.PendingDeliveries(ctx, 10); len(p) != 1 {
+			t.Fatalf("attempt %d: the delivery is not due (%d pending)", i+1, len(p))
+		}
+		if err := db.DeliveryFailed(ctx, id, "disk full"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(deliveryRetryMax)
+	}
+	clock.Advance(24 * time.Hour)
+	if p, _ := db.PendingDeliveries(ctx, 10); len(p) != 0 {
+		t.Fatalf("a parked delivery is still due: %+v", p)
+	}
+	parked, err := db.ParkedDeliveries(ctx, r.ID, 10)
+	if err != nil || len(parked) != 1 || parked[0].Attempts != app.MaxDeliveryAttempts || parked[0].LastError != "disk full" {
+		t.Fatalf("parked = %+v, %v", parked, err)
+	}
+	if n := countRows(t, db, "activity", "request_id = ? AND message LIKE '%parked after 10 failed attempts%'", r.ID); n != 1 {
+		t.Fatalf("%d parking activities, want 1", n)
+	}
+	if n, err := db.RetryParkedDeliveries(ctx); err != nil || n != 1 {
+		t.Fatalf("RetryParkedDeliveries = %d, %v", n, err)
+	}
+	if p, _ := db.PendingDeliveries(ctx, 10); len(p) != 1 {
+		t.Fatal("after a restart the parked delivery is not due once more")
+	}
+	if err := db.DeliveryFailed(ctx, id, "disk still full"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := db.PendingDeliveries(ctx, 10); len(p) != 0 {
+		t.Fatal("one more failure should park it again")
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -138,12 +139,13 @@ func TestCompleteDeliveryCommitsImagesStateOutboxAndMarker(t *testing.T) {
 	if err != nil || again.ImageCount != 2 {
 		t.Fatalf("reprocessing = %+v, %v", again, err)
 	}
-	// A second success (another delivery) adds only new pictures.
-	did2, _, _ := db.RecordDelivery(ctx, delivery(r.ID, "k2"))
-	again, err = db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did2, To: app.StatusCompleted,
-		Images: []app.Image{img(r.ID, "bb22"), img(r.ID, "dd44")}})
-	if err != nil || again.ImageCount != 3 || again.Status != app.StatusCompleted {
-		t.Fatalf("repeated success = %+v, %v", again, err)
+	// A second, different result is refused when it is recorded: a
+	// request accepts one result, and nothing of the second is kept.
+	if _, _, err := db.RecordDelivery(ctx, delivery(r.ID, "k2")); app.ErrorReason(err) != app.ReasonResultExists {
+		t.Fatalf("second result = %v, want a %s conflict", err, app.ReasonResultExists)
+	}
+	if n := countRows(t, db, "deliveries", "request_id = ?", r.ID); n != 1 {
+		t.Fatalf("deliveries = %d, want 1", n)
 	}
 }
 
@@ -158,7 +160,6 @@ func TestCompleteDeliveryWhenTheMoveIsRefused(t *testing.T) {
 	}{
 		{"a late success for a cancelled request is kept and the state stays", app.StatusCancelled, app.StatusCompleted, "", 1, true},
 		{"a failure for a completed request is recorded as a conflict", app.StatusCompleted, app.StatusFailed, app.ECONFLICT, 1, true},
-		{"a success for a queued request waits for the resend", app.StatusQueued, app.StatusCompleted, app.ECONFLICT, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,4 +238,99 @@ func TestDeliveryFailedKeepsItPendingWithTheError(t *testing.T) {
 		t.Fatalf("pending = %+v", p)
 	}
 	wantCode(t, db.DeliveryFailed(ctx, 999, "x"), app.ENOTFOUND)
+}
+
+// Issue 10 item 9: two different results recorded at the same moment are
+// never both kept; the one that commits first is the result.
+func TestConcurrentDifferentResultsRecordExactlyOne(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	for round := range 8 {
+		r, _ := processingWithout(t, db)
+		errs := make(chan error, 6)
+		start := make(chan struct{})
+		for i := range 6 {
+			go func() {
+				<-start
+				_, _, err := db.RecordDelivery(ctx, delivery(r.ID, fmt.Sprintf("r%d-k%d", round, i)))
+				errs <- err
+			}()
+		}
+		close(start)
+		ok := 0
+		for range 6 {
+			err := <-errs
+			switch {
+			case err == nil:
+				ok++
+			case app.ErrorReason(err) != app.ReasonResultExists:
+				t.Fatalf("round %d: unexpected error %v", round, err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d results accepted, want exactly 1", round, ok)
+		}
+		if n := countRows(t, db, "deliveries", "request_id = ?", r.ID); n != 1 {
+			t.Fatalf("round %d: %d deliveries kept, want 1", round, n)
+		}
+		if n := countRows(t, db, "activity", "request_id = ? AND kind = ?", r.ID, app.ActivityCallbackRejected); n != 5 {
+			t.Fatalf("round %d: %d refusals in Activity, want 5", round, n)
+		}
+	}
+}
+
+// A second delivery recorded before one result per request was enforced
+// (two rows for one request) is not merged when it is processed.
+func TestALegacySecondDeliveryIsNotMerged(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	r, did := processing(t, db, "k1")
+	var did2 int64
+	if err := db.write(ctx, "insert a legacy delivery", func(ctx context.Context, tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO deliveries (idempotency_key, request_id, body, received_at)
+			VALUES ('legacy', ?, '{}', '2026-01-01T00:00:00.000000000Z') RETURNING id`, r.ID).Scan(&did2)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, To: app.StatusCompleted, Images: []app.Image{img(r.ID, "aa11")}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did2, To: app.StatusCompleted, Images: []app.Image{img(r.ID, "bb22")}})
+	if err != nil || got.ImageCount != 1 {
+		t.Fatalf("second delivery = %+v, %v; want it dropped with 1 image kept", got, err)
+	}
+	if p, _ := db.PendingDeliveries(ctx, 10); len(p) != 0 {
+		t.Fatalf("the dropped delivery is still pending: %+v", p)
+	}
+}
+
+// processingWithout makes a processing request with no delivery yet.
+func processingWithout(t *testing.T, db *DB) (app.Request, int64) {
+	t.Helper()
+	r := createOne(t, db, "p")
+	move(t, db, r.ID, app.StatusSending)
+	move(t, db, r.ID, app.StatusProcessing)
+	return r, 0
+}
+
+// Issue 11 item 5: images numbered 0, 1 (the old ingest) became 1, 1.
+// Whatever numbers a caller passes, a request's numbers stay unique.
+func TestImageSequencesStayUniqueWhateverTheCallerPasses(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	r, did := processing(t, db, "k")
+	a, b, c := img(r.ID, "aa11"), img(r.ID, "bb22"), img(r.ID, "cc33")
+	a.Sequence, b.Sequence, c.Sequence = 0, 1, 1
+	if _, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, To: app.StatusCompleted, Images: []app.Image{a, b, c}}); err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := db.Images(ctx, r.ID)
+	if err != nil || len(imgs) != 3 {
+		t.Fatalf("images = %+v, %v", imgs, err)
+	}
+	for i, im := range imgs {
+		if im.Sequence != i+1 {
+			t.Fatalf("sequences %d %d %d, want 1 2 3", imgs[0].Sequence, imgs[1].Sequence, imgs[2].Sequence)
+		}
+	}
 }

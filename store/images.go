@@ -73,6 +73,9 @@ func (f *ImageFiles) Save(ctx context.Context, r io.Reader) (app.StoredFile, err
 	if err != nil {
 		return app.StoredFile{}, err
 	}
+	if err := verifyImage(tmp, n, info); err != nil {
+		return app.StoredFile{}, err // imageverify.go: decodes, nothing after its end
+	}
 	if err := tmp.Sync(); err != nil {
 		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "fsync image: %w", err)
 	}

@@ -10,9 +10,14 @@ import (
 	"github.com/influencegen/influencegen/app"
 )
 
-// maxLogSize is where OpenLog starts a fresh file (keeping one old one as
-// influencegen.log.1), so a long-running serve cannot fill the disk.
-const maxLogSize = 16 << 20
+// The log rotates by size while the program runs: at logMaxSize the file
+// becomes influencegen.log.1 (the older ones move up to .4, the oldest is
+// dropped), so a long-running serve keeps at most logKeep files of
+// logMaxSize each, whatever is thrown at it.
+var (
+	logMaxSize int64 = 10 << 20 // a variable so tests can rotate quickly
+	logKeep          = 5        // the current file and four old ones
+)
 
 // ParseLogLevel turns --log-level into a slog level.
 func ParseLogLevel(level string) (slog.Level, error) {
@@ -44,24 +49,36 @@ func OpenLog(paths app.Paths, level string, alsoStderr io.Writer) (*slog.Logger,
 	if err := os.MkdirAll(filepath.Dir(paths.LogFile), 0o700); err != nil {
 		return nil, nil, app.Errorf(app.EUNAVAILABLE, "create log folder %s: %w", filepath.Dir(paths.LogFile), err)
 	}
-	if fi, err := os.Stat(paths.LogFile); err == nil && fi.Size() > maxLogSize {
-		// Best effort: a failed rename only means the file keeps growing.
-		_ = os.Rename(paths.LogFile, paths.LogFile+".1")
-	}
-	f, err := os.OpenFile(paths.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := openRotatingLog(paths.LogFile, logMaxSize, logKeep)
 	if err != nil {
-		return nil, nil, app.Errorf(app.EUNAVAILABLE, "open log file %s: %w", paths.LogFile, err)
+		return nil, nil, err
 	}
-	// The file may predate us with looser permissions; logs hold request
-	// details that are nobody else's business.
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, nil, app.Errorf(app.EUNAVAILABLE, "chmod log file %s: %w", paths.LogFile, err)
-	}
-	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: app.MaskSecretAttr}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: clipAttr}
 	var h slog.Handler = slog.NewJSONHandler(f, opts)
 	if alsoStderr != nil {
 		h = slog.NewMultiHandler(h, slog.NewTextHandler(alsoStderr, opts))
 	}
 	return slog.New(h), f, nil
+}
+
+// clipAttr masks secrets (app.MaskSecretAttr) and then clips every string
+// and error to app.MaxOutsideText: a record may quote outside text (an
+// 8 MiB image_url, a huge error body), and no such value may turn one log
+// line into megabytes. The JSON handler escapes control characters itself.
+func clipAttr(groups []string, a slog.Attr) slog.Attr {
+	a = app.MaskSecretAttr(groups, a)
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		if len(v.String()) > app.MaxOutsideText {
+			return slog.String(a.Key, app.ClipText(v.String(), app.MaxOutsideText))
+		}
+	case slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			if msg := err.Error(); len(msg) > app.MaxOutsideText {
+				return slog.String(a.Key, app.ClipText(msg, app.MaxOutsideText))
+			}
+		}
+	}
+	return a
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -120,5 +121,49 @@ func TestABadLogLevelIsAUsageError(t *testing.T) {
 	var ae *app.Error
 	if !errors.As(err, &ae) {
 		t.Fatal("want an *app.Error")
+	}
+}
+
+// Issue 10 item 5: the log rotated only at start, and an 8 MiB outside
+// string became an 8 MiB log line.
+func TestTheLogRotatesBySizeWhileRunningAndClipsOutsideText(t *testing.T) {
+	defer func(size int64) { logMaxSize = size }(logMaxSize)
+	logMaxSize = 64 << 10
+	dir := t.TempDir()
+	paths := app.Paths{LogFile: filepath.Join(dir, "influencegen.log")}
+	log, closer, err := OpenLog(paths, "info", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.Repeat("A", 1<<20)
+	for i := range 200 {
+		log.Warn("ingest: image unobtainable", "image_url", "http://x/"+huge, "err", errors.New("answered "+huge), "i", i)
+	}
+	if err := closer.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range logKeep {
+		name := paths.LogFile
+		if i > 0 {
+			name = fmt.Sprintf("%s.%d", paths.LogFile, i)
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatalf("rotated file %s: %v", name, err)
+		}
+		if int64(len(data)) > logMaxSize {
+			t.Fatalf("%s is %d bytes, over the %d limit", name, len(data), logMaxSize)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			if len(line) > 3*app.MaxOutsideText {
+				t.Fatalf("a %d-byte log line: outside text was not clipped", len(line))
+			}
+			if !strings.Contains(line, "clipped, ") {
+				t.Fatalf("a clipped value carries no marker: %.200s", line)
+			}
+		}
+	}
+	if _, err := os.Stat(fmt.Sprintf("%s.%d", paths.LogFile, logKeep)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("more than %d log files are kept: %v", logKeep, err)
 	}
 }

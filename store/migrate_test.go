@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,10 +64,16 @@ func seedAtVersion(t *testing.T, raw *sql.DB, v int) {
 		// From 0002 on the program keeps the counters itself, as it would have.
 		exec(`UPDATE requests SET image_count = 2, sync_state = 'synced' WHERE id = '01JDX3V6Q6T7ZP3Y6N4B1K9S2E'`)
 		exec(`UPDATE requests SET sync_state = 'parked' WHERE id = '01JDX3V6Q6T7ZP3Y6N4B1K9S2F'`)
+		exec(`UPDATE requests SET image_count = 2 WHERE id = '01JDX3V6Q6T7ZP3Y6N4B1K9S2G'`)
 	}
 	if v >= 3 {
 		// From 0003 on the program keeps the prompt history itself.
 		exec(`INSERT INTO prompt_history (prompt, last_used_at, uses) VALUES ('a lighthouse at dusk', ?, 2), ('neon city', ?, 1)`, at, at)
+	}
+	// Two images numbered alike, as ingest used to leave them (0006_results renumbers).
+	for _, sha := range []string{"cc", "dd"} {
+		exec(`INSERT INTO images (request_id, sequence, sha256, path, mime, created_at)
+			VALUES ('01JDX3V6Q6T7ZP3Y6N4B1K9S2G', 1, ?, ?, 'image/png', ?)`, sha, "/img/"+sha+".png", at)
 	}
 	// A callback waiting in the inbox (0004 must keep it due).
 	exec(`INSERT INTO deliveries (idempotency_key, request_id, body, received_at)
@@ -126,7 +133,7 @@ func checkMigratedData(t *testing.T, db *DB) {
 	}{
 		"01JDX3V6Q6T7ZP3Y6N4B1K9S2E": {2, app.SyncDone},
 		"01JDX3V6Q6T7ZP3Y6N4B1K9S2F": {0, app.SyncParked},
-		"01JDX3V6Q6T7ZP3Y6N4B1K9S2G": {0, app.SyncPending},
+		"01JDX3V6Q6T7ZP3Y6N4B1K9S2G": {2, app.SyncPending},
 	}
 	for id, w := range want {
 		r, err := db.GetRequest(ctx, id)
@@ -147,6 +154,15 @@ func checkMigratedData(t *testing.T, db *DB) {
 	pending, err := db.PendingDeliveries(ctx, 10)
 	if err != nil || len(pending) != 1 || pending[0].IdempotencyKey != "webhook-id:seeded" {
 		t.Errorf("pending deliveries after migration = %+v, %v; want the seeded one, due", pending, err)
+	}
+	imgs, err := db.Images(ctx, "01JDX3V6Q6T7ZP3Y6N4B1K9S2G")
+	if err != nil || len(imgs) != 2 || imgs[0].Sequence != 1 || imgs[1].Sequence != 2 || imgs[0].SHA256 != "cc" {
+		t.Errorf("images numbered alike after migration = %+v, %v; want cc 1, dd 2", imgs, err)
+	}
+	// The seeded callback is its request's one result: another is refused.
+	if _, _, err := db.RecordDelivery(ctx, app.Delivery{IdempotencyKey: "another", RequestID: "01JDX3V6Q6T7ZP3Y6N4B1K9S2G",
+		Body: json.RawMessage(`{"status":"failed"}`)}); app.ErrorReason(err) != app.ReasonResultExists {
+		t.Errorf("a second result after migration = %v, want %s", err, app.ReasonResultExists)
 	}
 	// The migrated database takes new writes normally.
 	createOne(t, db, "after the upgrade")

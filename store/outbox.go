@@ -140,7 +140,7 @@ func (d *DB) OutboxDone(ctx context.Context, ids []int64, at time.Time) error {
 func (d *DB) OutboxRetryLater(ctx context.Context, ids []int64, errMsg string, next time.Time) error {
 	return d.outboxUpdate(ctx, "reschedule outbox", ids,
 		`UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
-		 WHERE done_at IS NULL AND id IN (SELECT value FROM json_each(?))`, errMsg, fmtTime(next))
+		 WHERE done_at IS NULL AND id IN (SELECT value FROM json_each(?))`, app.OutsideText(errMsg), fmtTime(next)) // Odoo's words
 }
 
 // OutboxPark sets items aside after a permanent error; they wait for
@@ -148,7 +148,7 @@ func (d *DB) OutboxRetryLater(ctx context.Context, ids []int64, errMsg string, n
 func (d *DB) OutboxPark(ctx context.Context, ids []int64, errMsg string, at time.Time) error {
 	return d.outboxUpdate(ctx, "park outbox items", ids,
 		`UPDATE outbox SET attempts = attempts + 1, last_error = ?, parked_at = ?
-		 WHERE done_at IS NULL AND id IN (SELECT value FROM json_each(?))`, errMsg, fmtTime(at))
+		 WHERE done_at IS NULL AND id IN (SELECT value FROM json_each(?))`, app.OutsideText(errMsg), fmtTime(at)) // Odoo's words
 }
 
 // OutboxRequeue makes the parked items of a request ("" = every request)

@@ -67,8 +67,10 @@ func (d *DB) GetImage(ctx context.Context, id int64) (app.Image, error) {
 
 // insertImages stores the images of one result, skipping any whose content
 // the request already has (a replayed or repeated callback), and returns
-// the ids of the rows actually added. A zero Sequence takes the next free
-// number. image_count follows in the same transaction.
+// the ids of the rows actually added. A zero Sequence, or one the request
+// already uses, takes the next free number: numbers stay unique per
+// request (migration 0005's index), so Odoo attachment names do too.
+// image_count follows in the same transaction.
 func insertImages(ctx context.Context, tx *sql.Tx, requestID string, images []app.Image, now time.Time) ([]int64, error) {
 	var added []int64
 	for _, im := range images {
@@ -85,7 +87,7 @@ func insertImages(ctx context.Context, tx *sql.Tx, requestID string, images []ap
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO images (request_id, sequence, sha256, path, mime, width,
 				height, bytes, seed, source, source_url, created_at)
-			VALUES (?1, CASE WHEN ?2 > 0 THEN ?2
+			VALUES (?1, CASE WHEN ?2 > 0 AND NOT EXISTS (SELECT 1 FROM images WHERE request_id = ?1 AND sequence = ?2) THEN ?2
 				ELSE (SELECT coalesce(max(sequence), 0) + 1 FROM images WHERE request_id = ?1) END,
 				?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
 			ON CONFLICT (request_id, sha256) DO NOTHING

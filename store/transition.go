@@ -88,7 +88,9 @@ func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status,
 	if last, perr := parseTime(prevUpdated); perr == nil && !now.After(last) {
 		now = last.Add(time.Nanosecond)
 	}
-	args := []any{string(c.To), fmtTime(now), c.ErrorCode, c.ErrorMessage, c.ExecutionID,
+	// Error texts and execution ids come from outside (n8n's answers and
+	// callbacks): stored cleaned and clipped whoever the caller is.
+	args := []any{string(c.To), fmtTime(now), app.OutsideLine(c.ErrorCode), app.OutsideText(c.ErrorMessage), app.OutsideLine(c.ExecutionID),
 		fmtTimePtr(c.SentAt), boolInt(c.CountAttempt), boolInt(c.To == app.StatusCompleted || c.To == app.StatusFailed),
 		c.ID}
 	for _, s := range from {

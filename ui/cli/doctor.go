@@ -90,6 +90,7 @@ func RunDoctor(ctx context.Context, env *Env) app.DoctorReport {
 	checks = append(checks, doctorERP(ctx, env, cfg, secrets)...)
 	if st != nil {
 		checks = append(checks, app.CheckOutbox(ctx, st, cfg.OdooEnabled()))
+		checks = append(checks, app.CheckParkedDeliveries(ctx, st))
 	}
 	return app.NewDoctorReport(profile, checks)
 }
@@ -122,7 +123,7 @@ func printDoctor(w io.Writer, r app.DoctorReport) {
 	}
 	fmt.Fprintf(w, "influencegen doctor (profile %s)\n\n", r.Profile)
 	for _, c := range r.Checks {
-		fmt.Fprintf(w, "%s %-*s  %s\n", doctorMarks[c.State], width, c.Name, c.Detail)
+		fmt.Fprintf(w, "%s %-*s  %s\n", doctorMarks[c.State], width, c.Name, app.TerminalSafe(c.Detail)) // may quote Odoo or n8n
 		if c.Remedy != "" && c.State != app.CheckOK {
 			fmt.Fprintf(w, "  %-*s  → %s\n", width, "", c.Remedy)
 		}

@@ -105,7 +105,7 @@ func printResults(w io.Writer, reqs []app.Request, asJSON bool) error {
 	for _, r := range reqs {
 		line := r.ID + "\t" + string(r.Status)
 		if r.ErrorCode != "" {
-			line += "\t" + r.ErrorCode + ": " + r.ErrorMessage
+			line += "\t" + shown(r.ErrorCode+": "+r.ErrorMessage) // n8n's words
 		}
 		fmt.Fprintln(tw, line)
 	}

@@ -334,7 +334,7 @@ func Execute(ctx context.Context, root *cobra.Command, env *Env) int {
 		if app.ErrorCode(err) == app.EINTERNAL && !isUsage(err) {
 			msg = fmt.Sprintf("%v (details in the log file)", err)
 		}
-		fmt.Fprintln(env.Stderr, "influencegen:", msg)
+		fmt.Fprintln(env.Stderr, "influencegen:", app.TerminalSafe(msg)) // may quote outside text
 		if isUsage(err) {
 			fmt.Fprintln(env.Stderr, "Run 'influencegen --help' (or 'influencegen COMMAND --help') for usage.")
 		}

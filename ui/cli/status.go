@@ -106,10 +106,13 @@ func (v statusView) listRequests(ctx context.Context, limit int) error {
 		}
 	}
 	fmt.Fprintln(w, strings.Join(summary, " · "))
+	if parked := v.parked(ctx, ""); len(parked) > 0 {
+		fmt.Fprintf(w, "! %d callback(s) parked after failing %d times: see `influencegen doctor`\n", len(parked), app.MaxDeliveryAttempts)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tAGE\tMODEL\tSYNC\tPROMPT")
 	for _, r := range page.Requests {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, age(now, r.CreatedAt), r.Params.Model, r.SyncState, excerpt(r.Params.Prompt, 50))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, age(now, r.CreatedAt), shown(r.Params.Model), r.SyncState, shown(excerpt(r.Params.Prompt, 50)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -125,6 +128,9 @@ type statusDetail struct {
 	Request  app.Request    `json:"request"`
 	Timeline []app.Activity `json:"timeline"`
 	Images   []app.Image    `json:"images"`
+	// Parked are the request's callbacks that failed too often to be
+	// retried (their bodies left out).
+	Parked []app.Delivery `json:"parked_callbacks,omitempty"`
 }
 
 func (v statusView) showRequest(ctx context.Context, ref string) error {
@@ -150,13 +156,15 @@ func (v statusView) showRequest(ctx context.Context, ref string) error {
 	}
 	req.SyncState = v.syncLabel(req)
 	if v.asJSON {
-		return writeJSON(w, statusDetail{Request: req, Timeline: acts, Images: imgs})
+		return writeJSON(w, statusDetail{Request: req, Timeline: acts, Images: imgs, Parked: v.parked(ctx, req.ID)})
 	}
 	p := req.Params
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	// Every value may hold outside text (n8n's error, execution id; the
+	// user's own prompt pasted from anywhere): printed through shown.
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "%s\t%s\n", k, v)
+			fmt.Fprintf(tw, "%s\t%s\n", k, shown(v))
 		}
 	}
 	row("id", req.ID)
@@ -184,21 +192,38 @@ func (v statusView) showRequest(ctx context.Context, ref string) error {
 		sync += fmt.Sprintf(" (Odoo record %d)", req.OdooID)
 	}
 	row("odoo sync", sync)
+	for _, d := range v.parked(ctx, req.ID) {
+		row("callback", fmt.Sprintf("%d parked after %d failed attempts: %s (see `influencegen doctor`)", d.ID, d.Attempts, d.LastError))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if len(imgs) > 0 {
 		fmt.Fprintf(w, "\nimages (%d)\n", len(imgs))
 		for _, im := range imgs {
-			fmt.Fprintf(w, "  %d. %dx%d %s %s  %s\n", im.Sequence+1, im.Width, im.Height, im.MimeType, humanBytes(im.Bytes), im.Path)
+			fmt.Fprintf(w, "  %d. %dx%d %s %s  %s\n", im.Sequence, im.Width, im.Height, shown(im.MimeType), humanBytes(im.Bytes), shown(im.Path))
 		}
 	}
 	fmt.Fprintln(w, "\ntimeline")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, a := range acts {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.CreatedAt.Local().Format(time.TimeOnly), a.Kind, a.Message)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.CreatedAt.Local().Format(time.TimeOnly), shown(a.Kind), shown(a.Message))
 	}
 	return tw.Flush()
+}
+
+// parked lists the callbacks of requestID ("" = all) that failed too often
+// to be retried; a store without them, or an error, shows none.
+func (v statusView) parked(ctx context.Context, requestID string) []app.Delivery {
+	p, ok := v.st.(app.ParkedDeliveries)
+	if !ok {
+		return nil
+	}
+	list, err := p.ParkedDeliveries(ctx, requestID, 100)
+	if err != nil {
+		return nil
+	}
+	return list
 }
 
 // age renders a duration the way a person glances at it: 42s, 5m, 3h, 2d.
