@@ -19,10 +19,13 @@ const recheckEvery = time.Minute
 // sender reads the callback URL from it for every webhook call, and the
 // dashboard reads the status from a background goroutine, so it is guarded.
 type reachability struct {
-	cfg   app.Config // Callback.Listen set to the bound address
-	bus   *app.Bus
-	log   *slog.Logger
-	probe n8n.TunnelProbe
+	cfg app.Config // Callback.Listen set to the bound address
+	// trustProxy tells the listener whether loopback peers are a tunnel
+	// agent whose X-Forwarded-For names the real caller.
+	trustProxy func(bool)
+	bus        *app.Bus
+	log        *slog.Logger
+	probe      n8n.TunnelProbe
 
 	mu     sync.Mutex
 	status app.ListenerStatus
@@ -42,6 +45,9 @@ func (r *reachability) resolve(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	t := n8n.ResolvePublicURL(ctx, r.cfg.Callback, r.probe)
+	if r.trustProxy != nil {
+		r.trustProxy(n8n.TunnelForwardsFromLoopback(t, r.cfg.Callback.Listen))
+	}
 	r.update(func(s *app.ListenerStatus) {
 		s.PublicURL, s.Tunnel = t.PublicURL, t.Kind
 		s.Warning = n8n.ReachabilityWarning(t.CallbackURL(), r.cfg.N8N.WebhookURL)

@@ -1,17 +1,14 @@
 package n8n
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 
@@ -23,18 +20,22 @@ import (
 // its images have passed the cheap checks; then one delivery row commits
 // and only then is 200 sent.
 type callbackHandler struct {
-	opts     ListenerOptions
-	store    app.Store
-	auth     *authenticator
-	sources  *sourceResolver
-	limiter  *failureLimiter
-	policy   *ImagePolicy
-	maxBody  int64
-	log      *slog.Logger
-	bus      *app.Bus
-	notify   func()
-	versionB []byte
-	rejected *rejectionLog
+	opts    ListenerOptions
+	store   app.Store
+	auth    *authenticator
+	sources *sourceResolver
+	limiter *failureLimiter
+	policy  *ImagePolicy
+	maxBody int64
+	// inFlight bounds every callback body held at once; unauthBodies
+	// bounds the bodies read before any credential was checked
+	// (signature-only mode).
+	inFlight, unauthBodies *byteBudget
+	log                    *slog.Logger
+	bus                    *app.Bus
+	notify                 func()
+	versionB               []byte
+	rejected               *rejectionLog
 }
 
 func newCallbackHandler(opts ListenerOptions) (*callbackHandler, error) {
@@ -54,6 +55,12 @@ func newCallbackHandler(opts ListenerOptions) (*callbackHandler, error) {
 	if maxBody <= 0 {
 		maxBody = int64(app.DefaultConfig().Callback.MaxBody)
 	}
+	// Twice max_body at least: a body is joined from its chunks once, so a
+	// maximal one briefly needs both.
+	inFlight := max(int64(opts.Config.MaxInFlight), 2*maxBody)
+	if opts.Config.MaxInFlight <= 0 {
+		inFlight = max(int64(app.DefaultConfig().Callback.MaxInFlight), 2*maxBody)
+	}
 	notify := opts.Committed
 	if notify == nil {
 		notify = func() {}
@@ -68,7 +75,8 @@ func newCallbackHandler(opts ListenerOptions) (*callbackHandler, error) {
 		auth:    &authenticator{mode: opts.Config.Auth, secrets: opts.Secrets, now: opts.Clock.Now},
 		sources: sources, limiter: newFailureLimiter(opts.Clock.Now),
 		policy:  policy,
-		maxBody: maxBody, log: opts.Log, bus: opts.Bus, notify: notify, versionB: health,
+		maxBody: maxBody, inFlight: newByteBudget(inFlight), unauthBodies: newByteBudget(2 * maxBody),
+		log: opts.Log, bus: opts.Bus, notify: notify, versionB: health,
 		rejected: newRejectionLog(opts.Store, opts.Bus, opts.Log, opts.Clock.Now),
 	}, nil
 }
@@ -144,11 +152,9 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 		}
 	}()
 
-	if blocked, wait := h.limiter.Blocked(source); blocked {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		rp.fail(http.StatusTooManyRequests, "too many failed authentications from this address: retry later")
-		return
-	}
+	// Credentials first, the failure limiter only after them: a valid
+	// credential is never refused because someone else guessed wrong from
+	// the same address (behind a tunnel every caller may share one).
 	if h.auth.needsToken() {
 		authErr, err := h.auth.checkToken(ctx, r)
 		if err != nil {
@@ -164,7 +170,14 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 		rp.fail(http.StatusUnsupportedMediaType, "Content-Type: send application/json")
 		return
 	}
-	body, status, msg := h.readBody(w, r)
+	res := &reservation{global: h.inFlight}
+	if !h.auth.needsToken() {
+		// signature-only: nobody is authenticated before the body is read,
+		// so these bytes come out of the small unauthenticated budget.
+		res.unauth = h.unauthBodies
+	}
+	defer res.release()
+	body, status, msg := h.readBody(w, r, res)
 	if status != 0 {
 		rp.fail(status, msg)
 		return
@@ -179,6 +192,7 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 			h.unauthorized(rp, source, authErr)
 			return
 		}
+		res.authenticated()
 	}
 
 	cb, err := ParseCallback(body)
@@ -253,33 +267,6 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 	h.notify()
 	h.bus.Publish(app.Event{Kind: app.EventActivity, RequestID: req.ID})
 	rp.send(http.StatusOK, map[string]any{"status": "success"})
-}
-
-// readBody reads at most maxBody bytes; over that is 413, a body that stops
-// arriving (slow drip past the read timeout) is 408.
-func (h *callbackHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, string) {
-	tooLarge := "body: larger than callback.max_body (" + app.ByteSize(h.maxBody).String() + "): send image URLs instead of base64, or raise callback.max_body"
-	if r.ContentLength > h.maxBody {
-		return nil, http.StatusRequestEntityTooLarge, tooLarge
-	}
-	size := 4096
-	if r.ContentLength > 0 {
-		size = int(r.ContentLength) + 1
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var maxErr *http.MaxBytesError
-		switch {
-		case errors.As(err, &maxErr):
-			return nil, http.StatusRequestEntityTooLarge, tooLarge
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, http.StatusRequestTimeout, "body: not received within the read timeout"
-		default:
-			return nil, http.StatusBadRequest, "body: could not be read completely"
-		}
-	}
-	return buf.Bytes(), 0, ""
 }
 
 func isJSONContentType(v string) bool {
@@ -358,8 +345,16 @@ func (h *callbackHandler) checkImages(ctx context.Context, cb Callback) error {
 	return nil
 }
 
+// unauthorized answers a failed authentication: 401, or 429 once the
+// source has failed too often. Only failures are counted and slowed down.
 func (h *callbackHandler) unauthorized(rp reply, source string, why error) {
+	blocked, wait := h.limiter.Blocked(source)
 	h.limiter.Fail(source)
+	if blocked {
+		rp.w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		rp.fail(http.StatusTooManyRequests, "too many failed authentications from this address: retry later")
+		return
+	}
 	h.log.Warn("callback rejected: authentication failed", "source", source, "why", why.Error())
 	rp.w.Header().Set("WWW-Authenticate", `Bearer realm="influencegen callback"`)
 	rp.fail(http.StatusUnauthorized, "invalid or missing callback credentials")

@@ -241,6 +241,31 @@ func SelfCheck(ctx context.Context, client *http.Client, publicURL, instance str
 	return nil
 }
 
+// TunnelForwardsFromLoopback reports whether callers reach the listener
+// through an agent on this machine: a detected ngrok or cloudflared
+// tunnel, or a configured public URL that is not local in front of a
+// loopback listener. Such an agent connects from 127.0.0.1 for everyone and
+// names the real client in X-Forwarded-For (both ngrok and cloudflared
+// set it), so the listener believes that header from loopback peers.
+func TunnelForwardsFromLoopback(t Tunnel, listen string) bool {
+	switch t.Kind {
+	case TunnelNgrok, TunnelCloudflared:
+		return true
+	case TunnelConfigured:
+		u, err := url.Parse(t.PublicURL)
+		if err != nil || u.Hostname() == "" || hostIsLocal(u.Hostname()) {
+			return false
+		}
+		host, _, err := net.SplitHostPort(listen)
+		if err != nil {
+			return false
+		}
+		ip := net.ParseIP(host)
+		return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
+	}
+	return false
+}
+
 // Reachability is what the dashboard header, `serve` and the admin panel
 // show about the callback URL.
 type Reachability struct {
