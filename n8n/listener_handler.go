@@ -325,28 +325,22 @@ func idempotencyKey(webhookID, requestID string, body []byte) string {
 // the inbox.
 func (h *callbackHandler) checkImages(ctx context.Context, cb Callback) error {
 	for _, img := range cb.Images {
-		if img.Base64 != "" {
-			if base64DecodedLen(img.Base64) > app.MaxImageBytes {
-				return fieldErr(img.DataField(), "image is larger than %d MiB", app.MaxImageBytes>>20)
+		// Every URL is checked, inline data or not: the URL is stored as
+		// the image's source and may be fetched later (issue 10 §12).
+		if img.URL != "" {
+			if err := h.policy.CheckURLResolved(ctx, img.URL); err != nil {
+				return fieldErr(img.URLField(), "%v", err)
 			}
-			data, err := decodeBase64(img.Base64)
-			if err != nil {
-				return fieldErr(img.DataField(), "is not valid base64: %v", err)
-			}
-			if _, err := app.SniffImage(data); err != nil {
-				return fieldErr(img.DataField(), "%s", app.ErrorMessage(err))
-			}
-			continue
 		}
-		if err := h.policy.CheckURLResolved(ctx, img.URL); err != nil {
-			return fieldErr(img.URLField(), "%v", err)
+		if img.Base64 != "" {
+			if err := checkInlineImage(img); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// unauthorized answers a failed authentication: 401, or 429 once the
-// source has failed too often. Only failures are counted and slowed down.
 func (h *callbackHandler) unauthorized(rp reply, source string, why error) {
 	blocked, wait := h.limiter.Blocked(source)
 	h.limiter.Fail(source)
