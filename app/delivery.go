@@ -10,3 +10,11 @@ import "context"
 type DeliveryLookup interface {
 	DeliverySeen(ctx context.Context, idempotencyKey string) (bool, error)
 }
+
+// DeliveryKeyPrefixLookup is an optional part of a Store: the request ids
+// of deliveries whose idempotency key starts with prefix (at most a few).
+// The listener keys a webhook-id per request and asks it whether the same
+// webhook-id was already used for another request (issue 10 §6).
+type DeliveryKeyPrefixLookup interface {
+	DeliveryRequestsByKeyPrefix(ctx context.Context, prefix string) ([]string, error)
+}

@@ -31,7 +31,6 @@ func base64Payload(s string) (string, *base64.Encoding) {
 	return s, base64.RawStdEncoding
 }
 
-
 // base64Reader streams inline image data (the ingest worker).
 func base64Reader(s string) io.Reader {
 	payload, enc := base64Payload(s)

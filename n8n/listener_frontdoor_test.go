@@ -147,3 +147,35 @@ func TestConnectionsOverTheCapGet503AndOthersCarryOn(t *testing.T) {
 	pollUntil(t, "the closed connection is released", func() bool { return h.lis.conns.Active() == 2 })
 	wantStatus(t, h.post(app.CallbackPath, map[string]string{"X-Callback-Token": testToken}, []byte(`{}`)), http.StatusBadRequest)
 }
+
+// Issue 10 §6: webhook-id was a global key, so a success for request B
+// carrying A's webhook-id was answered "duplicate" and dropped.
+func TestAWebhookIDIsKeyedPerRequest(t *testing.T) {
+	h, secret := signedHarness(t, app.AuthSignature)
+	a, b := h.request(app.StatusProcessing), h.request(app.StatusProcessing)
+	bodyA := mustJSON(t, urlBody(a.ID, "https://images.example.com/a.png"))
+	bodyB := mustJSON(t, urlBody(b.ID, "https://images.example.com/b.png"))
+	wantStatus(t, h.post(app.CallbackPath, signed(t, secret, "msg_shared", h.clock.Now(), bodyA), bodyA), http.StatusOK)
+
+	got := h.post(app.CallbackPath, signed(t, secret, "msg_shared", h.clock.Now(), bodyB), bodyB)
+	wantStatus(t, got, http.StatusConflict)
+	msg, _ := got.body["message"].(string)
+	if !strings.Contains(msg, a.ID) || !strings.Contains(msg, b.ID) || !strings.Contains(msg, "msg_shared") {
+		t.Fatalf("message %q does not name the webhook-id and both requests", msg)
+	}
+	var forB int
+	if err := h.raw.QueryRow("SELECT count(*) FROM deliveries WHERE request_id = ?", b.ID).Scan(&forB); err != nil || forB != 0 {
+		t.Fatalf("%d deliveries for B (%v), want none", forB, err)
+	}
+	// A re-send of A's callback is still a harmless duplicate.
+	dup := h.post(app.CallbackPath, signed(t, secret, "msg_shared", h.clock.Now(), bodyA), bodyA)
+	wantStatus(t, dup, http.StatusOK)
+	if dup.body["duplicate"] != true {
+		t.Fatalf("re-send of A = %s, want a duplicate", dup.raw)
+	}
+	// B with its own webhook-id is accepted.
+	wantStatus(t, h.post(app.CallbackPath, signed(t, secret, "msg_b", h.clock.Now(), bodyB), bodyB), http.StatusOK)
+	if d := h.count("deliveries"); d != 2 {
+		t.Fatalf("%d deliveries, want A's and B's", d)
+	}
+}

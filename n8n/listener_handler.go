@@ -222,7 +222,16 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 		h.internalError(rp, "look up request", err)
 		return
 	}
-	key := idempotencyKey(r.Header.Get(HeaderWebhookID), req.ID, body)
+	webhookID := r.Header.Get(HeaderWebhookID)
+	key := idempotencyKey(webhookID, req.ID, body)
+	if other, err := h.webhookIDUsedElsewhere(ctx, webhookID, req.ID); err != nil {
+		h.internalError(rp, "check webhook-id", err)
+		return
+	} else if other != "" {
+		rp.fail(http.StatusConflict, "webhook-id: "+strconv.Quote(clipText(strings.TrimSpace(webhookID), 64))+" was already used for request "+other+
+			"; this callback is for request "+req.ID+": each callback needs its own webhook-id")
+		return
+	}
 
 	switch req.Status {
 	case app.StatusQueued, app.StatusInitiationFailed:
@@ -307,16 +316,49 @@ func (h *callbackHandler) deliverySeen(ctx context.Context, key string) (bool, e
 	return lookup.DeliverySeen(ctx, key)
 }
 
-// idempotencyKey is webhook-id if the sender set one, else a hash of the
-// request id and the exact bytes: the same callback sent twice is one.
+// idempotencyKey is (request, webhook-id) if the sender set one, else a
+// hash of the request id and the exact bytes: the same callback sent twice
+// is one. A webhook-id alone is not enough: keyed globally, a success for
+// request B carrying A's webhook-id was answered "duplicate" and dropped.
 func idempotencyKey(webhookID, requestID string, body []byte) string {
-	if id := strings.TrimSpace(webhookID); id != "" && len(id) <= maxWebhookIDLen {
-		return "webhook-id:" + id
+	if prefix := webhookIDPrefix(webhookID); prefix != "" {
+		return prefix + requestID
 	}
 	h := sha256.New()
 	h.Write([]byte(requestID))
 	h.Write(body)
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// webhookIDPrefix is the part of a webhook-id key before the request id:
+// the id's length makes it unambiguous whatever the id contains, so every
+// key of one webhook-id shares it (and an index range finds them).
+func webhookIDPrefix(webhookID string) string {
+	id := strings.TrimSpace(webhookID)
+	if id == "" || len(id) > maxWebhookIDLen {
+		return ""
+	}
+	return "webhook-id:" + strconv.Itoa(len(id)) + ":" + id + "@"
+}
+
+// webhookIDUsedElsewhere names another request a delivery with this
+// webhook-id was recorded for, or "".
+func (h *callbackHandler) webhookIDUsedElsewhere(ctx context.Context, webhookID, requestID string) (string, error) {
+	prefix := webhookIDPrefix(webhookID)
+	lookup, ok := h.store.(app.DeliveryKeyPrefixLookup)
+	if prefix == "" || !ok {
+		return "", nil
+	}
+	ids, err := lookup.DeliveryRequestsByKeyPrefix(ctx, prefix)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		if id != requestID {
+			return id, nil
+		}
+	}
+	return "", nil
 }
 
 // checkImages makes the cheap checks before the ack: base64 decodes, the
