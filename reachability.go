@@ -54,12 +54,13 @@ func (r *reachability) resolve(ctx context.Context) {
 	})
 }
 
-// selfCheck asks <public URL>/healthz for our instance id. It may go out
+// selfCheck asks <public URL>/healthz for the answer only this process
+// can give to a fresh nonce. It may go out
 // through a tunnel, so it runs in the background.
 func (r *reachability) selfCheck(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	err := n8n.SelfCheck(ctx, nil, r.Status().PublicURL, n8n.InstanceID())
+	err := n8n.SelfCheck(ctx, nil, r.Status().PublicURL, n8n.ThisProcess())
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return // shutting down
 	}

@@ -69,14 +69,13 @@ func newCallbackHandler(opts ListenerOptions) (*callbackHandler, error) {
 	if policy == nil {
 		policy = NewImagePolicy(opts.N8NWebhookURL, opts.Config.AllowImageHosts)
 	}
-	health, _ := json.Marshal(map[string]string{"status": "ok", "version": opts.Version, "instance": instanceID})
 	return &callbackHandler{
 		opts: opts, store: opts.Store,
 		auth:    &authenticator{mode: opts.Config.Auth, secrets: opts.Secrets, now: opts.Clock.Now},
 		sources: sources, limiter: newFailureLimiter(opts.Clock.Now),
 		policy:  policy,
 		maxBody: maxBody, inFlight: newByteBudget(inFlight), unauthBodies: newByteBudget(2 * maxBody),
-		log: opts.Log, bus: opts.Bus, notify: notify, versionB: health,
+		log: opts.Log, bus: opts.Bus, notify: notify,
 		rejected: newRejectionLog(opts.Store, opts.Bus, opts.Log, opts.Clock.Now),
 	}, nil
 }
@@ -85,12 +84,26 @@ func (h *callbackHandler) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+app.CallbackPath, h.serveCallback)
 	mux.HandleFunc("POST "+app.CallbackPath+"/{request_id}", h.serveCallback)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_, _ = w.Write(h.versionB)
-	})
+	mux.HandleFunc("GET /healthz", h.serveHealthz)
 	return mux
+}
+
+// serveHealthz answers {"status":"ok"} to anyone, the probe answer to a
+// self-check, and version and instance only with a valid callback token
+// (issue 10 §14). A wrong token counts as a failure of its source, as on
+// the callback route.
+func (h *callbackHandler) serveHealthz(w http.ResponseWriter, r *http.Request) {
+	var who *healthDoc
+	if presentedToken(r) != "" {
+		authErr, err := h.auth.checkToken(r.Context(), r)
+		switch {
+		case err == nil && authErr == nil:
+			who = &healthDoc{Version: h.opts.Version, Instance: instanceID}
+		case err == nil:
+			h.limiter.Fail(h.sources.source(r))
+		}
+	}
+	writeHealthz(w, r, instanceKey, who)
 }
 
 // reply carries the envelope choice of one exchange.
