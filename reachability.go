@@ -34,7 +34,7 @@ type reachability struct {
 func newReachability(cfg app.Config, boundAddr string, bus *app.Bus, log *slog.Logger) *reachability {
 	cfg.Callback.Listen = boundAddr
 	return &reachability{cfg: cfg, bus: bus, log: log, probe: n8n.DefaultTunnelProbe(),
-		status: app.ListenerStatus{Address: boundAddr}}
+		status: app.ListenerStatus{Address: boundAddr, Exposed: app.ExposedBindWarning(boundAddr)}}
 }
 
 // resolve picks the public URL (configured, else ngrok, else a cloudflared
@@ -112,7 +112,7 @@ func sameStatus(a, b app.ListenerStatus) bool {
 		}
 		return err.Error()
 	}
-	return a.Address == b.Address && a.PublicURL == b.PublicURL && a.Tunnel == b.Tunnel &&
+	return a.Address == b.Address && a.Exposed == b.Exposed && a.PublicURL == b.PublicURL && a.Tunnel == b.Tunnel &&
 		a.Checked == b.Checked && a.Warning == b.Warning && errText(a.SelfCheck) == errText(b.SelfCheck)
 }
 
