@@ -268,7 +268,7 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 
-	normalised, err := json.Marshal(cb)
+	normalised, err := encodeDelivery(cb)
 	if err != nil {
 		h.internalError(rp, "encode delivery", err)
 		return
