@@ -179,3 +179,35 @@ func TestAWebhookIDIsKeyedPerRequest(t *testing.T) {
 		t.Fatalf("%d deliveries, want A's and B's", d)
 	}
 }
+
+func TestAValidSignatureIsNeverRefusedByTheFailureLimiter(t *testing.T) {
+	h, secret := signedHarness(t, app.AuthSignature)
+	req := h.request(app.StatusProcessing)
+	body := mustJSON(t, urlBody(req.ID, "https://images.example.com/a.png"))
+	for i := range 2 * authFailureLimit {
+		h.post(app.CallbackPath, signed(t, "whsec_"+base64.StdEncoding.EncodeToString([]byte("a wrong secret of 32 bytes......")), fmt.Sprintf("msg_%d", i), h.clock.Now(), body), body)
+	}
+	wantStatus(t, h.post(app.CallbackPath, signed(t, secret, "msg_real", h.clock.Now(), body), body), http.StatusOK)
+	if d := h.count("deliveries"); d != 1 {
+		t.Fatalf("%d deliveries, want the real one", d)
+	}
+}
+
+// Issue 10 §7: one global budget bounds every body in flight, token
+// holders' too.
+func TestAuthenticatedBodiesShareTheGlobalBudget(t *testing.T) {
+	const maxBody = 1 << 20
+	h := newHarness(t, func(o *ListenerOptions) { o.Config.MaxBody, o.Config.MaxInFlight = maxBody, 2*maxBody })
+	budget := h.lis.handler.inFlight
+	token := map[string]string{"X-Callback-Token": testToken}
+	for i := 1; i <= 2; i++ {
+		openUpload(t, h.lis.Addr(), maxBody, 900<<10, token)
+		pollUntil(t, fmt.Sprintf("upload %d is held", i), func() bool { return budget.Used() >= int64(i)*(900<<10) })
+	}
+	third := openUpload(t, h.lis.Addr(), maxBody, 900<<10, token)
+	if resp := readReply(t, third); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("third upload: %s, want 503 with Retry-After", resp.Status)
+	}
+	req := h.request(app.StatusProcessing)
+	wantStatus(t, h.callback(urlBody(req.ID, "https://images.example.com/a.png")), http.StatusOK)
+}
