@@ -19,10 +19,13 @@ const recheckEvery = time.Minute
 // sender reads the callback URL from it for every webhook call, and the
 // dashboard reads the status from a background goroutine, so it is guarded.
 type reachability struct {
-	cfg   app.Config // Callback.Listen set to the bound address
-	bus   *app.Bus
-	log   *slog.Logger
-	probe n8n.TunnelProbe
+	cfg app.Config // Callback.Listen set to the bound address
+	// trustProxy tells the listener whether loopback peers are a tunnel
+	// agent whose X-Forwarded-For names the real caller.
+	trustProxy func(bool)
+	bus        *app.Bus
+	log        *slog.Logger
+	probe      n8n.TunnelProbe
 
 	mu     sync.Mutex
 	status app.ListenerStatus
@@ -31,7 +34,7 @@ type reachability struct {
 func newReachability(cfg app.Config, boundAddr string, bus *app.Bus, log *slog.Logger) *reachability {
 	cfg.Callback.Listen = boundAddr
 	return &reachability{cfg: cfg, bus: bus, log: log, probe: n8n.DefaultTunnelProbe(),
-		status: app.ListenerStatus{Address: boundAddr}}
+		status: app.ListenerStatus{Address: boundAddr, Exposed: app.ExposedBindWarning(boundAddr)}}
 }
 
 // resolve picks the public URL (configured, else ngrok, else a cloudflared
@@ -42,18 +45,22 @@ func (r *reachability) resolve(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	t := n8n.ResolvePublicURL(ctx, r.cfg.Callback, r.probe)
+	if r.trustProxy != nil {
+		r.trustProxy(n8n.TunnelForwardsFromLoopback(t, r.cfg.Callback.Listen))
+	}
 	r.update(func(s *app.ListenerStatus) {
 		s.PublicURL, s.Tunnel = t.PublicURL, t.Kind
 		s.Warning = n8n.ReachabilityWarning(t.CallbackURL(), r.cfg.N8N.WebhookURL)
 	})
 }
 
-// selfCheck asks <public URL>/healthz for our instance id. It may go out
+// selfCheck asks <public URL>/healthz for the answer only this process
+// can give to a fresh nonce. It may go out
 // through a tunnel, so it runs in the background.
 func (r *reachability) selfCheck(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	err := n8n.SelfCheck(ctx, nil, r.Status().PublicURL, n8n.InstanceID())
+	err := n8n.SelfCheck(ctx, nil, r.Status().PublicURL, n8n.ThisProcess())
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return // shutting down
 	}
@@ -105,7 +112,7 @@ func sameStatus(a, b app.ListenerStatus) bool {
 		}
 		return err.Error()
 	}
-	return a.Address == b.Address && a.PublicURL == b.PublicURL && a.Tunnel == b.Tunnel &&
+	return a.Address == b.Address && a.Exposed == b.Exposed && a.PublicURL == b.PublicURL && a.Tunnel == b.Tunnel &&
 		a.Checked == b.Checked && a.Warning == b.Warning && errText(a.SelfCheck) == errText(b.SelfCheck)
 }
 

@@ -88,6 +88,7 @@ func startRuntime(ctx context.Context, env *cli.Env, svc *app.Service, opts cli.
 		return nil, err
 	}
 	rt := &runtime{listener: listener, reach: newReachability(cfg, listener.Addr(), svc.Bus, log.With("component", "tunnel"))}
+	rt.reach.trustProxy = listener.TrustLoopbackProxy
 	rt.reach.resolve(ctx)
 	// The webhook body must name the port really bound (listen = …:0 in
 	// tests) and the tunnel, if one forwards to it.

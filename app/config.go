@@ -24,10 +24,13 @@ type N8NConfig struct {
 }
 
 type CallbackConfig struct {
-	Listen          string   `toml:"listen" json:"listen"`
-	PublicURL       string   `toml:"public_url" json:"public_url"`
-	Auth            string   `toml:"auth" json:"auth"` // token | signature | token+signature
-	MaxBody         ByteSize `toml:"max_body" json:"max_body"`
+	Listen    string   `toml:"listen" json:"listen"`
+	PublicURL string   `toml:"public_url" json:"public_url"`
+	Auth      string   `toml:"auth" json:"auth"` // token | signature | token+signature
+	MaxBody   ByteSize `toml:"max_body" json:"max_body"`
+	// MaxInFlight bounds the callback bytes held in memory across all
+	// connections at once; over it a callback is answered 503 + Retry-After.
+	MaxInFlight     ByteSize `toml:"max_in_flight" json:"max_in_flight"`
 	AllowImageHosts []string `toml:"allow_image_hosts" json:"allow_image_hosts"`
 	TrustedProxies  []string `toml:"trusted_proxies" json:"trusted_proxies"`
 	// ImageDeadline bounds the download of all images of one callback
@@ -67,7 +70,7 @@ func DefaultConfig() Config {
 	return Config{
 		N8N: N8NConfig{APIKeyHeader: "X-API-Key", Timeout: Duration(15 * time.Second)},
 		Callback: CallbackConfig{
-			Listen: "127.0.0.1:8787", Auth: AuthToken, MaxBody: 32 << 20,
+			Listen: "127.0.0.1:8787", Auth: AuthToken, MaxBody: 32 << 20, MaxInFlight: 128 << 20,
 			AllowImageHosts: []string{}, TrustedProxies: []string{},
 			ImageDeadline: Duration(2 * time.Minute),
 		},
@@ -132,6 +135,9 @@ func (c Config) Check() error {
 	}
 	if c.Callback.MaxBody < 1<<10 {
 		add("callback.max_body = %s is too small: use at least 1KiB (default 32MiB)", c.Callback.MaxBody)
+	}
+	if c.Callback.MaxInFlight != 0 && c.Callback.MaxInFlight < 2*c.Callback.MaxBody {
+		add("callback.max_in_flight = %s is too small: use at least twice callback.max_body (%s), or 0 for the default", c.Callback.MaxInFlight, 2*c.Callback.MaxBody)
 	}
 	if c.N8N.WebhookURL != "" && !strings.HasPrefix(c.N8N.WebhookURL, "http://") && !strings.HasPrefix(c.N8N.WebhookURL, "https://") {
 		add("n8n.webhook_url = %q: must start with http:// or https://", c.N8N.WebhookURL)

@@ -56,3 +56,11 @@ func CheckParkedDeliveries(ctx context.Context, st any) Check {
 		fmt.Sprintf("%d parked after %d failed attempts (newest: request %s: %s)", len(list), MaxDeliveryAttempts, last.RequestID, last.LastError),
 		"fix the cause shown (disk space, permissions of the images folder), then restart serve or the dashboard: each parked callback is tried once more at start")
 }
+
+// DeliveryKeyPrefixLookup is an optional part of a Store: the request ids
+// of deliveries whose idempotency key starts with prefix (at most a few).
+// The listener keys a webhook-id per request and asks it whether the same
+// webhook-id was already used for another request (issue 10 §6).
+type DeliveryKeyPrefixLookup interface {
+	DeliveryRequestsByKeyPrefix(ctx context.Context, prefix string) ([]string, error)
+}

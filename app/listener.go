@@ -9,4 +9,7 @@ type ListenerStatus struct {
 	Checked   bool   // a self-check has run
 	SelfCheck error  // nil when GET <PublicURL>/healthz answered our instance id
 	Warning   string // non-empty when n8n cannot possibly reach PublicURL
+	// Exposed is non-empty (ExposedBindWarning's loud text) when the
+	// listener accepts connections from beyond this machine.
+	Exposed string
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/influencegen/influencegen/app"
@@ -91,6 +92,9 @@ func (a *authenticator) checkSignature(ctx context.Context, r *http.Request, bod
 // sourceResolver finds who is really calling, for logs and rate limits.
 type sourceResolver struct {
 	trusted []netip.Prefix
+	// trustLoopback believes loopback peers too: a tunnel agent on this
+	// machine (see Listener.TrustLoopbackProxy).
+	trustLoopback atomic.Bool
 }
 
 func newSourceResolver(trustedProxies []string) (*sourceResolver, error) {
@@ -112,6 +116,9 @@ func newSourceResolver(trustedProxies []string) (*sourceResolver, error) {
 
 func (s *sourceResolver) isTrusted(ip netip.Addr) bool {
 	ip = ip.Unmap()
+	if ip.IsLoopback() && s.trustLoopback.Load() {
+		return true
+	}
 	for _, p := range s.trusted {
 		if p.Contains(ip) {
 			return true
@@ -133,7 +140,7 @@ func (s *sourceResolver) source(r *http.Request) string {
 		return host
 	}
 	peer = peer.Unmap()
-	if len(s.trusted) == 0 || !s.isTrusted(peer) {
+	if !s.isTrusted(peer) {
 		return peer.String()
 	}
 	var hops []string

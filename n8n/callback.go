@@ -56,7 +56,8 @@ func fieldErr(field, format string, args ...any) error {
 	return &app.Error{Code: app.EINVALID, Field: field, Message: field + ": " + fmt.Sprintf(format, args...)}
 }
 
-// ParseCallback reads a callback body. It accepts the Odoo JSON-RPC envelope
+// ParseCallback reads a callback body. The result's strings may alias
+// body: the caller must not modify body afterwards. It accepts the Odoo JSON-RPC envelope
 // and every alias of DESIGN §5; anything else is an EINVALID error whose
 // message names the field and the problem. The RPC fields of the result are
 // set even on error so the reply can use the envelope.
@@ -69,9 +70,14 @@ func ParseCallback(body []byte) (Callback, error) {
 	if trimmed[0] != '{' {
 		return cb, fieldErr("body", "must be a JSON object, got %s", jsonKind(trimmed))
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &top); err != nil {
+	if !json.Valid(trimmed) {
+		err := json.Unmarshal(trimmed, new(json.RawMessage)) // for the offset in the message
 		return cb, fieldErr("body", "is not valid JSON: %s", plainJSONError(err))
+	}
+	// Valid: split without copying (the members alias body).
+	top, err := splitObject(trimmed)
+	if err != nil {
+		return cb, fieldErr("body", "must be a JSON object")
 	}
 	fields := top
 	if rpc, ok := top["jsonrpc"]; ok {
@@ -84,14 +90,13 @@ func ParseCallback(body []byte) (Callback, error) {
 			if !bytes.Equal(bytes.TrimSpace(rpc), []byte(`"2.0"`)) {
 				return cb, fieldErr("jsonrpc", "must be \"2.0\"")
 			}
-			fields = nil
-			if err := json.Unmarshal(params, &fields); err != nil || fields == nil {
+			var err error
+			if fields, err = splitObject(params); err != nil {
 				return cb, fieldErr("params", "must be a JSON object holding the callback fields")
 			}
 		}
 	}
 
-	var err error
 	if cb.RequestRef, err = parseRef(fields); err != nil {
 		return cb, err
 	}
@@ -217,8 +222,8 @@ func parseImages(fields map[string]json.RawMessage) ([]CallbackImage, error) {
 		if raw[0] != '[' {
 			return nil, fieldErr("images", "must be a list of image objects, got %s", jsonKind(raw))
 		}
-		var list []json.RawMessage
-		if err := json.Unmarshal(raw, &list); err != nil {
+		list, err := splitArray(raw)
+		if err != nil {
 			return nil, fieldErr("images", "is not a valid list")
 		}
 		if len(list) > app.MaxImagesPerResult {
@@ -230,8 +235,8 @@ func parseImages(fields map[string]json.RawMessage) ([]CallbackImage, error) {
 			if len(item) == 0 || item[0] != '{' {
 				return nil, fieldErr(field, "must be an object with url or base64, got %s", jsonKind(item))
 			}
-			var obj map[string]json.RawMessage
-			if err := json.Unmarshal(item, &obj); err != nil {
+			obj, err := splitObject(item)
+			if err != nil {
 				return nil, fieldErr(field, "is not a valid object")
 			}
 			img, err := parseImage(field, obj,
@@ -378,7 +383,8 @@ func plainJSONString(raw []byte) (string, bool) {
 			return "", false // escapes, control or non-ASCII bytes: the full decoder decides
 		}
 	}
-	return string(inner), true
+	// An alias, not a copy: the body is never written after it is read.
+	return aliasString(inner), true
 }
 
 // intField accepts a whole number, or a string holding one.

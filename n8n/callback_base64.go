@@ -2,8 +2,11 @@ package n8n
 
 import (
 	"encoding/base64"
+	"errors"
 	"io"
 	"strings"
+
+	"github.com/influencegen/influencegen/app"
 )
 
 // base64Payload strips a data: URI prefix and picks the alphabet n8n's
@@ -28,12 +31,6 @@ func base64Payload(s string) (string, *base64.Encoding) {
 	return s, base64.RawStdEncoding
 }
 
-// decodeBase64 decodes inline image data (the pre-ack check).
-func decodeBase64(s string) ([]byte, error) {
-	payload, enc := base64Payload(s)
-	return enc.DecodeString(payload)
-}
-
 // base64Reader streams inline image data (the ingest worker).
 func base64Reader(s string) io.Reader {
 	payload, enc := base64Payload(s)
@@ -42,3 +39,31 @@ func base64Reader(s string) io.Reader {
 
 // base64DecodedLen bounds the decoded size without decoding.
 func base64DecodedLen(s string) int64 { return int64(len(s)) / 4 * 3 }
+
+// inlineSniffPrefix is how much decoded data the pre-ack check keeps to
+// read an image header (JPEG frame headers can follow EXIF/ICC segments);
+// the same as the image store's.
+const inlineSniffPrefix = 1 << 20
+
+// checkInlineImage validates inline data before the ack without decoding
+// it all into memory (issue 10 §7): the size bound from the encoded length,
+// the header from the first MiB, and the rest of the base64 streamed to
+// nowhere so a corrupt tail is still a 400.
+func checkInlineImage(img CallbackImage) error {
+	if base64DecodedLen(img.Base64) > app.MaxImageBytes {
+		return fieldErr(img.DataField(), "image is larger than %d MiB", app.MaxImageBytes>>20)
+	}
+	r := base64Reader(img.Base64)
+	head := make([]byte, min(inlineSniffPrefix, base64DecodedLen(img.Base64)+3))
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return fieldErr(img.DataField(), "is not valid base64: %v", err)
+	}
+	if _, err := app.SniffImage(head[:n]); err != nil {
+		return fieldErr(img.DataField(), "%s", app.ErrorMessage(err))
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fieldErr(img.DataField(), "is not valid base64: %v", err)
+	}
+	return nil
+}

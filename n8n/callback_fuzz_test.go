@@ -1,6 +1,7 @@
 package n8n
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strconv"
@@ -47,7 +48,7 @@ func FuzzParseCallback(f *testing.F) {
 		default:
 			t.Fatalf("status %q", cb.Status)
 		}
-		stored, err := json.Marshal(cb)
+		stored, err := encodeDelivery(cb) // what the listener stores
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,4 +107,71 @@ func FuzzVerifySignature(f *testing.F) {
 			t.Fatal("a changed id passed")
 		}
 	})
+}
+
+// FuzzSplitObject: the zero-copy splitter agrees with json.Unmarshal on
+// every valid object (issue 10 §7).
+func FuzzSplitObject(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":"x\"y","c":{"d":[1,{"e":"]}"}]},"a":2}`))
+	f.Add([]byte(`{ "k\u00e9y" : "v" , "n":null,"t":true,"arr":[ ] }`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"images":[{"base64":"AAAA"},{"url":"http://x/y"}]}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !json.Valid(raw) {
+			return
+		}
+		var want map[string]json.RawMessage
+		wantErr := json.Unmarshal(raw, &want)
+		got, err := splitObject(raw)
+		if (wantErr != nil || want == nil) != (err != nil) {
+			t.Fatalf("splitObject err = %v, json.Unmarshal err = %v (map %v)", err, wantErr, want)
+		}
+		if err != nil {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d members, want %d", len(got), len(want))
+		}
+		for k, v := range want {
+			if !bytes.Equal(bytes.TrimSpace(got[k]), bytes.TrimSpace(v)) {
+				t.Fatalf("member %q = %s, want %s", k, got[k], v)
+			}
+			if bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
+				var wantList []json.RawMessage
+				_ = json.Unmarshal(v, &wantList)
+				gotList, err := splitArray(got[k])
+				if err != nil || len(gotList) != len(wantList) {
+					t.Fatalf("splitArray(%s) = %d items (%v), want %d", v, len(gotList), err, len(wantList))
+				}
+			}
+		}
+	})
+}
+
+func TestEncodeDeliveryMatchesJSONMarshal(t *testing.T) {
+	seed := int64(7)
+	cb := Callback{RequestRef: "01JDX3V6Q6T7ZP3Y6N4B1K9S2E", Status: CallbackSuccess, ExecutionID: "42", Metadata: json.RawMessage(`{"a":[1,2]}`),
+		Images: []CallbackImage{
+			{Field: "images[0]", Base64: "iVBORw0KGgo=", MimeType: "image/png", Seed: &seed},
+			{Field: "images[1]", URL: "https://x.example/a.png?b=<c>&d"},
+			{Field: "images[2]", Base64: "data:image/png;base64,\"odd\"\n"},
+		}}
+	got, err := encodeDelivery(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromGot, fromWant Callback
+	want, _ := json.Marshal(cb)
+	if err := json.Unmarshal(got, &fromGot); err != nil {
+		t.Fatalf("encodeDelivery wrote invalid JSON: %v\n%s", err, got)
+	}
+	_ = json.Unmarshal(want, &fromWant)
+	g, _ := json.Marshal(fromGot)
+	w, _ := json.Marshal(fromWant)
+	if !bytes.Equal(g, w) {
+		t.Fatalf("encodeDelivery round-trips to\n%s\nwant\n%s", g, w)
+	}
+	if cap(got) != len(got) {
+		t.Errorf("encodeDelivery allocated %d bytes for %d", cap(got), len(got))
+	}
 }

@@ -56,6 +56,9 @@ type ListenerOptions struct {
 	// worker; it must not block.
 	Committed func()
 
+	// MaxConns caps concurrent connections (0 = 256).
+	MaxConns int
+
 	// Zero values take the defaults; tests shorten them.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, DrainTimeout time.Duration
 
@@ -73,6 +76,8 @@ type Listener struct {
 	draining atomic.Bool
 	served   chan error
 	rejected *rejectionLog // nil with a custom Handler
+	conns    *connLimitListener
+	handler  *callbackHandler // nil with a custom Handler
 	once     sync.Once
 	closeErr error
 }
@@ -94,6 +99,7 @@ func OpenListener(opts ListenerOptions) (*Listener, error) {
 	var (
 		handler  http.Handler
 		rejected *rejectionLog
+		callback *callbackHandler
 	)
 	if opts.Handler != nil {
 		handler = opts.Handler
@@ -102,13 +108,19 @@ func OpenListener(opts ListenerOptions) (*Listener, error) {
 		if err != nil {
 			return nil, err
 		}
-		handler, rejected = h.routes(), h.rejected
+		handler, rejected, callback = h.routes(), h.rejected, h
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, app.Errorf(app.EUNAVAILABLE, "callback listener cannot listen on %s: %v (is another influencegen serve running? change callback.listen or stop it)", addr, errors.Unwrap(err))
 	}
-	l := &Listener{ln: ln, log: opts.Log, drain: pick(opts.DrainTimeout, defaultDrainTimeout), served: make(chan error, 1), rejected: rejected}
+	maxConns := opts.MaxConns
+	if maxConns <= 0 {
+		maxConns = defaultMaxConns
+	}
+	conns := &connLimitListener{Listener: ln, max: int64(maxConns)}
+	l := &Listener{ln: ln, log: opts.Log, drain: pick(opts.DrainTimeout, defaultDrainTimeout), served: make(chan error, 1),
+		rejected: rejected, conns: conns, handler: callback}
 	l.srv = &http.Server{
 		Handler:           l.drainGuard(handler),
 		ReadHeaderTimeout: pick(opts.ReadHeaderTimeout, defaultReadHeaderTimeout),
@@ -119,7 +131,7 @@ func OpenListener(opts ListenerOptions) (*Listener, error) {
 		// The listener never writes to the terminal: the TUI owns it.
 		ErrorLog: slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
 	}
-	go func() { l.served <- l.srv.Serve(ln) }()
+	go func() { l.served <- l.srv.Serve(conns) }()
 	opts.Log.Info("callback listener started", "addr", ln.Addr().String(), "instance", instanceID)
 	return l, nil
 }
@@ -129,6 +141,18 @@ func pick(v, def time.Duration) time.Duration {
 		return v
 	}
 	return def
+}
+
+// TrustLoopbackProxy makes loopback peers trusted proxies (their
+// X-Forwarded-For names the source), on top of callback.trusted_proxies.
+// The runtime turns it on while the public URL is a tunnel whose agent
+// connects from loopback (ngrok, cloudflared, or a configured public URL
+// in front of a loopback listener): without it every caller would share
+// 127.0.0.1 and one guesser would rate-limit them all.
+func (l *Listener) TrustLoopbackProxy(on bool) {
+	if l.handler != nil {
+		l.handler.sources.trustLoopback.Store(on)
+	}
 }
 
 // Addr is the bound address (useful with port 0).

@@ -76,7 +76,7 @@ func TestRepeatedAuthFailuresAreRateLimited(t *testing.T) {
 	for i := range authFailureLimit + 1 {
 		wantStatus(t, h.post(app.CallbackPath, map[string]string{"X-Callback-Token": "guess" + strconv.Itoa(i)}, body), http.StatusUnauthorized)
 	}
-	got := h.post(app.CallbackPath, map[string]string{"X-Callback-Token": testToken}, body)
+	got := h.post(app.CallbackPath, map[string]string{"X-Callback-Token": "one-guess-too-many"}, body)
 	wantStatus(t, got, http.StatusTooManyRequests)
 	if got.header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
@@ -84,7 +84,69 @@ func TestRepeatedAuthFailuresAreRateLimited(t *testing.T) {
 	h.wantNothingWritten()
 
 	h.clock.Advance(authFailureWindow + time.Second)
+	wantStatus(t, h.post(app.CallbackPath, map[string]string{"X-Callback-Token": "guess-after-the-window"}, body), http.StatusUnauthorized)
+}
+
+// Issue 10 §1: 21 bad guesses a minute from one address locked the real
+// n8n out (its single attempt got 429 and the result was lost).
+func TestAValidTokenIsNeverRefusedByTheFailureLimiter(t *testing.T) {
+	h := newHarness(t)
+	req := h.request(app.StatusProcessing)
+	body := mustJSON(t, successBody(req.ID, testPNG(t, 8, 8, 1)))
+	for i := range 3 * authFailureLimit {
+		h.post(app.CallbackPath, map[string]string{"X-Callback-Token": "guess" + strconv.Itoa(i)}, body)
+	}
+	if d := h.count("deliveries"); d != 0 {
+		t.Fatalf("%d deliveries written by bad guesses", d)
+	}
 	wantStatus(t, h.post(app.CallbackPath, map[string]string{"X-Callback-Token": testToken}, body), http.StatusOK)
+	if d := h.count("deliveries"); d != 1 {
+		t.Fatalf("the real callback wrote %d deliveries, want 1", d)
+	}
+	wantStatus(t, h.post(app.CallbackPath, map[string]string{"X-Callback-Token": "still-guessing"}, body), http.StatusTooManyRequests)
+}
+
+func TestBehindATunnelEachForwardedClientHasItsOwnLimit(t *testing.T) {
+	h := newHarness(t)
+	h.lis.TrustLoopbackProxy(true)
+	req := h.request(app.StatusProcessing)
+	body := mustJSON(t, successBody(req.ID, testPNG(t, 8, 8, 1)))
+	attacker := map[string]string{"X-Callback-Token": "guess", "X-Forwarded-For": "203.0.113.66"}
+	for range authFailureLimit + 1 {
+		h.post(app.CallbackPath, attacker, body)
+	}
+	wantStatus(t, h.post(app.CallbackPath, attacker, body), http.StatusTooManyRequests)
+	// Another client of the same tunnel mistyping its token is not blocked
+	// by the attacker's failures: it has its own count.
+	wantStatus(t, h.post(app.CallbackPath, map[string]string{"X-Callback-Token": "typo", "X-Forwarded-For": "198.51.100.7"}, body), http.StatusUnauthorized)
+	h.wantNothingWritten()
+
+	h.lis.TrustLoopbackProxy(false)
+	// Without the tunnel, the loopback peer itself is the source.
+	wantStatus(t, h.post(app.CallbackPath, map[string]string{"X-Callback-Token": "typo", "X-Forwarded-For": "198.51.100.8"}, body), http.StatusUnauthorized)
+}
+
+func TestWhichTunnelsMakeLoopbackATrustedProxy(t *testing.T) {
+	tests := []struct {
+		name   string
+		tunnel Tunnel
+		listen string
+		want   bool
+	}{
+		{"an ngrok agent forwards from loopback", Tunnel{Kind: TunnelNgrok, PublicURL: "https://a.ngrok-free.app"}, "127.0.0.1:8787", true},
+		{"a cloudflared quick tunnel forwards from loopback", Tunnel{Kind: TunnelCloudflared, PublicURL: "https://a.trycloudflare.com"}, "127.0.0.1:8787", true},
+		{"a configured public URL in front of a loopback listener is a tunnel", Tunnel{Kind: TunnelConfigured, PublicURL: "https://cb.example.com"}, "127.0.0.1:8787", true},
+		{"a configured public URL on an open listener needs trusted_proxies", Tunnel{Kind: TunnelConfigured, PublicURL: "https://cb.example.com"}, "0.0.0.0:8787", false},
+		{"a configured loopback URL is no tunnel", Tunnel{Kind: TunnelConfigured, PublicURL: "http://127.0.0.1:8787"}, "127.0.0.1:8787", false},
+		{"no tunnel trusts nobody", Tunnel{Kind: TunnelNone, PublicURL: "http://127.0.0.1:8787"}, "127.0.0.1:8787", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := TunnelForwardsFromLoopback(tt.tunnel, tt.listen); got != tt.want {
+				t.Fatalf("TunnelForwardsFromLoopback = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }
 
 func TestForwardedForIsBelievedOnlyFromTrustedProxies(t *testing.T) {

@@ -1,17 +1,14 @@
 package n8n
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 
@@ -23,18 +20,22 @@ import (
 // its images have passed the cheap checks; then one delivery row commits
 // and only then is 200 sent.
 type callbackHandler struct {
-	opts     ListenerOptions
-	store    app.Store
-	auth     *authenticator
-	sources  *sourceResolver
-	limiter  *failureLimiter
-	policy   *ImagePolicy
-	maxBody  int64
-	log      *slog.Logger
-	bus      *app.Bus
-	notify   func()
-	versionB []byte
-	rejected *rejectionLog
+	opts    ListenerOptions
+	store   app.Store
+	auth    *authenticator
+	sources *sourceResolver
+	limiter *failureLimiter
+	policy  *ImagePolicy
+	maxBody int64
+	// inFlight bounds every callback body held at once; unauthBodies
+	// bounds the bodies read before any credential was checked
+	// (signature-only mode).
+	inFlight, unauthBodies *byteBudget
+	log                    *slog.Logger
+	bus                    *app.Bus
+	notify                 func()
+	versionB               []byte
+	rejected               *rejectionLog
 }
 
 func newCallbackHandler(opts ListenerOptions) (*callbackHandler, error) {
@@ -54,6 +55,12 @@ func newCallbackHandler(opts ListenerOptions) (*callbackHandler, error) {
 	if maxBody <= 0 {
 		maxBody = int64(app.DefaultConfig().Callback.MaxBody)
 	}
+	// Twice max_body at least: a body is joined from its chunks once, so a
+	// maximal one briefly needs both.
+	inFlight := max(int64(opts.Config.MaxInFlight), 2*maxBody)
+	if opts.Config.MaxInFlight <= 0 {
+		inFlight = max(int64(app.DefaultConfig().Callback.MaxInFlight), 2*maxBody)
+	}
 	notify := opts.Committed
 	if notify == nil {
 		notify = func() {}
@@ -62,13 +69,13 @@ func newCallbackHandler(opts ListenerOptions) (*callbackHandler, error) {
 	if policy == nil {
 		policy = NewImagePolicy(opts.N8NWebhookURL, opts.Config.AllowImageHosts)
 	}
-	health, _ := json.Marshal(map[string]string{"status": "ok", "version": opts.Version, "instance": instanceID})
 	return &callbackHandler{
 		opts: opts, store: opts.Store,
 		auth:    &authenticator{mode: opts.Config.Auth, secrets: opts.Secrets, now: opts.Clock.Now},
 		sources: sources, limiter: newFailureLimiter(opts.Clock.Now),
 		policy:  policy,
-		maxBody: maxBody, log: opts.Log, bus: opts.Bus, notify: notify, versionB: health,
+		maxBody: maxBody, inFlight: newByteBudget(inFlight), unauthBodies: newByteBudget(2 * maxBody),
+		log: opts.Log, bus: opts.Bus, notify: notify,
 		rejected: newRejectionLog(opts.Store, opts.Bus, opts.Log, opts.Clock.Now),
 	}, nil
 }
@@ -77,12 +84,26 @@ func (h *callbackHandler) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+app.CallbackPath, h.serveCallback)
 	mux.HandleFunc("POST "+app.CallbackPath+"/{request_id}", h.serveCallback)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_, _ = w.Write(h.versionB)
-	})
+	mux.HandleFunc("GET /healthz", h.serveHealthz)
 	return mux
+}
+
+// serveHealthz answers {"status":"ok"} to anyone, the probe answer to a
+// self-check, and version and instance only with a valid callback token
+// (issue 10 §14). A wrong token counts as a failure of its source, as on
+// the callback route.
+func (h *callbackHandler) serveHealthz(w http.ResponseWriter, r *http.Request) {
+	var who *healthDoc
+	if presentedToken(r) != "" {
+		authErr, err := h.auth.checkToken(r.Context(), r)
+		switch {
+		case err == nil && authErr == nil:
+			who = &healthDoc{Version: h.opts.Version, Instance: instanceID}
+		case err == nil:
+			h.limiter.Fail(h.sources.source(r))
+		}
+	}
+	writeHealthz(w, r, instanceKey, who)
 }
 
 // reply carries the envelope choice of one exchange.
@@ -144,11 +165,9 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 		}
 	}()
 
-	if blocked, wait := h.limiter.Blocked(source); blocked {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		rp.fail(http.StatusTooManyRequests, "too many failed authentications from this address: retry later")
-		return
-	}
+	// Credentials first, the failure limiter only after them: a valid
+	// credential is never refused because someone else guessed wrong from
+	// the same address (behind a tunnel every caller may share one).
 	if h.auth.needsToken() {
 		authErr, err := h.auth.checkToken(ctx, r)
 		if err != nil {
@@ -164,7 +183,14 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 		rp.fail(http.StatusUnsupportedMediaType, "Content-Type: send application/json")
 		return
 	}
-	body, status, msg := h.readBody(w, r)
+	res := &reservation{global: h.inFlight}
+	if !h.auth.needsToken() {
+		// signature-only: nobody is authenticated before the body is read,
+		// so these bytes come out of the small unauthenticated budget.
+		res.unauth = h.unauthBodies
+	}
+	defer res.release()
+	body, status, msg := h.readBody(w, r, res)
 	if status != 0 {
 		rp.fail(status, msg)
 		return
@@ -179,6 +205,7 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 			h.unauthorized(rp, source, authErr)
 			return
 		}
+		res.authenticated()
 	}
 
 	cb, err := ParseCallback(body)
@@ -208,7 +235,16 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 		h.internalError(rp, "look up request", err)
 		return
 	}
-	key := idempotencyKey(r.Header.Get(HeaderWebhookID), req.ID, body)
+	webhookID := r.Header.Get(HeaderWebhookID)
+	key := idempotencyKey(webhookID, req.ID, body)
+	if other, err := h.webhookIDUsedElsewhere(ctx, webhookID, req.ID); err != nil {
+		h.internalError(rp, "check webhook-id", err)
+		return
+	} else if other != "" {
+		rp.fail(http.StatusConflict, "webhook-id: "+strconv.Quote(clipText(strings.TrimSpace(webhookID), 64))+" was already used for request "+other+
+			"; this callback is for request "+req.ID+": each callback needs its own webhook-id")
+		return
+	}
 
 	// A request in any other state takes its one result (the store refuses
 	// a second one): queued and initiation_failed included, because n8n
@@ -232,7 +268,7 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 
-	normalised, err := json.Marshal(cb)
+	normalised, err := encodeDelivery(cb)
 	if err != nil {
 		h.internalError(rp, "encode delivery", err)
 		return
@@ -258,33 +294,6 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 	h.notify()
 	h.bus.Publish(app.Event{Kind: app.EventActivity, RequestID: req.ID})
 	rp.send(http.StatusOK, map[string]any{"status": "success"})
-}
-
-// readBody reads at most maxBody bytes; over that is 413, a body that stops
-// arriving (slow drip past the read timeout) is 408.
-func (h *callbackHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, string) {
-	tooLarge := "body: larger than callback.max_body (" + app.ByteSize(h.maxBody).String() + "): send image URLs instead of base64, or raise callback.max_body"
-	if r.ContentLength > h.maxBody {
-		return nil, http.StatusRequestEntityTooLarge, tooLarge
-	}
-	size := 4096
-	if r.ContentLength > 0 {
-		size = int(r.ContentLength) + 1
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var maxErr *http.MaxBytesError
-		switch {
-		case errors.As(err, &maxErr):
-			return nil, http.StatusRequestEntityTooLarge, tooLarge
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return nil, http.StatusRequestTimeout, "body: not received within the read timeout"
-		default:
-			return nil, http.StatusBadRequest, "body: could not be read completely"
-		}
-	}
-	return buf.Bytes(), 0, ""
 }
 
 func isJSONContentType(v string) bool {
@@ -325,16 +334,49 @@ func (h *callbackHandler) deliverySeen(ctx context.Context, key string) (bool, e
 	return lookup.DeliverySeen(ctx, key)
 }
 
-// idempotencyKey is webhook-id if the sender set one, else a hash of the
-// request id and the exact bytes: the same callback sent twice is one.
+// idempotencyKey is (request, webhook-id) if the sender set one, else a
+// hash of the request id and the exact bytes: the same callback sent twice
+// is one. A webhook-id alone is not enough: keyed globally, a success for
+// request B carrying A's webhook-id was answered "duplicate" and dropped.
 func idempotencyKey(webhookID, requestID string, body []byte) string {
-	if id := strings.TrimSpace(webhookID); id != "" && len(id) <= maxWebhookIDLen {
-		return "webhook-id:" + id
+	if prefix := webhookIDPrefix(webhookID); prefix != "" {
+		return prefix + requestID
 	}
 	h := sha256.New()
 	h.Write([]byte(requestID))
 	h.Write(body)
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// webhookIDPrefix is the part of a webhook-id key before the request id:
+// the id's length makes it unambiguous whatever the id contains, so every
+// key of one webhook-id shares it (and an index range finds them).
+func webhookIDPrefix(webhookID string) string {
+	id := strings.TrimSpace(webhookID)
+	if id == "" || len(id) > maxWebhookIDLen {
+		return ""
+	}
+	return "webhook-id:" + strconv.Itoa(len(id)) + ":" + id + "@"
+}
+
+// webhookIDUsedElsewhere names another request a delivery with this
+// webhook-id was recorded for, or "".
+func (h *callbackHandler) webhookIDUsedElsewhere(ctx context.Context, webhookID, requestID string) (string, error) {
+	prefix := webhookIDPrefix(webhookID)
+	lookup, ok := h.store.(app.DeliveryKeyPrefixLookup)
+	if prefix == "" || !ok {
+		return "", nil
+	}
+	ids, err := lookup.DeliveryRequestsByKeyPrefix(ctx, prefix)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		if id != requestID {
+			return id, nil
+		}
+	}
+	return "", nil
 }
 
 // checkImages makes the cheap checks before the ack: base64 decodes, the
@@ -343,28 +385,30 @@ func idempotencyKey(webhookID, requestID string, body []byte) string {
 // the inbox.
 func (h *callbackHandler) checkImages(ctx context.Context, cb Callback) error {
 	for _, img := range cb.Images {
-		if img.Base64 != "" {
-			if base64DecodedLen(img.Base64) > app.MaxImageBytes {
-				return fieldErr(img.DataField(), "image is larger than %d MiB", app.MaxImageBytes>>20)
+		// Every URL is checked, inline data or not: the URL is stored as
+		// the image's source and may be fetched later (issue 10 §12).
+		if img.URL != "" {
+			if err := h.policy.CheckURLResolved(ctx, img.URL); err != nil {
+				return fieldErr(img.URLField(), "%v", err)
 			}
-			data, err := decodeBase64(img.Base64)
-			if err != nil {
-				return fieldErr(img.DataField(), "is not valid base64: %v", err)
-			}
-			if _, err := app.SniffImage(data); err != nil {
-				return fieldErr(img.DataField(), "%s", app.ErrorMessage(err))
-			}
-			continue
 		}
-		if err := h.policy.CheckURLResolved(ctx, img.URL); err != nil {
-			return fieldErr(img.URLField(), "%v", err)
+		if img.Base64 != "" {
+			if err := checkInlineImage(img); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
 func (h *callbackHandler) unauthorized(rp reply, source string, why error) {
+	blocked, wait := h.limiter.Blocked(source)
 	h.limiter.Fail(source)
+	if blocked {
+		rp.w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		rp.fail(http.StatusTooManyRequests, "too many failed authentications from this address: retry later")
+		return
+	}
 	h.log.Warn("callback rejected: authentication failed", "source", source, "why", why.Error())
 	rp.w.Header().Set("WWW-Authenticate", `Bearer realm="influencegen callback"`)
 	rp.fail(http.StatusUnauthorized, "invalid or missing callback credentials")

@@ -87,6 +87,18 @@ func TestHostileBodiesAreRefusedAndWriteNothing(t *testing.T) {
 		{"an image URL to localhost is refused", func(id string) any { return urlBody(id, "http://localhost:8080/x.png") }, 400, "loopback name"},
 		{"a file:// image URL is refused", func(id string) any { return urlBody(id, "file:///etc/passwd") }, 400, `scheme "file" is not allowed`},
 		{"a gopher:// image URL is refused", func(id string) any { return urlBody(id, "gopher://example.com/1") }, 400, `scheme "gopher" is not allowed`},
+		// Issue 10 §12, §15: inputs that got through.
+		{"an image URL to 0x7f000001 is refused", func(id string) any { return urlBody(id, "http://0x7f000001/x.png") }, 400, "loopback"},
+		{"an image URL to 2130706433 is refused", func(id string) any { return urlBody(id, "http://2130706433/x.png") }, 400, "loopback"},
+		{"an image URL to 127.1 is refused", func(id string) any { return urlBody(id, "http://127.1/x.png") }, 400, "loopback"},
+		{"an image URL to 0 is refused", func(id string) any { return urlBody(id, "http://0/x.png") }, 400, "unspecified"},
+		{"an image URL to 0177.0.0.1 is refused", func(id string) any { return urlBody(id, "http://0177.0.0.1/x.png") }, 400, "loopback"},
+		{"an image URL to 127.0.0.1. is refused", func(id string) any { return urlBody(id, "http://127.0.0.1./x.png") }, 400, "loopback"},
+		{"an image URL to [::ffff:127.0.0.1] is refused", func(id string) any { return urlBody(id, "http://[::ffff:127.0.0.1]:6379/") }, 400, "loopback"},
+		{"an image URL with userinfo is refused", func(id string) any { return urlBody(id, "http://user:pw@images.example.com/a.png") }, 400, "user name or password"},
+		{"a file:// URL beside inline data is refused", func(id string) any {
+			return map[string]any{"ai_generation_request_id": id, "status": "success", "image_base64": b64(tiny), "image_url": "file:///etc/passwd"}
+		}, 400, `image_url: scheme "file" is not allowed`},
 		{"a list image URL to a private address names its field", func(id string) any {
 			return map[string]any{"ai_generation_request_id": id, "status": "success", "images": []any{map[string]any{"base64": b64(tiny)}, map[string]any{"url": "http://192.168.1.1/a.png"}}}
 		}, 400, "images[1].url: host 192.168.1.1 is a private address"},

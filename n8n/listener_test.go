@@ -13,19 +13,46 @@ import (
 	"github.com/influencegen/influencegen/app"
 )
 
-func TestHealthzSaysWhoIsListening(t *testing.T) {
+// Issue 10 §14: /healthz told anyone behind the tunnel the version and
+// instance id.
+func TestHealthzTellsStrangersOnlyThatItIsUp(t *testing.T) {
 	h := newHarness(t)
-	resp, err := http.Get(h.base + "/healthz")
-	if err != nil {
-		t.Fatal(err)
+	get := func(path string, token string) (int, map[string]string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, h.base+path, nil)
+		if token != "" {
+			req.Header.Set("X-Callback-Token", token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got map[string]string
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, got
 	}
-	defer resp.Body.Close()
-	var got map[string]string
-	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
-		t.Fatal(err)
+	if code, got := get("/healthz", ""); code != 200 || got["status"] != "ok" || len(got) != 1 {
+		t.Fatalf("unauthenticated healthz = %d %v, want only {\"status\":\"ok\"}", code, got)
 	}
-	if resp.StatusCode != 200 || got["status"] != "ok" || got["version"] != "test" || got["instance"] != InstanceID() || len(got) != 3 {
-		t.Fatalf("healthz = %d %v", resp.StatusCode, got)
+	if code, got := get("/healthz", "wrong-token"); code != 200 || len(got) != 1 {
+		t.Fatalf("healthz with a wrong token = %d %v, want only the status", code, got)
+	}
+	if code, got := get("/healthz", testToken); code != 200 || got["version"] != "test" || got["instance"] != InstanceID() {
+		t.Fatalf("healthz with the token = %d %v, want version and instance", code, got)
+	}
+	// The self-check's probe: only this process's answer matches.
+	nonce := newProbeNonce()
+	if _, got := get("/healthz?probe="+nonce, ""); got["probe"] == "" || got["probe"] != probeAnswer(instanceKey, nonce) || len(got) != 2 {
+		t.Fatalf("probe answer = %v", got)
+	}
+	if err := SelfCheck(context.Background(), nil, h.base, ThisProcess()); err != nil {
+		t.Fatalf("SelfCheck of our own listener: %v", err)
+	}
+	if err := SelfCheck(context.Background(), nil, h.base, expectKey("another process")); app.ErrorReason(err) != "public_url_not_us" {
+		t.Fatalf("SelfCheck expecting another process = %v, want public_url_not_us", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package n8n
 
 import (
 	"context"
+	"crypto/hmac"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -206,15 +207,18 @@ func (p TunnelProbe) getJSON(ctx context.Context, u string, v any) error {
 	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v)
 }
 
-// SelfCheck fetches <publicURL>/healthz and confirms the answer carries
-// instance, the id of this very process: a tunnel pointing at an old run or
-// another machine fails here instead of losing callbacks later.
-func SelfCheck(ctx context.Context, client *http.Client, publicURL, instance string) error {
+// SelfCheck fetches <publicURL>/healthz?probe=<nonce> and confirms the
+// answer is the one expect gives for that nonce: only the listener this
+// check means (this very process, or the one doctor found on the listen
+// port) can give it, so a tunnel pointing at an old run or another machine
+// fails here instead of losing callbacks later.
+func SelfCheck(ctx context.Context, client *http.Client, publicURL string, expect ProbeExpect) error {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
+	nonce := newProbeNonce()
 	u := strings.TrimRight(publicURL, "/") + "/healthz"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u+"?probe="+nonce, nil)
 	if err != nil {
 		return app.Errorf(app.EINVALID, "public URL %q is not a URL: %v", publicURL, err)
 	}
@@ -225,20 +229,46 @@ func SelfCheck(ctx context.Context, client *http.Client, publicURL, instance str
 		return app.ReasonErrorf(app.EUNAVAILABLE, "public_url_unreachable", "GET %s failed: %v; is the tunnel running and forwarding to callback.listen?", u, err)
 	}
 	defer resp.Body.Close()
-	var h struct {
-		Status   string `json:"status"`
-		Instance string `json:"instance"`
-	}
 	if resp.StatusCode != http.StatusOK {
 		return app.ReasonErrorf(app.EUNAVAILABLE, "public_url_unreachable", "GET %s answered HTTP %d instead of the listener's health document; the tunnel forwards somewhere else", u, resp.StatusCode)
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&h); err != nil || h.Instance == "" {
+	var h healthDoc
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&h); err != nil || h.Status != "ok" || h.Probe == "" {
 		return app.ReasonErrorf(app.EUNAVAILABLE, "public_url_not_us", "GET %s did not answer with an influencegen health document; the tunnel forwards to another program", u)
 	}
-	if h.Instance != instance {
-		return app.ReasonErrorf(app.EUNAVAILABLE, "public_url_not_us", "%s reaches another influencegen process (instance %s, we are %s); point the tunnel at this one's callback.listen", publicURL, h.Instance, instance)
+	want, err := expect(ctx, nonce)
+	if err != nil {
+		return app.ReasonErrorf(app.EUNAVAILABLE, "public_url_not_us", "cannot tell which influencegen %s reaches: %v", publicURL, err)
+	}
+	if !hmac.Equal([]byte(h.Probe), []byte(want)) {
+		return app.ReasonErrorf(app.EUNAVAILABLE, "public_url_not_us", "%s reaches another influencegen process (its identity probe answer differs); point the tunnel at this one's callback.listen", publicURL)
 	}
 	return nil
+}
+
+// TunnelForwardsFromLoopback reports whether callers reach the listener
+// through an agent on this machine: a detected ngrok or cloudflared
+// tunnel, or a configured public URL that is not local in front of a
+// loopback listener. Such an agent connects from 127.0.0.1 for everyone and
+// names the real client in X-Forwarded-For (both ngrok and cloudflared
+// set it), so the listener believes that header from loopback peers.
+func TunnelForwardsFromLoopback(t Tunnel, listen string) bool {
+	switch t.Kind {
+	case TunnelNgrok, TunnelCloudflared:
+		return true
+	case TunnelConfigured:
+		u, err := url.Parse(t.PublicURL)
+		if err != nil || u.Hostname() == "" || hostIsLocal(u.Hostname()) {
+			return false
+		}
+		host, _, err := net.SplitHostPort(listen)
+		if err != nil {
+			return false
+		}
+		ip := net.ParseIP(host)
+		return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
+	}
+	return false
 }
 
 // Reachability is what the dashboard header, `serve` and the admin panel
@@ -252,12 +282,12 @@ type Reachability struct {
 
 // CheckReachability resolves the public URL (configured, else a detected
 // ngrok/cloudflared tunnel, else the listen address), self-checks it
-// against this process's instance id and computes the loud warning. Call
+// against expect (ThisProcess() for a running listener) and computes the loud warning. Call
 // it after the listener is bound (cfg.Callback.Listen = the bound address),
 // at start and whenever the person asks to re-check.
-func CheckReachability(ctx context.Context, cfg app.Config, probe TunnelProbe, client *http.Client, instance string) Reachability {
+func CheckReachability(ctx context.Context, cfg app.Config, probe TunnelProbe, client *http.Client, expect ProbeExpect) Reachability {
 	t := ResolvePublicURL(ctx, cfg.Callback, probe)
-	err := SelfCheck(ctx, client, t.PublicURL, instance)
+	err := SelfCheck(ctx, client, t.PublicURL, expect)
 	return Reachability{Tunnel: t, Checked: true, SelfCheck: err, Warning: ReachabilityWarning(t.CallbackURL(), cfg.N8N.WebhookURL)}
 }
 

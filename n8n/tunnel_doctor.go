@@ -2,10 +2,8 @@ package n8n
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,7 +46,7 @@ func DoctorChecks(ctx context.Context, o DoctorOptions) []app.Check {
 		o.Tunnels = DefaultTunnelProbe()
 	}
 	cfg := o.Config
-	listenCheck, instance, serve := probeListen(ctx, o.Client, cfg.Callback.Listen)
+	listenCheck, expect, serve := probeListen(ctx, o.Client, cfg.Callback.Listen)
 	checks := []app.Check{listenCheck}
 	if serve != nil {
 		// Nothing runs on the port: answer /healthz there for the length of
@@ -57,29 +55,30 @@ func DoctorChecks(ctx context.Context, o DoctorOptions) []app.Check {
 		defer serve()
 	}
 	tunnel := ResolvePublicURL(ctx, cfg.Callback, o.Tunnels)
-	checks = append(checks, publicURLCheck(ctx, o.Client, tunnel, instance, cfg.N8N.WebhookURL))
+	checks = append(checks, publicURLCheck(ctx, o.Client, tunnel, expect, cfg.N8N.WebhookURL))
 	checks = append(checks, reachabilityCheck(tunnel, cfg.N8N.WebhookURL))
 	checks = append(checks, WebhookChecks(ctx, o, cfg.N8N.WebhookURL)...)
 	return checks
 }
 
 // probeListen reports whether callback.listen is free or held by an
-// influencegen listener. When free it starts a stand-in /healthz there and
-// returns its instance id and a stop func.
-func probeListen(ctx context.Context, client *http.Client, listen string) (app.Check, string, func()) {
+// influencegen listener, and returns how to tell that listener's identity
+// probe answer (nil when the port is someone else's). When free it starts
+// a stand-in /healthz there, with its own probe key, and a stop func.
+func probeListen(ctx context.Context, client *http.Client, listen string) (app.Check, ProbeExpect, func()) {
 	const name = "listen port"
 	if listen == "" {
 		listen = app.DefaultConfig().Callback.Listen
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err == nil {
-		instance := randomInstance()
+		key := randomKey()
 		srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/healthz" {
 				http.NotFound(w, r)
 				return
 			}
-			writeHealth(w, instance)
+			writeHealthz(w, r, key, nil)
 		})}
 		go func() { _ = srv.Serve(ln) }()
 		stop := func() {
@@ -87,25 +86,18 @@ func probeListen(ctx context.Context, client *http.Client, listen string) (app.C
 			defer cancel()
 			_ = srv.Shutdown(sctx)
 		}
-		return app.NewCheck(name, app.CheckOK, listen+" is free", ""), instance, stop
+		expect := func(_ context.Context, nonce string) (string, error) { return probeAnswer(key, nonce), nil }
+		return app.NewCheck(name, app.CheckOK, listen+" is free", ""), expect, stop
 	}
-	h, herr := fetchHealth(ctx, client, "http://"+dialable(listen))
-	if herr == nil {
-		return app.NewCheck(name, app.CheckOK, fmt.Sprintf("%s is served by influencegen %s (instance %s): `serve` or the dashboard is running", listen, h.Version, h.Instance), ""), h.Instance, nil
+	// A running listener's key is its own: ask it for the answer to the
+	// same nonce, then the public URL must give the same one.
+	base := "http://" + dialable(listen)
+	expect := func(ctx context.Context, nonce string) (string, error) { return fetchProbe(ctx, client, base, nonce) }
+	if _, herr := expect(ctx, newProbeNonce()); herr == nil {
+		return app.NewCheck(name, app.CheckOK, listen+" is served by influencegen: `serve` or the dashboard is running", ""), expect, nil
 	}
 	return app.NewCheck(name, app.CheckFail, fmt.Sprintf("%s is taken by another program (%v)", listen, errors.Unwrap(err)),
-		"stop that program, or choose a free address: influencegen config set callback.listen 127.0.0.1:8788"), "", nil
-}
-
-func writeHealth(w http.ResponseWriter, instance string) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "version": "doctor", "instance": instance})
-}
-
-func randomInstance() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return "doctor-" + hex.EncodeToString(b[:])
+		"stop that program, or choose a free address: influencegen config set callback.listen 127.0.0.1:8788"), nil, nil
 }
 
 // dialable turns a wildcard listen address into one a client can dial.
@@ -120,40 +112,37 @@ func dialable(listen string) string {
 	return net.JoinHostPort(host, port)
 }
 
-type health struct {
-	Status, Version, Instance string
-}
-
-func fetchHealth(ctx context.Context, client *http.Client, base string) (health, error) {
-	var h health
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+// fetchProbe asks the listener at base for its answer to nonce.
+func fetchProbe(ctx context.Context, client *http.Client, base, nonce string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz?probe="+nonce, nil)
 	if err != nil {
-		return h, err
+		return "", err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return h, err
+		return "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return h, fmt.Errorf("HTTP %d", resp.StatusCode)
+		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&h); err != nil || h.Instance == "" {
-		return h, errors.New("not an influencegen health document")
+	var h healthDoc
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&h); err != nil || h.Status != "ok" || h.Probe == "" {
+		return "", errors.New("not an influencegen health document")
 	}
-	return h, nil
+	return h.Probe, nil
 }
 
-func publicURLCheck(ctx context.Context, client *http.Client, t Tunnel, instance, webhookURL string) app.Check {
+func publicURLCheck(ctx context.Context, client *http.Client, t Tunnel, expect ProbeExpect, webhookURL string) app.Check {
 	const name = "public URL"
 	via := map[string]string{TunnelConfigured: "callback.public_url", TunnelNone: "no tunnel: the listen address"}[t.Kind]
 	if via == "" {
 		via = t.Kind + " tunnel"
 	}
-	if instance == "" {
+	if expect == nil {
 		return app.NewCheck(name, app.CheckSkip, t.PublicURL+" ("+via+"): not self-checked, the listen port is not ours", "")
 	}
-	if err := SelfCheck(ctx, client, t.PublicURL, instance); err != nil {
+	if err := SelfCheck(ctx, client, t.PublicURL, expect); err != nil {
 		return app.NewCheck(name, app.CheckFail, ErrorText(err), tunnelRemedy(t))
 	}
 	detail := fmt.Sprintf("%s (%s) reaches this program", t.PublicURL, via)

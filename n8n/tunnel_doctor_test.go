@@ -136,8 +136,8 @@ func assertAllOK(t *testing.T, checks []app.Check, want ...string) {
 func TestDoctorNetworkChecksRed(t *testing.T) {
 	otherProgram := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(otherProgram.Close)
-	otherInstance := fakeHealthz(t, 200, `{"status":"ok","version":"1","instance":"someone-else"}`)
-	ours := fakeHealthz(t, 200, `{"status":"ok","version":"1","instance":"ours"}`)
+	otherInstance := fakeListener(t, "someone-else")
+	ours := fakeListener(t, "ours")
 	oursAddr := strings.TrimPrefix(ours, "http://")
 
 	tests := []struct {
@@ -197,11 +197,11 @@ func TestDoctorNetworkChecksRed(t *testing.T) {
 }
 
 func TestDoctorSeesAListenerOfOursOnThePort(t *testing.T) {
-	ours := fakeHealthz(t, 200, `{"status":"ok","version":"1.2.3","instance":"ours"}`)
+	ours := fakeListener(t, "ours")
 	addr := strings.TrimPrefix(ours, "http://")
 	checks := DoctorChecks(context.Background(), DoctorOptions{Config: doctorConfig(addr, ours, ""), Tunnels: noTunnels, Resolver: noDNS})
 	got := byName(checks)
-	if c := got["listen port"]; c.State != app.CheckOK || !strings.Contains(c.Detail, "1.2.3") {
+	if c := got["listen port"]; c.State != app.CheckOK || !strings.Contains(c.Detail, "served by influencegen") {
 		t.Errorf("listen port = %+v", c)
 	}
 	if c := got["public URL"]; c.State != app.CheckOK && c.State != app.CheckWarn {

@@ -147,17 +147,35 @@ func fakeHealthz(t *testing.T, status int, body string) string {
 	return srv.URL
 }
 
+// fakeListener answers /healthz probes with key, as a listener of another
+// process would.
+func fakeListener(t *testing.T, key string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		writeHealthz(w, r, []byte(key), nil)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func expectKey(key string) ProbeExpect {
+	return func(_ context.Context, nonce string) (string, error) { return probeAnswer([]byte(key), nonce), nil }
+}
+
 func TestSelfCheck(t *testing.T) {
 	tests := []struct {
 		name       string
 		url        func(t *testing.T) string
 		wantReason string
 	}{
-		{"passes when healthz answers our instance", func(t *testing.T) string {
+		{"passes when healthz answers our probe", func(t *testing.T) string { return fakeListener(t, "key-ours") }, ""},
+		{"fails when another process answers", func(t *testing.T) string { return fakeListener(t, "key-old") }, "public_url_not_us"},
+		{"fails when an old-style health document answers", func(t *testing.T) string {
 			return fakeHealthz(t, 200, `{"status":"ok","version":"1.0.0","instance":"inst-ours"}`)
-		}, ""},
-		{"fails when another process answers", func(t *testing.T) string {
-			return fakeHealthz(t, 200, `{"status":"ok","version":"1.0.0","instance":"inst-old"}`)
 		}, "public_url_not_us"},
 		{"fails when a different program answers", func(t *testing.T) string { return fakeHealthz(t, 200, `<html>hello</html>`) }, "public_url_not_us"},
 		{"fails when the tunnel answers 502", func(t *testing.T) string { return fakeHealthz(t, 502, `bad gateway`) }, "public_url_unreachable"},
@@ -165,7 +183,7 @@ func TestSelfCheck(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := SelfCheck(context.Background(), nil, tc.url(t), "inst-ours")
+			err := SelfCheck(context.Background(), nil, tc.url(t), expectKey("key-ours"))
 			if got := app.ErrorReason(err); (err == nil) != (tc.wantReason == "") || (err != nil && got != tc.wantReason) {
 				t.Errorf("err = %v (reason %q), want reason %q", err, got, tc.wantReason)
 			}
@@ -201,18 +219,18 @@ func TestReachabilityWarning(t *testing.T) {
 }
 
 func TestCheckReachabilitySelfChecksTheResolvedURLAndWarns(t *testing.T) {
-	ours := fakeHealthz(t, 200, `{"status":"ok","version":"1","instance":"me"}`)
+	ours := fakeListener(t, "me")
 	cfg := app.DefaultConfig()
 	cfg.Callback.PublicURL = ours
 	cfg.N8N.WebhookURL = "http://127.0.0.1:5678/webhook/influence-gen/generate"
-	r := CheckReachability(context.Background(), cfg, TunnelProbe{}, nil, "me")
+	r := CheckReachability(context.Background(), cfg, TunnelProbe{}, nil, expectKey("me"))
 	if !r.Checked || r.SelfCheck != nil || r.Warning != "" || r.Tunnel.Kind != TunnelConfigured {
 		t.Errorf("local n8n, good tunnel: %+v", r)
 	}
 	cfg.Callback.PublicURL = ""
 	cfg.Callback.Listen = "0.0.0.0:1"
 	cfg.N8N.WebhookURL = "https://acme.app.n8n.cloud/webhook/influence-gen/generate"
-	r = CheckReachability(context.Background(), cfg, TunnelProbe{NgrokAPI: "http://127.0.0.1:1"}, nil, "me")
+	r = CheckReachability(context.Background(), cfg, TunnelProbe{NgrokAPI: "http://127.0.0.1:1"}, nil, expectKey("me"))
 	if r.Tunnel.PublicURL != "http://127.0.0.1:1" || r.SelfCheck == nil || r.Warning == "" {
 		t.Errorf("cloud n8n, no tunnel: %+v", r)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,8 +218,9 @@ func TestConfigErrorsNameTheKeyAndWhereItCameFrom(t *testing.T) {
 
 func TestEveryConfigKeyHasAnEnvOverride(t *testing.T) {
 	keys, envs := ConfigKeys()
-	if len(keys) != 21 {
-		t.Fatalf("%d keys, want the 20 of DESIGN §1 and callback.image_deadline: %v", len(keys), keys)
+	// At least the 20 of DESIGN §1; later issues add keys (callback.max_in_flight, …).
+	if len(keys) < 20 || !slices.Contains(keys, "callback.max_in_flight") || !slices.Contains(keys, "callback.image_deadline") {
+		t.Fatalf("%d keys, want the 20 of DESIGN §1 and callback.max_in_flight: %v", len(keys), keys)
 	}
 	for i, k := range keys {
 		want := "INFLUENCEGEN_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))

@@ -16,3 +16,31 @@ func (d *DB) DeliverySeen(ctx context.Context, key string) (bool, error) {
 	_, ok, err := deliveryByKey(ctx, d.reads, key)
 	return ok, err
 }
+
+var _ app.DeliveryKeyPrefixLookup = (*DB)(nil)
+
+// DeliveryRequestsByKeyPrefix returns the distinct request ids (at most 4)
+// of deliveries whose idempotency key starts with prefix. The range
+// [prefix, prefix with its last byte + 1) walks the unique key index.
+// (Added for the listener, issue 10 §6.)
+func (d *DB) DeliveryRequestsByKeyPrefix(ctx context.Context, prefix string) ([]string, error) {
+	if prefix == "" || prefix[len(prefix)-1] == 0xff {
+		return nil, app.Errorf(app.EINVALID, "delivery key prefix %q cannot be bounded", prefix)
+	}
+	upper := prefix[:len(prefix)-1] + string([]byte{prefix[len(prefix)-1] + 1})
+	rows, err := d.rdb.QueryContext(ctx, `SELECT DISTINCT request_id FROM deliveries
+		WHERE idempotency_key >= ? AND idempotency_key < ? LIMIT 4`, prefix, upper)
+	if err != nil {
+		return nil, mapError("look up callbacks by key", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapError("look up callbacks by key", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, mapError("look up callbacks by key", rows.Err())
+}

@@ -87,6 +87,9 @@ func (h headerModel) listenerView(s styles) string {
 		// The full text is in the admin panel; the header only has room to alarm.
 		out += " " + s.err.Render("⚠ n8n cannot reach this callback URL (see a)")
 	}
+	if l.Exposed != "" {
+		out += " " + s.err.Render("⚠ listening beyond this machine")
+	}
 	return out
 }
 

@@ -79,7 +79,9 @@ func RunDoctor(ctx context.Context, env *Env) app.DoctorReport {
 	}
 	if secrets != nil {
 		checks = append(checks, app.CheckSecrets(ctx, secrets, cfg)...)
+		checks = append(checks, app.CheckCallbackTokenStrength(ctx, secrets, cfg))
 	}
+	checks = append(checks, app.CheckListenBind(cfg))
 
 	if n.NetworkChecks != nil {
 		checks = append(checks, n.NetworkChecks(ctx, cfg)...)

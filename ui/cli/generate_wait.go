@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -61,7 +63,11 @@ func listenerRunning(ctx context.Context, addr string) bool {
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	// Unauthenticated, /healthz says only "ok"; an identity probe (any
+	// nonce) is answered only by an influencegen listener.
+	var nonce [16]byte
+	_, _ = rand.Read(nonce[:])
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz?probe="+hex.EncodeToString(nonce[:]), nil)
 	if err != nil {
 		return false
 	}
@@ -71,13 +77,13 @@ func listenerRunning(ctx context.Context, addr string) bool {
 	}
 	defer resp.Body.Close()
 	var health struct {
-		Status   string `json:"status"`
-		Instance string `json:"instance"`
+		Status string `json:"status"`
+		Probe  string `json:"probe"`
 	}
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&health) != nil {
 		return false
 	}
-	return health.Status == "ok" && health.Instance != ""
+	return health.Status == "ok" && health.Probe != ""
 }
 
 // waitDone reports whether a request will not change without someone

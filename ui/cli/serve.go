@@ -43,6 +43,9 @@ func runServe(ctx context.Context, env *Env) error {
 	if st.Warning != "" {
 		fmt.Fprintln(env.Stderr, st.Warning)
 	}
+	if st.Exposed != "" {
+		fmt.Fprintln(env.Stderr, st.Exposed)
+	}
 	// The self-check result follows in the log (mirrored to stderr).
 	<-ctx.Done() // main cancels it on SIGINT/SIGTERM
 	fmt.Fprintln(env.Stderr, "influencegen: stopping…")
