@@ -49,16 +49,24 @@ type rig struct {
 
 func newRig(t *testing.T, apiKey string) *rig {
 	t.Helper()
-	clock := newFakeClock()
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "influencegen.db"), store.Options{Clock: clock})
+	return newRigOn(t, filepath.Join(t.TempDir(), "influencegen.db"), newFakeClock(), n8ntest.New(t, n8ntest.Options{}), apiKey)
+}
+
+// newRigOn is one "process" on the database file at path: its own store
+// handle (connections, writer), service and sender, with the given clock
+// and fake n8n. Two rigs on one path race like two processes on one home.
+func newRigOn(t *testing.T, path string, clock *fakeClock, fake *n8ntest.Server, apiKey string) *rig {
+	t.Helper()
+	db, err := store.Open(t.Context(), path, store.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	fake := n8ntest.New(t, n8ntest.Options{})
 	client := n8n.NewClient(n8n.ClientOptions{
 		URL: fake.WebhookURL, APIKey: func(context.Context) (string, error) { return apiKey, nil },
-		Timeout: 5 * time.Second, Version: "0.0.0",
+		// Long: tests hold POSTs open on purpose, and a client retry would
+		// be a second POST the tests count.
+		Timeout: time.Minute, Version: "0.0.0",
 		Sleep: func(context.Context, time.Duration) error { return nil }, // retries without waiting
 	})
 	bus := app.NewBus()

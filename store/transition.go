@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,9 +82,21 @@ func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status,
 	if err != nil {
 		return "", err
 	}
+	claimBy := ""
+	if c.To == app.StatusSending {
+		claimBy = c.ClaimBy
+	}
+	// The lease conditions are NULL when unused: "?x IS NULL OR col = ?x".
+	var heldBy, ifOwner, ifBeat, ifAttempts any
+	if c.HeldBy != "" {
+		heldBy = c.HeldBy
+	}
+	if u := c.IfUnchanged; u != nil {
+		ifOwner, ifBeat, ifAttempts = u.LeaseOwner, u.LeaseBeat, u.SendAttempts
+	}
 	args := []any{string(c.To), fmtTime(now), c.ErrorCode, c.ErrorMessage, c.ExecutionID,
 		fmtTimePtr(c.SentAt), boolInt(c.CountAttempt), boolInt(c.To == app.StatusCompleted || c.To == app.StatusFailed),
-		c.ID}
+		c.ID, claimBy, heldBy, ifOwner, ifBeat, ifAttempts}
 	for _, s := range from {
 		args = append(args, string(s))
 	}
@@ -92,14 +105,24 @@ func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status,
 			execution_id = CASE WHEN ?5 = '' THEN execution_id ELSE ?5 END,
 			sent_at = COALESCE(?6, sent_at),
 			send_attempts = send_attempts + ?7,
-			completed_at = CASE WHEN ?8 THEN ?2 ELSE completed_at END
-		WHERE id = ?9 AND status IN (`+placeholders(10, len(from))+`)`, args...)
+			completed_at = CASE WHEN ?8 THEN ?2 ELSE completed_at END,
+			send_lease_owner = ?10,
+			send_lease_beat = send_lease_beat + (?1 = 'sending')
+		WHERE id = ?9
+			AND (?11 IS NULL OR send_lease_owner = ?11)
+			AND (?12 IS NULL OR (send_lease_owner = ?12 AND send_lease_beat = ?13 AND send_attempts = ?14))
+			AND status IN (`+placeholders(15, len(from))+`)`, args...)
 	if err != nil {
 		return "", err
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		if err != nil {
 			return "", err
+		}
+		if (c.HeldBy != "" || c.IfUnchanged != nil) && slices.Contains(from, app.Status(prev)) {
+			// The state was right; the lease was not what the caller held or read.
+			return app.Status(prev), app.ReasonErrorf(app.ECONFLICT, "send_lease_lost",
+				"request %s is %s under another send lease: another sender took it over or renewed it", c.ID, prev)
 		}
 		return refusedTransition(ctx, tx, c.ID, c.To)
 	}
