@@ -68,9 +68,6 @@ func startRuntime(ctx context.Context, env *cli.Env, svc *app.Service, opts cli.
 		svc.Bus = app.NewBus()
 	}
 	files := store.NewImageFiles(paths.ImagesDir)
-	if svc.Files == nil {
-		svc.Files = files
-	}
 	clock := app.SystemClock{}
 	userAgent := "influencegen/" + env.Build.Version
 	policy := n8n.NewImagePolicy(cfg.N8N.WebhookURL, cfg.Callback.AllowImageHosts)

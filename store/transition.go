@@ -165,8 +165,13 @@ func boolInt(b bool) int {
 
 // DeleteRequest removes a request with its images, activity, deliveries
 // and outbox rows (ON DELETE CASCADE) and returns the image files no other
-// request references, for the caller to remove from disk after the commit.
-// A "deleted" event without a request id stays in the log.
+// request references now. They are for information only: nobody may
+// unlink them, because an ingest of identical bytes may be between its
+// Save and its commit; the collector (collect.go) removes unreferenced
+// files after a grace period. A request in sending is refused in the
+// DELETE itself (its POST is in flight and the ack would find nothing), so
+// a claim committed by another process just before cannot slip past the
+// check. A "deleted" event without a request id stays in the log.
 func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 	now := d.now()
 	var orphans []string
@@ -176,12 +181,17 @@ func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM requests WHERE id = ?", id)
+		res, err := tx.ExecContext(ctx, "DELETE FROM requests WHERE id = ? AND status <> 'sending'", id)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("request", id)
+			cur, err := refusedTransition(ctx, tx, id, "deleted")
+			if app.ErrorCode(err) == app.ENOTFOUND {
+				return err
+			}
+			return app.ReasonErrorf(app.ECONFLICT, "request_sending",
+				"request %s is %s: its POST to n8n is in flight right now; wait a moment, or cancel it first", id, cur)
 		}
 		if len(paths) > 0 {
 			list, _ := json.Marshal(paths)

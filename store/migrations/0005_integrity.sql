@@ -11,3 +11,7 @@
 
 ALTER TABLE requests ADD COLUMN send_lease_owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE requests ADD COLUMN send_lease_beat INTEGER NOT NULL DEFAULT 0;
+
+-- Serves the collector's retention pass: processed deliveries whose body is
+-- still kept, by age. Emptied bodies leave the index.
+CREATE INDEX deliveries_processed_body ON deliveries (processed_at) WHERE processed_at IS NOT NULL AND body <> '';
