@@ -97,6 +97,14 @@ func startRuntime(ctx context.Context, env *cli.Env, svc *app.Service, opts cli.
 				log.Error("sender/sweeper stopped", "err", err)
 			}
 		}))
+		// The collector: unreferenced image files and old callback bodies,
+		// at start and daily. Delete never unlinks; only this does.
+		if db, ok := st.(*store.DB); ok {
+			collect := store.CollectOptions{DeliveryRetention: cfg.Store.DeliveryRetention.D()}
+			rt.stops = append(rt.stops, worker(func(ctx context.Context) {
+				db.RunCollector(ctx, files, collect, store.DefaultCollectEvery)
+			}))
+		}
 		// Odoo sync (issue 5), after the sender; off while odoo.url is empty.
 		if stop := startOdooSync(cfg, secrets, st, svc.Bus, clock, log.With("component", "odoo"), userAgent); stop != nil {
 			rt.stops = append(rt.stops, stop)

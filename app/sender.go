@@ -220,6 +220,9 @@ func (s *Sender) send(ctx context.Context, req Request) {
 		}
 		return
 	}
+	if change.To == StatusProcessing {
+		svc.rearmSweeper() // its deadline starts now
+	}
 	svc.publish(req.ID)
 }
 

@@ -31,6 +31,22 @@ type Service struct {
 
 	wakeOnce sync.Once
 	wake     chan struct{}
+	bellOnce sync.Once
+	bell     chan struct{}
+}
+
+// sweepBell re-arms a sleeping sweeper: a request entered processing, so
+// the earliest deadline may have changed. Buffered by one, like wakeups.
+func (s *Service) sweepBell() chan struct{} {
+	s.bellOnce.Do(func() { s.bell = make(chan struct{}, 1) })
+	return s.bell
+}
+
+func (s *Service) rearmSweeper() {
+	select {
+	case s.sweepBell() <- struct{}{}:
+	default:
+	}
 }
 
 // wakeups is the sender's doorbell: buffered by one, so a ring while the

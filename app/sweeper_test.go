@@ -56,3 +56,45 @@ func TestSweeperRunsOnItsClock(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Issue 11, item 6: with a 5 s request_timeout a request times out at its
+// deadline: the sweeper, re-armed when the sender moved the request to
+// processing, sleeps until exactly then (the old fixed one-minute tick
+// fired up to 65 s late).
+func TestARequestTimesOutAtItsDeadlineNotAtTheNextTick(t *testing.T) {
+	r := newRig(t, "test-api-key")
+	r.svc.Config.Generation.RequestTimeout = app.Duration(5 * time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- (&app.Sweeper{Service: r.svc}).Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	// A first request enters processing two seconds in, a second one later.
+	r.clock.Advance(2 * time.Second)
+	first := r.submit(t, 1)[0].ID
+	if out, err := r.sender.SendRequests(t.Context(), []string{first}); err != nil || out[0].Status != app.StatusProcessing {
+		t.Fatalf("send: %v (%v)", out, err)
+	}
+	deadline := app.Deadline(r.get(t, first), 5*time.Second)
+	waitFor(t, "the sweeper to sleep until the first deadline", func() bool { return r.clock.WaitingUntil(deadline) })
+	r.clock.Advance(time.Second)
+	second := r.submit(t, 1)[0].ID
+	if _, err := r.sender.SendRequests(t.Context(), []string{second}); err != nil {
+		t.Fatal(err)
+	}
+
+	r.clock.Advance(deadline.Sub(r.clock.Now())) // exactly the first deadline
+	waitFor(t, "the first request to time out", func() bool { return r.get(t, first).Status == app.StatusTimedOut })
+	if s := r.get(t, second).Status; s != app.StatusProcessing {
+		t.Errorf("the second request is %s one second before its deadline", s)
+	}
+	secondDeadline := app.Deadline(r.get(t, second), 5*time.Second)
+	waitFor(t, "the sweeper to sleep until the second deadline", func() bool { return r.clock.WaitingUntil(secondDeadline) })
+	r.clock.Advance(secondDeadline.Sub(r.clock.Now()))
+	waitFor(t, "the second request to time out", func() bool { return r.get(t, second).Status == app.StatusTimedOut })
+}

@@ -291,3 +291,10 @@ func (d *DB) dropDeliveryBodies(ctx context.Context, before time.Time, rep *Coll
 		}
 	}
 }
+
+// InspectImageFiles implements app.FileHealth for `doctor`: InspectFiles on
+// the images folder dir, changing nothing.
+func (d *DB) InspectImageFiles(ctx context.Context, dir string) (app.FileReport, error) {
+	rep, err := d.InspectFiles(ctx, NewImageFiles(dir))
+	return app.FileReport{Orphans: rep.Orphans, OrphanBytes: rep.OrphanBytes, Missing: rep.Missing, MissingPaths: rep.MissingPaths}, err
+}

@@ -68,3 +68,17 @@ func (c *Clock) Pending() int {
 	defer c.mu.Unlock()
 	return len(c.waiters)
 }
+
+// WaitingUntil reports whether an After that has not fired yet fires
+// exactly at at: a test learns that a worker armed its timer for a given
+// deadline before it moves the clock there.
+func (c *Clock) WaitingUntil(at time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.waiters {
+		if w.at.Equal(at) {
+			return true
+		}
+	}
+	return false
+}

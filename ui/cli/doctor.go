@@ -90,6 +90,8 @@ func RunDoctor(ctx context.Context, env *Env) app.DoctorReport {
 	checks = append(checks, doctorERP(ctx, env, cfg, secrets)...)
 	if st != nil {
 		checks = append(checks, app.CheckOutbox(ctx, st, cfg.OdooEnabled()))
+		fh, _ := st.(app.FileHealth)
+		checks = append(checks, app.CheckImageFiles(ctx, fh, paths.ImagesDir))
 	}
 	return app.NewDoctorReport(profile, checks)
 }
