@@ -133,11 +133,16 @@ func (s *Sender) start(ctx context.Context, r Request, wg *sync.WaitGroup) error
 		return ctx.Err()
 	}
 	// Marked before the claim commits: recovery in this process must never
-	// see its own send as someone else's leftover.
-	s.setSending(r.ID, true)
+	// see its own send as someone else's leftover. A request whose earlier
+	// POST from here is still open (its lease was taken over while this
+	// process stood still) is not started again until that POST ends.
+	if !s.markSending(r.ID) {
+		<-s.slots
+		return nil
+	}
 	claimed, err := s.claim(ctx, r)
 	if err != nil {
-		s.setSending(r.ID, false)
+		s.unmarkSending(r.ID)
 		<-s.slots
 		if ErrorCode(err) == ECONFLICT || ErrorCode(err) == ENOTFOUND {
 			return nil
@@ -148,7 +153,7 @@ func (s *Sender) start(ctx context.Context, r Request, wg *sync.WaitGroup) error
 	go func() {
 		defer wg.Done()
 		defer func() { <-s.slots }()
-		defer s.setSending(claimed.ID, false)
+		defer s.unmarkSending(claimed.ID)
 		s.send(ctx, claimed)
 	}()
 	return nil

@@ -40,20 +40,22 @@ func (s *Sender) heartbeatEvery() time.Duration {
 	return s.leaseTTL() / 4
 }
 
-func (s *Sender) setSending(id string, on bool) {
+// markSending notes that this sender is about to claim and POST id; it
+// reports false when a POST of id from here is still open.
+func (s *Sender) markSending(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if on {
-		s.sending[id] = true
-	} else {
-		delete(s.sending, id)
+	if s.sending[id] {
+		return false
 	}
+	s.sending[id] = true
+	return true
 }
 
-func (s *Sender) isSending(id string) bool {
+func (s *Sender) unmarkSending(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sending[id]
+	delete(s.sending, id)
 }
 
 // heartbeat renews the send lease of id every Heartbeat until the returned

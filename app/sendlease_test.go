@@ -164,6 +164,8 @@ func TestALongSendKeepsItsLeaseAgainstAnotherProcess(t *testing.T) {
 		if n, err := b.sender.Recover(t.Context()); err != nil || n != 0 {
 			t.Fatalf("B recovered %d (%v) a live send", n, err)
 		}
+		next := clock.Now().Add(app.DefaultLeaseTTL / 4)
+		waitFor(t, "A's heartbeat timer", func() bool { return clock.WaitingUntil(next) })
 		clock.Advance(app.DefaultLeaseTTL / 4)
 		waitFor(t, "A's heartbeat", func() bool { return a.get(t, id).LeaseBeat > beat })
 		beat = a.get(t, id).LeaseBeat

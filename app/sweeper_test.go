@@ -73,28 +73,34 @@ func TestARequestTimesOutAtItsDeadlineNotAtTheNextTick(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-
-	// A first request enters processing two seconds in, a second one later.
-	r.clock.Advance(2 * time.Second)
-	first := r.submit(t, 1)[0].ID
-	if out, err := r.sender.SendRequests(t.Context(), []string{first}); err != nil || out[0].Status != app.StatusProcessing {
-		t.Fatalf("send: %v (%v)", out, err)
+	// sendAt sends one request with the clock at `at` and waits until the
+	// sweeper has armed its timer for that request's deadline.
+	sendAt := func(at time.Duration) (string, time.Time) {
+		t.Helper()
+		start := newFakeClock().Now()
+		r.clock.Advance(start.Add(at).Sub(r.clock.Now()))
+		id := r.submit(t, 1)[0].ID
+		if out, err := r.sender.SendRequests(t.Context(), []string{id}); err != nil || out[0].Status != app.StatusProcessing {
+			t.Fatalf("send: %v (%v)", out, err)
+		}
+		deadline := app.Deadline(r.get(t, id), 5*time.Second)
+		if want := start.Add(at + 5*time.Second); !deadline.Equal(want) {
+			t.Fatalf("deadline %v, want %v", deadline, want)
+		}
+		waitFor(t, "the sweeper to sleep until the deadline", func() bool { return r.clock.WaitingUntil(deadline) })
+		return id, deadline
 	}
-	deadline := app.Deadline(r.get(t, first), 5*time.Second)
-	waitFor(t, "the sweeper to sleep until the first deadline", func() bool { return r.clock.WaitingUntil(deadline) })
-	r.clock.Advance(time.Second)
-	second := r.submit(t, 1)[0].ID
-	if _, err := r.sender.SendRequests(t.Context(), []string{second}); err != nil {
-		t.Fatal(err)
-	}
 
-	r.clock.Advance(deadline.Sub(r.clock.Now())) // exactly the first deadline
+	first, deadline := sendAt(2 * time.Second)
+	r.clock.Advance(deadline.Sub(r.clock.Now())) // exactly the deadline
 	waitFor(t, "the first request to time out", func() bool { return r.get(t, first).Status == app.StatusTimedOut })
+
+	second, deadline := sendAt(8 * time.Second)
+	r.clock.Advance(deadline.Sub(r.clock.Now()) - time.Second)
 	if s := r.get(t, second).Status; s != app.StatusProcessing {
 		t.Errorf("the second request is %s one second before its deadline", s)
 	}
-	secondDeadline := app.Deadline(r.get(t, second), 5*time.Second)
-	waitFor(t, "the sweeper to sleep until the second deadline", func() bool { return r.clock.WaitingUntil(secondDeadline) })
-	r.clock.Advance(secondDeadline.Sub(r.clock.Now()))
+	waitFor(t, "the sweeper to sleep until the deadline", func() bool { return r.clock.WaitingUntil(deadline) })
+	r.clock.Advance(time.Second)
 	waitFor(t, "the second request to time out", func() bool { return r.get(t, second).Status == app.StatusTimedOut })
 }
