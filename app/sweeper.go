@@ -12,8 +12,8 @@ import (
 // its deadline.
 const DefaultSweepEvery = time.Minute
 
-// sweepRetry is the pause after a round that left an overdue request in
-// processing (a store error): never a busy loop.
+// sweepRetry is the pause after a round that failed (a store error), or
+// that kept finding a passed deadline: never a busy loop.
 const sweepRetry = time.Second
 
 // Sweeper marks requests whose callback never came: processing for longer
@@ -37,15 +37,26 @@ func (w *Sweeper) timeout() time.Duration {
 // Run sweeps at once and then at each next deadline until ctx ends.
 func (w *Sweeper) Run(ctx context.Context) error {
 	svc := w.Service
+	again := 0
 	for {
-		if n, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
+		n, err := w.Sweep(ctx)
+		if err != nil && ctx.Err() == nil {
 			svc.log().Warn("sweeper: scan failed", "error", err)
 		} else if n > 0 {
 			svc.log().Info("sweeper: requests timed out", "count", n)
 		}
-		wait, err := w.nextWait(ctx)
-		if err != nil && ctx.Err() == nil {
-			svc.log().Warn("sweeper: reading the next deadline failed", "error", err)
+		wait, werr := w.nextWait(ctx)
+		if werr != nil && ctx.Err() == nil {
+			svc.log().Warn("sweeper: reading the next deadline failed", "error", werr)
+		}
+		if wait <= 0 && err == nil && werr == nil && again < 3 && ctx.Err() == nil {
+			// A deadline passed while we swept: sweep again now, not a pause later.
+			again++
+			continue
+		}
+		again = 0
+		if wait <= 0 {
+			wait = sweepRetry // something failed: never a busy loop
 		}
 		select {
 		case <-ctx.Done():
@@ -57,7 +68,7 @@ func (w *Sweeper) Run(ctx context.Context) error {
 }
 
 // nextWait is how long to sleep: until the earliest deadline of a request
-// in processing, at most min(Every, timeout).
+// in processing (0 when it has passed), at most min(Every, timeout).
 func (w *Sweeper) nextWait(ctx context.Context) (time.Duration, error) {
 	timeout := w.timeout()
 	longest := w.Every
@@ -73,10 +84,7 @@ func (w *Sweeper) nextWait(ctx context.Context) (time.Duration, error) {
 		return longest, nil
 	}
 	wait := oldest[0].UpdatedAt.Add(timeout).Sub(w.Service.clock().Now())
-	if wait <= 0 {
-		return sweepRetry, nil
-	}
-	return min(wait, longest), nil
+	return max(0, min(wait, longest)), nil
 }
 
 // Deadline is when a request in processing times out: the time it entered

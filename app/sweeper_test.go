@@ -77,6 +77,11 @@ func TestARequestTimesOutAtItsDeadlineNotAtTheNextTick(t *testing.T) {
 	// sweeper has armed its timer for that request's deadline.
 	sendAt := func(at time.Duration) (string, time.Time) {
 		t.Helper()
+		// The sweeper must be asleep (nothing in processing: for at most
+		// the timeout) before the clock moves, or it would measure its
+		// next sleep from a time that has already passed.
+		idle := r.clock.Now().Add(5 * time.Second)
+		waitFor(t, "the sweeper to sleep", func() bool { return r.clock.WaitingUntil(idle) })
 		start := newFakeClock().Now()
 		r.clock.Advance(start.Add(at).Sub(r.clock.Now()))
 		id := r.submit(t, 1)[0].ID
