@@ -26,7 +26,7 @@ type dashboardRuntime struct {
 // and the Odoo client the admin screen's connection test uses.
 var startDashboardRuntime = func(ctx context.Context, env *cli.Env) (*dashboardRuntime, error) {
 	bus := app.NewBus()
-	svc, err := cli.NewService(ctx, env, bus, nil)
+	svc, err := cli.NewService(ctx, env, bus)
 	if err != nil {
 		return nil, err
 	}

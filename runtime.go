@@ -69,9 +69,6 @@ func startRuntime(ctx context.Context, env *cli.Env, svc *app.Service, opts cli.
 		svc.Bus = app.NewBus()
 	}
 	files := store.NewImageFiles(paths.ImagesDir)
-	if svc.Files == nil {
-		svc.Files = files
-	}
 	clock := app.SystemClock{}
 	userAgent := "influencegen/" + env.Build.Version
 	policy := n8n.NewImagePolicy(cfg.N8N.WebhookURL, cfg.Callback.AllowImageHosts)
@@ -102,6 +99,14 @@ func startRuntime(ctx context.Context, env *cli.Env, svc *app.Service, opts cli.
 				log.Error("sender/sweeper stopped", "err", err)
 			}
 		}))
+		// The collector: unreferenced image files and old callback bodies,
+		// at start and daily. Delete never unlinks; only this does.
+		if db, ok := st.(*store.DB); ok {
+			collect := store.CollectOptions{DeliveryRetention: cfg.Store.DeliveryRetention.D()}
+			rt.stops = append(rt.stops, worker(func(ctx context.Context) {
+				db.RunCollector(ctx, files, collect, store.DefaultCollectEvery)
+			}))
+		}
 		// Odoo sync (issue 5), after the sender; off while odoo.url is empty.
 		if stop := startOdooSync(cfg, secrets, st, svc.Bus, clock, log.With("component", "odoo"), userAgent); stop != nil {
 			rt.stops = append(rt.stops, stop)

@@ -15,6 +15,7 @@ type Config struct {
 	Generation GenerationConfig `toml:"generation" json:"generation"`
 	Odoo       OdooConfig       `toml:"odoo" json:"odoo"`
 	UI         UIConfig         `toml:"ui" json:"ui"`
+	Store      StoreConfig      `toml:"store" json:"store"`
 }
 
 type N8NConfig struct {
@@ -54,6 +55,14 @@ type OdooConfig struct {
 	ImageModel   string `toml:"image_model" json:"image_model"`
 }
 
+// StoreConfig tunes the local database's housekeeping (the collector).
+type StoreConfig struct {
+	// DeliveryRetention is how long the body of a processed callback is
+	// kept; its idempotency key and outcome are kept for good, so a replay
+	// is still recognised.
+	DeliveryRetention Duration `toml:"delivery_retention" json:"delivery_retention"`
+}
+
 type UIConfig struct {
 	Notify bool `toml:"notify" json:"notify"`
 }
@@ -85,7 +94,8 @@ func DefaultConfig() Config {
 			RequestModel: "influence_gen.ai_image_generation_request",
 			ImageModel:   "influence_gen.generated_image",
 		},
-		UI: UIConfig{Notify: true},
+		UI:    UIConfig{Notify: true},
+		Store: StoreConfig{DeliveryRetention: Duration(30 * 24 * time.Hour)},
 	}
 }
 
@@ -129,6 +139,9 @@ func (c Config) Check() error {
 	}
 	if c.Callback.ImageDeadline <= 0 {
 		add("callback.image_deadline must be positive, e.g. \"2m\"")
+	}
+	if c.Store.DeliveryRetention <= 0 {
+		add("store.delivery_retention must be positive, e.g. \"720h\" (30 days)")
 	}
 	if c.Generation.RequestTimeout <= 0 {
 		add("generation.request_timeout must be positive, e.g. \"30m\"")

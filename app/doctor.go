@@ -277,3 +277,41 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// FileReport is what a look at the image files found (the store's
+// collector provides it).
+type FileReport struct {
+	Orphans      int      // files no image row references (removed by the collector after a grace period)
+	OrphanBytes  int64    //
+	Missing      int      // image rows whose file is gone
+	MissingPaths []string // the first few
+}
+
+// FileHealth is what doctor asks of the image files; the SQLite store
+// provides it without changing anything.
+type FileHealth interface {
+	InspectImageFiles(ctx context.Context, imagesDir string) (FileReport, error)
+}
+
+// CheckImageFiles reports unreferenced files and image rows whose file is
+// missing.
+func CheckImageFiles(ctx context.Context, fh FileHealth, imagesDir string) Check {
+	if fh == nil {
+		return NewCheck("image files", CheckSkip, "this store does not support file checks", "")
+	}
+	rep, err := fh.InspectImageFiles(ctx, imagesDir)
+	if err != nil {
+		return NewCheck("image files", CheckFail, ErrorMessage(err), "check that "+imagesDir+" is readable by you")
+	}
+	switch {
+	case rep.Missing > 0:
+		return NewCheck("image files", CheckWarn,
+			fmt.Sprintf("%d image(s) point to a missing file (first: %s); %d unreferenced file(s)", rep.Missing, strings.Join(rep.MissingPaths, ", "), rep.Orphans),
+			"restore the files from a backup of "+imagesDir+", or delete the requests they belong to")
+	case rep.Orphans > 0:
+		return NewCheck("image files", CheckWarn,
+			fmt.Sprintf("%d unreferenced file(s), %.1f MiB, in %s", rep.Orphans, float64(rep.OrphanBytes)/(1<<20), imagesDir),
+			"nothing to do: serve and the dashboard remove them once they are an hour old (at start and daily)")
+	}
+	return NewCheck("image files", CheckOK, "every image row has its file; no unreferenced files in "+imagesDir, "")
+}

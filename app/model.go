@@ -24,6 +24,11 @@ type Request struct {
 	SendAttempts int              `json:"send_attempts"`
 	ImageCount   int              `json:"image_count"`
 	SyncState    SyncState        `json:"sync_state"`
+	// LeaseOwner names the sender that holds the request while it is
+	// sending (random per running sender), LeaseBeat its heartbeat counter;
+	// see Sender. Both are meaningless in any other state.
+	LeaseOwner string `json:"lease_owner,omitempty"`
+	LeaseBeat  int64  `json:"-"`
 }
 
 // SyncState says how far a request's Odoo record lags behind.

@@ -11,7 +11,16 @@ import (
 const (
 	DefaultSendConcurrency = 4
 	DefaultSenderScan      = 30 * time.Second
-	senderBatch            = 64
+	// DefaultLeaseTTL is how long a send lease's heartbeat may stand still,
+	// on the observing process's own monotonic clock, before the request is
+	// taken for a crashed process's leftover. A live send beats every
+	// LeaseTTL/4 however long its POST takes, so this bounds only how late a
+	// crashed send is re-sent.
+	DefaultLeaseTTL = time.Minute
+	// recoveryScanLimit bounds one recovery read. Rows in sending are at
+	// most Concurrency per running sender, so one read sees them all.
+	recoveryScanLimit = 1000
+	senderBatch       = 64
 	// afterSendTimeout bounds the store write that records a send's
 	// outcome; it runs even when the worker is stopping, so the outcome of a
 	// POST that left is never lost to a shutdown.
@@ -23,20 +32,33 @@ const (
 // compare-and-set BEFORE its POST leaves, because real n8n may call back
 // before we read its 202; the ack then only moves sending → processing and
 // never touches a request the callback already finished.
+//
+// At most one POST per request is in flight across every process on the
+// database file: the claim takes a send lease (the request row names this
+// sender), the send renews it while its POST is open (sendlease.go), and
+// recovery of a crashed process's leftover moves a request back to queued
+// only when its lease has stood still for LeaseTTL and is still exactly
+// what recovery read.
 type Sender struct {
 	Service     *Service
 	Concurrency int           // parallel POSTs, default 4
 	ScanEvery   time.Duration // periodic scan for requests queued by another process, default 30 s
-	// StaleSending is how long a request may stay in sending before it is
-	// taken for the leftover of a crashed process and re-queued. It must
-	// exceed the longest possible send (4 attempts of n8n.timeout plus the
-	// waits between them), so a live send of another process (serve next to
-	// the dashboard) is never taken over. Default 4×n8n.timeout + 3 min.
-	StaleSending time.Duration
+	// LeaseTTL is how long another sender's lease must stand still (no
+	// heartbeat, measured here on the monotonic clock) before its request
+	// is recovered; default DefaultLeaseTTL. Heartbeat is how often a send
+	// in flight renews its own lease; default LeaseTTL/4.
+	LeaseTTL  time.Duration
+	Heartbeat time.Duration
 
 	once     sync.Once
 	slots    chan struct{}
 	inFlight sync.WaitGroup
+	owner    string // this sender's lease name: pid and random, unique per run
+
+	mu      sync.Mutex
+	sending map[string]bool       // ids claimed here whose outcome is not recorded yet
+	seen    map[string]leaseSeen  // other senders' leases as first read (recovery)
+	hook    func(stale []Request) // test hook: after recovery read, before its compare-and-set
 }
 
 func (s *Sender) init() {
@@ -46,22 +68,15 @@ func (s *Sender) init() {
 			n = DefaultSendConcurrency
 		}
 		s.slots = make(chan struct{}, n)
+		s.owner = newLeaseOwner()
+		s.sending = map[string]bool{}
+		s.seen = map[string]leaseSeen{}
 	})
 }
 
-func (s *Sender) staleSending() time.Duration {
-	if s.StaleSending > 0 {
-		return s.StaleSending
-	}
-	t := s.Service.Config.N8N.Timeout.D()
-	if t <= 0 {
-		t = 15 * time.Second
-	}
-	return 4*t + 3*time.Minute
-}
-
-// Run recovers requests a crashed process left in sending, then sends
-// queued requests whenever Submit or Retry rings, and on a periodic scan.
+// Run recovers requests a crashed process left in sending (see Recover),
+// then sends queued requests whenever Submit or Retry rings, and on a
+// periodic scan.
 // It returns when ctx ends, after every in-flight send has recorded its
 // outcome.
 func (s *Sender) Run(ctx context.Context) error {
@@ -76,7 +91,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		if n, err := s.Recover(ctx); err != nil && ctx.Err() == nil {
 			svc.log().Warn("sender: recovery scan failed", "error", err)
 		} else if n > 0 {
-			svc.log().Info("sender: re-queued requests left in sending", "count", n)
+			svc.log().Info("sender: re-queued requests a stopped sender left in sending", "count", n)
 		}
 		if err := s.dispatch(ctx); err != nil && ctx.Err() == nil {
 			svc.log().Warn("sender: scan of queued requests failed", "error", err)
@@ -86,37 +101,6 @@ func (s *Sender) Run(ctx context.Context) error {
 			return nil
 		case <-svc.wakeups():
 		case <-svc.clock().After(every):
-		}
-	}
-}
-
-// Recover moves requests stuck in sending for longer than StaleSending back
-// to queued, with a "recovered" activity; the next dispatch re-sends them
-// once with the same id (the Idempotency-Key lets n8n drop a duplicate).
-func (s *Sender) Recover(ctx context.Context) (int, error) {
-	svc := s.Service
-	cutoff := svc.clock().Now().Add(-s.staleSending())
-	count := 0
-	for {
-		stuck, err := svc.Store.RequestsInStatus(ctx, StatusSending, cutoff, senderBatch)
-		if err != nil {
-			return count, err
-		}
-		for _, r := range stuck {
-			_, err := svc.Store.Transition(ctx, Change{ID: r.ID, To: StatusQueued, From: []Status{StatusSending},
-				Activity: svc.activity(r.ID, ActivityRecovered, LevelWarn,
-					"recovered: the program stopped while sending; re-sending once with the same id")})
-			if err != nil {
-				if ErrorCode(err) == ECONFLICT || ErrorCode(err) == ENOTFOUND {
-					continue // moved on meanwhile: nothing to recover
-				}
-				return count, err
-			}
-			count++
-			svc.publish(r.ID)
-		}
-		if len(stuck) < senderBatch {
-			return count, nil
 		}
 	}
 }
@@ -148,8 +132,17 @@ func (s *Sender) start(ctx context.Context, r Request, wg *sync.WaitGroup) error
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// Marked before the claim commits: recovery in this process must never
+	// see its own send as someone else's leftover. A request whose earlier
+	// POST from here is still open (its lease was taken over while this
+	// process stood still) is not started again until that POST ends.
+	if !s.markSending(r.ID) {
+		<-s.slots
+		return nil
+	}
 	claimed, err := s.claim(ctx, r)
 	if err != nil {
+		s.unmarkSending(r.ID)
 		<-s.slots
 		if ErrorCode(err) == ECONFLICT || ErrorCode(err) == ENOTFOUND {
 			return nil
@@ -160,6 +153,7 @@ func (s *Sender) start(ctx context.Context, r Request, wg *sync.WaitGroup) error
 	go func() {
 		defer wg.Done()
 		defer func() { <-s.slots }()
+		defer s.unmarkSending(claimed.ID)
 		s.send(ctx, claimed)
 	}()
 	return nil
@@ -168,7 +162,7 @@ func (s *Sender) start(ctx context.Context, r Request, wg *sync.WaitGroup) error
 // claim commits queued → sending before anything leaves the machine.
 func (s *Sender) claim(ctx context.Context, r Request) (Request, error) {
 	svc := s.Service
-	out, err := svc.Store.Transition(ctx, Change{ID: r.ID, To: StatusSending, From: []Status{StatusQueued}, CountAttempt: true,
+	out, err := svc.Store.Transition(ctx, Change{ID: r.ID, To: StatusSending, From: []Status{StatusQueued}, CountAttempt: true, ClaimBy: s.owner,
 		Activity: svc.activity(r.ID, ActivitySent, LevelInfo, fmt.Sprintf("sending to n8n (attempt %d)", r.SendAttempts+1))})
 	if err != nil {
 		return Request{}, err
@@ -184,7 +178,18 @@ func (s *Sender) send(ctx context.Context, req Request) {
 	if svc.CallbackURL != nil {
 		callbackURL = svc.CallbackURL()
 	}
-	ack, sendErr := svc.Workflow.Send(ctx, req, callbackURL)
+	sendCtx, cancelSend := context.WithCancel(ctx)
+	stopBeats := s.heartbeat(ctx, req.ID, cancelSend)
+	ack, sendErr := svc.Workflow.Send(sendCtx, req, callbackURL)
+	lost := stopBeats()
+	cancelSend()
+	if lost {
+		// Another sender recovered the request while this POST was held up
+		// (this process was stalled longer than a lease): the request is
+		// theirs now, and so is recording its outcome.
+		svc.log().Warn("sender: send lease lost; the outcome of this POST is not recorded", "request_id", req.ID, "error", sendErr)
+		return
+	}
 
 	// Record the outcome even if we are stopping: the POST may have left.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterSendTimeout)
@@ -207,16 +212,21 @@ func (s *Sender) send(ctx context.Context, req Request) {
 		change = Change{ID: req.ID, To: StatusProcessing, From: []Status{StatusSending}, SentAt: &now, ExecutionID: ack.ExecutionID,
 			Activity: svc.activity(req.ID, ActivityAccepted, LevelInfo, msg)}
 	}
+	change.HeldBy = s.owner
 	if _, err := svc.Store.Transition(wctx, change); err != nil {
 		switch ErrorCode(err) {
 		case ECONFLICT, ENOTFOUND:
 			// Expected: the callback (or a cancel, or a delete) got there
-			// before we read the ack. The request keeps its newer state.
+			// before we read the ack, or another sender recovered it. The
+			// request keeps its newer state.
 			svc.log().Debug("sender: outcome not applied, the request moved on", "request_id", req.ID, "to", change.To, "error", err)
 		default:
 			svc.log().Error("sender: outcome not recorded", "request_id", req.ID, "to", change.To, "error", err)
 		}
 		return
+	}
+	if change.To == StatusProcessing {
+		svc.rearmSweeper() // its deadline starts now
 	}
 	svc.publish(req.ID)
 }

@@ -153,11 +153,16 @@ func TestStartupRecoveryReSendsAStaleSendingRequestOnceWithTheSameID(t *testing.
 	if _, err := r.db.Transition(t.Context(), app.Change{ID: crashed, To: app.StatusSending, CountAttempt: true}); err != nil {
 		t.Fatal(err)
 	}
-	r.clock.Advance(10 * time.Minute) // longer than any send could take
 	r.runSender(t)
-	waitFor(t, "both requests processing", func() bool {
-		return r.get(t, crashed).Status == app.StatusProcessing && r.get(t, fresh).Status == app.StatusProcessing
-	})
+	// The first pass sends the fresh request and notes the crashed one's
+	// lease; only a lease that stands still for LeaseTTL is recovered.
+	waitFor(t, "the fresh request processing", func() bool { return r.get(t, fresh).Status == app.StatusProcessing })
+	if s := r.get(t, crashed).Status; s != app.StatusSending {
+		t.Fatalf("the crashed send was recovered before its lease stood still for a lease period: %s", s)
+	}
+	r.clock.Advance(app.DefaultLeaseTTL)
+	r.svc.Wake()
+	waitFor(t, "the crashed request processing", func() bool { return r.get(t, crashed).Status == app.StatusProcessing })
 	got := r.get(t, crashed)
 	if got.SendAttempts != 2 {
 		t.Errorf("send attempts = %d, want 2 (the lost one and the re-send)", got.SendAttempts)

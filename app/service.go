@@ -9,11 +9,6 @@ import (
 	"sync"
 )
 
-// FileRemover is the part of ImageFiles that Delete needs.
-type FileRemover interface {
-	Remove(paths ...string) error
-}
-
 // Service is what a person can do with requests: submit, retry, cancel,
 // remix, reuse a seed and delete. The TUI and the CLI call it; the sender
 // and sweeper workers (sender.go, sweeper.go) move requests on by themselves.
@@ -33,12 +28,25 @@ type Service struct {
 	// CallbackURL is the full URL n8n posts results to; it is read at send
 	// time because a tunnel may change it while the program runs.
 	CallbackURL func() string
-	// Files removes image files that a deleted request leaves orphaned
-	// (an ImageFiles does); nil leaves them on disk.
-	Files FileRemover
 
 	wakeOnce sync.Once
 	wake     chan struct{}
+	bellOnce sync.Once
+	bell     chan struct{}
+}
+
+// sweepBell re-arms a sleeping sweeper: a request entered processing, so
+// the earliest deadline may have changed. Buffered by one, like wakeups.
+func (s *Service) sweepBell() chan struct{} {
+	s.bellOnce.Do(func() { s.bell = make(chan struct{}, 1) })
+	return s.bell
+}
+
+func (s *Service) rearmSweeper() {
+	select {
+	case s.sweepBell() <- struct{}{}:
+	default:
+	}
 }
 
 // wakeups is the sender's doorbell: buffered by one, so a ring while the
@@ -199,30 +207,20 @@ func (s *Service) ReuseSeed(ctx context.Context, id string) (ParamsInput, error)
 	return in, nil
 }
 
-// Delete removes a request locally (never in Odoo) and the image files no
-// other request references. A request being sent is refused: its POST is
-// in flight and the ack would find nothing.
+// Delete removes a request locally (never in Odoo). It never unlinks an
+// image file: another request's ingest may be storing identical bytes at
+// this moment (files are kept by content), so files no row references any
+// more are left to the collector, which removes them after a grace period.
+// A request being sent is refused by the store inside the DELETE: its POST
+// is in flight and the ack would find nothing.
 func (s *Service) Delete(ctx context.Context, id string) error {
-	req, err := s.Store.GetRequest(ctx, id)
+	unreferenced, err := s.Store.DeleteRequest(ctx, id)
 	if err != nil {
 		return err
-	}
-	if req.Status == StatusSending {
-		return Errorf(ECONFLICT, "request %s is being sent to n8n right now: wait a moment, or cancel it first", id)
-	}
-	orphans, err := s.Store.DeleteRequest(ctx, id)
-	if err != nil {
-		return err
-	}
-	if len(orphans) > 0 && s.Files != nil {
-		if err := s.Files.Remove(orphans...); err != nil {
-			// The rows are gone already; a file left behind costs disk, not correctness.
-			s.log().Warn("orphan image files not removed", "request_id", id, "files", len(orphans), "error", err)
-		}
 	}
 	// The store wrote the request-less "deleted" activity in the same
 	// transaction: the request's own activity went with it.
-	s.log().Info("request deleted", "request_id", id, "orphan_files", len(orphans))
+	s.log().Info("request deleted", "request_id", id, "files_left_for_the_collector", len(unreferenced))
 	s.publish(id)
 	return nil
 }

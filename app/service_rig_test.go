@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,19 +21,6 @@ func newFakeClock() *fakeClock {
 	return apptest.NewClock(time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC))
 }
 
-// fileRemover records the files Delete asks to remove.
-type fileRemover struct {
-	mu      sync.Mutex
-	removed []string
-}
-
-func (f *fileRemover) Remove(paths ...string) error {
-	f.mu.Lock()
-	f.removed = append(f.removed, paths...)
-	f.mu.Unlock()
-	return nil
-}
-
 // rig is the service wired to a real SQLite store on a temp dir and the
 // fake n8n on loopback through the real client.
 type rig struct {
@@ -42,36 +28,41 @@ type rig struct {
 	db     *store.DB
 	fake   *n8ntest.Server
 	clock  *fakeClock
-	files  *fileRemover
 	sender *app.Sender
 	bus    *app.Bus
 }
 
 func newRig(t *testing.T, apiKey string) *rig {
 	t.Helper()
-	clock := newFakeClock()
-	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "influencegen.db"), store.Options{Clock: clock})
+	return newRigOn(t, filepath.Join(t.TempDir(), "influencegen.db"), newFakeClock(), n8ntest.New(t, n8ntest.Options{}), apiKey)
+}
+
+// newRigOn is one "process" on the database file at path: its own store
+// handle (connections, writer), service and sender, with the given clock
+// and fake n8n. Two rigs on one path race like two processes on one home.
+func newRigOn(t *testing.T, path string, clock *fakeClock, fake *n8ntest.Server, apiKey string) *rig {
+	t.Helper()
+	db, err := store.Open(t.Context(), path, store.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	fake := n8ntest.New(t, n8ntest.Options{})
 	client := n8n.NewClient(n8n.ClientOptions{
 		URL: fake.WebhookURL, APIKey: func(context.Context) (string, error) { return apiKey, nil },
-		Timeout: 5 * time.Second, Version: "0.0.0",
+		// Long: tests hold POSTs open on purpose, and a client retry would
+		// be a second POST the tests count.
+		Timeout: time.Minute, Version: "0.0.0",
 		Sleep: func(context.Context, time.Duration) error { return nil }, // retries without waiting
 	})
 	bus := app.NewBus()
-	files := &fileRemover{}
 	seed := uint32(1000)
 	svc := &app.Service{
 		Config: app.DefaultConfig(), Store: db, Workflow: client, Bus: bus, Clock: clock,
 		Log: slog.New(slog.DiscardHandler), User: "alice",
 		Seeds:       func() uint32 { seed++; return seed },
 		CallbackURL: func() string { return "http://127.0.0.1:8787" + app.CallbackPath },
-		Files:       files,
 	}
-	return &rig{svc: svc, db: db, fake: fake, clock: clock, files: files, bus: bus,
+	return &rig{svc: svc, db: db, fake: fake, clock: clock, bus: bus,
 		sender: &app.Sender{Service: svc, Concurrency: 4}}
 }
 

@@ -48,6 +48,18 @@ type Change struct {
 	SentAt       *time.Time // set on processing
 	CountAttempt bool       // increments send_attempts (on queued → sending)
 	Activity     *Activity  // appended in the same transaction
+	// ClaimBy is the sender taking the send lease on a move to sending; a
+	// move to any other state clears the lease.
+	ClaimBy string
+	// HeldBy makes the move apply only while that sender still holds the
+	// lease: a sender whose lease was recovered by another process must not
+	// record an outcome over the new holder's send.
+	HeldBy string
+	// IfUnchanged makes the move apply only if the request's lease owner,
+	// heartbeat and send attempts are still those of this earlier read:
+	// recovery's compare-and-set, so a request claimed (or renewed) since
+	// it was read is left alone.
+	IfUnchanged *Request
 }
 
 // RequestStore keeps requests and their images.
@@ -74,6 +86,10 @@ type RequestStore interface {
 	Images(ctx context.Context, requestID string) ([]Image, error)
 	GetImage(ctx context.Context, id int64) (Image, error)
 	SetOdooID(ctx context.Context, requestID string, odooID int64) error
+	// RenewSendLease bumps the heartbeat of a request this sender holds in
+	// sending. held is false when the request left sending or another
+	// sender holds it now (the lease was lost).
+	RenewSendLease(ctx context.Context, requestID, owner string) (held bool, err error)
 	// PromptHistory returns distinct prompts, most recently used first.
 	PromptHistory(ctx context.Context, limit int) ([]string, error)
 }

@@ -56,3 +56,62 @@ func TestSweeperRunsOnItsClock(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Issue 11, item 6: with a 5 s request_timeout a request times out at its
+// deadline: the sweeper, re-armed when the sender moved the request to
+// processing, sleeps until exactly then (the old fixed one-minute tick
+// fired up to 65 s late).
+func TestARequestTimesOutAtItsDeadlineNotAtTheNextTick(t *testing.T) {
+	r := newRig(t, "test-api-key")
+	r.svc.Config.Generation.RequestTimeout = app.Duration(5 * time.Second)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- (&app.Sweeper{Service: r.svc}).Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	// sendAt sends one request with the clock at `at` and waits until the
+	// sweeper has armed its timer for that request's deadline.
+	sendAt := func(at time.Duration) (string, time.Time) {
+		t.Helper()
+		// The sweeper must be asleep (nothing in processing: for at most
+		// the timeout) before the clock moves, or it would measure its
+		// next sleep from a time that has already passed.
+		idle := r.clock.Now().Add(5 * time.Second)
+		waitFor(t, "the sweeper to sleep", func() bool { return r.clock.WaitingUntil(idle) })
+		start := newFakeClock().Now()
+		r.clock.Advance(start.Add(at).Sub(r.clock.Now()))
+		id := r.submit(t, 1)[0].ID
+		if out, err := r.sender.SendRequests(t.Context(), []string{id}); err != nil || out[0].Status != app.StatusProcessing {
+			t.Fatalf("send: %v (%v)", out, err)
+		}
+		deadline := app.Deadline(r.get(t, id), 5*time.Second)
+		// updated_at grows by a nanosecond per change under a frozen clock
+		// (Odoo orders changes by it), so the deadline may be a few ns late.
+		if want := start.Add(at + 5*time.Second); deadline.Before(want) || deadline.Sub(want) > time.Millisecond {
+			t.Fatalf("deadline %v, want %v", deadline, want)
+		}
+		waitFor(t, "the sweeper to sleep until the deadline", func() bool {
+			return r.clock.WaitingWithin(deadline.Add(-time.Millisecond), deadline)
+		})
+		return id, deadline
+	}
+
+	first, deadline := sendAt(2 * time.Second)
+	r.clock.Advance(deadline.Sub(r.clock.Now())) // exactly the deadline
+	waitFor(t, "the first request to time out", func() bool { return r.get(t, first).Status == app.StatusTimedOut })
+
+	second, deadline := sendAt(8 * time.Second)
+	r.clock.Advance(deadline.Sub(r.clock.Now()) - time.Second)
+	if s := r.get(t, second).Status; s != app.StatusProcessing {
+		t.Errorf("the second request is %s one second before its deadline", s)
+	}
+	waitFor(t, "the sweeper to sleep until the deadline", func() bool {
+		return r.clock.WaitingWithin(deadline.Add(-time.Millisecond), deadline)
+	})
+	r.clock.Advance(time.Second)
+	waitFor(t, "the second request to time out", func() bool { return r.get(t, second).Status == app.StatusTimedOut })
+}

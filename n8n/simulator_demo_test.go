@@ -209,7 +209,7 @@ func StartDemoBackend(ctx context.Context, o DemoBackendOptions) (*DemoBackend, 
 	cfg.Callback.Listen = l.Addr()
 	cfg.Callback.PublicURL = "http://" + l.Addr()
 	b.Config = cfg
-	b.Service = &app.Service{Config: cfg, Store: o.Store, Bus: o.Bus, Clock: o.Clock, Log: o.Log, User: "demo", Files: o.Files,
+	b.Service = &app.Service{Config: cfg, Store: o.Store, Bus: o.Bus, Clock: o.Clock, Log: o.Log, User: "demo",
 		Workflow:    NewWorkflow(cfg, o.Secrets, o.Log, o.Version),
 		CallbackURL: func() string { return cfg.Callback.PublicURL + app.CallbackPath }}
 	sender := &app.Sender{Service: b.Service}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/influencegen/influencegen/app"
 )
@@ -90,8 +91,17 @@ func (f *ImageFiles) Save(ctx context.Context, r io.Reader) (app.StoredFile, err
 	}
 	dest := filepath.Join(sub, sum+"."+info.Ext)
 	out := app.StoredFile{Path: dest, SHA256: sum, MimeType: info.MimeType, Width: info.Width, Height: info.Height, Bytes: n}
-	if _, err := os.Stat(dest); err == nil {
-		return out, nil // identical content is already stored; the deferred cleanup drops the temp file
+	// Identical content is already stored: refresh its mtime instead of
+	// writing it again (the deferred cleanup drops the temp file). The
+	// fresh mtime tells the collector that a reference to the file may be
+	// about to be committed; if the collector removed the file a moment
+	// ago, Chtimes finds nothing and the temp file takes its place.
+	now := time.Now()
+	switch err := os.Chtimes(dest, now, now); {
+	case err == nil:
+		return out, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "refresh image %s: %w", dest, err)
 	}
 	if err := os.Rename(tmpName, dest); err != nil {
 		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "move image into place: %w", err)

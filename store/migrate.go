@@ -53,7 +53,8 @@ func mustLoadMigrations() []migration {
 	return ms
 }
 
-// migrate brings the database to version target, one transaction per step.
+// migrate brings the database to version target, one transaction per step,
+// and takes no lock at all when the file is already there.
 // The version is read inside each step's IMMEDIATE transaction, so two
 // processes opening a fresh file at once cannot both apply a step.
 func migrate(ctx context.Context, db *sql.DB, target int) error {
@@ -65,6 +66,12 @@ func migrate(ctx context.Context, db *sql.DB, target int) error {
 		return app.Errorf(app.EUNAVAILABLE,
 			"database schema version %d is newer than this program understands (%d): upgrade influencegen, or use a different --home",
 			current, len(migrations))
+	}
+	if current >= target {
+		// Up to date: no transaction at all. A read-only command (status,
+		// doctor) must open the file while another process holds a long
+		// write transaction, and BEGIN IMMEDIATE would wait for it.
+		return nil
 	}
 	for _, m := range migrations[:target] {
 		if err := applyMigration(ctx, db, m); err != nil {

@@ -70,14 +70,37 @@ func seedAtVersion(t *testing.T, raw *sql.DB, v int) {
 		// From 0003 on the program keeps the prompt history itself.
 		exec(`INSERT INTO prompt_history (prompt, last_used_at, uses) VALUES ('a lighthouse at dusk', ?, 2), ('neon city', ?, 1)`, at, at)
 	}
-	// Two images numbered alike, as ingest used to leave them (0006_results renumbers).
-	for _, sha := range []string{"cc", "dd"} {
+	// Two images numbered alike, as ingest used to leave them before the
+	// results migration (which renumbers them and makes numbers unique).
+	for i, sha := range []string{"cc", "dd"} {
+		seq := 1
+		if v >= migrationVersion(t, "results") {
+			seq = i + 1
+		}
 		exec(`INSERT INTO images (request_id, sequence, sha256, path, mime, created_at)
-			VALUES ('01JDX3V6Q6T7ZP3Y6N4B1K9S2G', 1, ?, ?, 'image/png', ?)`, sha, "/img/"+sha+".png", at)
+			VALUES ('01JDX3V6Q6T7ZP3Y6N4B1K9S2G', ?, ?, ?, 'image/png', ?)`, seq, sha, "/img/"+sha+".png", at)
 	}
 	// A callback waiting in the inbox (0004 must keep it due).
 	exec(`INSERT INTO deliveries (idempotency_key, request_id, body, received_at)
 		VALUES ('webhook-id:seeded', '01JDX3V6Q6T7ZP3Y6N4B1K9S2G', '{"status":"success"}', ?)`, at)
+	if v >= migrationVersion(t, "results") {
+		// From the results migration on, the program claims a request's
+		// one result as it records the delivery.
+		exec(`UPDATE requests SET result_delivery_id = (SELECT id FROM deliveries WHERE idempotency_key = 'webhook-id:seeded')
+			WHERE id = '01JDX3V6Q6T7ZP3Y6N4B1K9S2G'`)
+	}
+}
+
+// migrationVersion is the number of the migration named NNNN_<topic>.sql.
+func migrationVersion(t *testing.T, topic string) int {
+	t.Helper()
+	for _, m := range migrations {
+		if strings.HasSuffix(m.name, "_"+topic+".sql") {
+			return m.version
+		}
+	}
+	t.Fatalf("no migration named *_%s.sql", topic)
+	return 0
 }
 
 func TestMigrationsFromEachVersionReachTheLatestAndKeepData(t *testing.T) {

@@ -20,7 +20,8 @@ type querier interface {
 
 const requestCols = `id, prompt, negative_prompt, model, width, height, aspect_ratio, seed, num_images,
 	status, error_code, error_message, requested_by, created_at, updated_at, sent_at, completed_at,
-	execution_id, odoo_id, retry_of, send_attempts, image_count, sync_state`
+	execution_id, odoo_id, retry_of, send_attempts, image_count, sync_state,
+	send_lease_owner, send_lease_beat`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -36,7 +37,8 @@ func scanRequest(s rowScanner) (app.Request, error) {
 	err := s.Scan(&r.ID, &r.Params.Prompt, &r.Params.NegativePrompt, &r.Params.Model, &r.Params.Width,
 		&r.Params.Height, &r.Params.AspectRatio, &r.Params.Seed, &r.Params.NumImages,
 		&status, &r.ErrorCode, &r.ErrorMessage, &r.RequestedBy, &created, &updated, &sent, &completed,
-		&r.ExecutionID, &odooID, &retryOf, &r.SendAttempts, &r.ImageCount, &syncState)
+		&r.ExecutionID, &odooID, &retryOf, &r.SendAttempts, &r.ImageCount, &syncState,
+		&r.LeaseOwner, &r.LeaseBeat)
 	if err != nil {
 		return app.Request{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,11 +89,23 @@ func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status,
 	if last, perr := parseTime(prevUpdated); perr == nil && !now.After(last) {
 		now = last.Add(time.Nanosecond)
 	}
+	claimBy := ""
+	if c.To == app.StatusSending {
+		claimBy = c.ClaimBy
+	}
+	// The lease conditions are NULL when unused: "?x IS NULL OR col = ?x".
+	var heldBy, ifOwner, ifBeat, ifAttempts any
+	if c.HeldBy != "" {
+		heldBy = c.HeldBy
+	}
+	if u := c.IfUnchanged; u != nil {
+		ifOwner, ifBeat, ifAttempts = u.LeaseOwner, u.LeaseBeat, u.SendAttempts
+	}
 	// Error texts and execution ids come from outside (n8n's answers and
 	// callbacks): stored cleaned and clipped whoever the caller is.
 	args := []any{string(c.To), fmtTime(now), app.OutsideLine(c.ErrorCode), app.OutsideText(c.ErrorMessage), app.OutsideLine(c.ExecutionID),
 		fmtTimePtr(c.SentAt), boolInt(c.CountAttempt), boolInt(c.To == app.StatusCompleted || c.To == app.StatusFailed),
-		c.ID}
+		c.ID, claimBy, heldBy, ifOwner, ifBeat, ifAttempts}
 	for _, s := range from {
 		args = append(args, string(s))
 	}
@@ -101,14 +114,24 @@ func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status,
 			execution_id = CASE WHEN ?5 = '' THEN execution_id ELSE ?5 END,
 			sent_at = COALESCE(?6, sent_at),
 			send_attempts = send_attempts + ?7,
-			completed_at = CASE WHEN ?8 THEN ?2 ELSE completed_at END
-		WHERE id = ?9 AND status IN (`+placeholders(10, len(from))+`)`, args...)
+			completed_at = CASE WHEN ?8 THEN ?2 ELSE completed_at END,
+			send_lease_owner = ?10,
+			send_lease_beat = send_lease_beat + (?1 = 'sending')
+		WHERE id = ?9
+			AND (?11 IS NULL OR send_lease_owner = ?11)
+			AND (?12 IS NULL OR (send_lease_owner = ?12 AND send_lease_beat = ?13 AND send_attempts = ?14))
+			AND status IN (`+placeholders(15, len(from))+`)`, args...)
 	if err != nil {
 		return "", err
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		if err != nil {
 			return "", err
+		}
+		if (c.HeldBy != "" || c.IfUnchanged != nil) && slices.Contains(from, app.Status(prev)) {
+			// The state was right; the lease was not what the caller held or read.
+			return app.Status(prev), app.ReasonErrorf(app.ECONFLICT, "send_lease_lost",
+				"request %s is %s under another send lease: another sender took it over or renewed it", c.ID, prev)
 		}
 		return refusedTransition(ctx, tx, c.ID, c.To)
 	}
@@ -151,8 +174,13 @@ func boolInt(b bool) int {
 
 // DeleteRequest removes a request with its images, activity, deliveries
 // and outbox rows (ON DELETE CASCADE) and returns the image files no other
-// request references, for the caller to remove from disk after the commit.
-// A "deleted" event without a request id stays in the log.
+// request references now. They are for information only: nobody may
+// unlink them, because an ingest of identical bytes may be between its
+// Save and its commit; the collector (collect.go) removes unreferenced
+// files after a grace period. A request in sending is refused in the
+// DELETE itself (its POST is in flight and the ack would find nothing), so
+// a claim committed by another process just before cannot slip past the
+// check. A "deleted" event without a request id stays in the log.
 func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 	now := d.now()
 	var orphans []string
@@ -162,12 +190,17 @@ func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM requests WHERE id = ?", id)
+		res, err := tx.ExecContext(ctx, "DELETE FROM requests WHERE id = ? AND status <> 'sending'", id)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("request", id)
+			cur, err := refusedTransition(ctx, tx, id, "deleted")
+			if app.ErrorCode(err) == app.ENOTFOUND {
+				return err
+			}
+			return app.ReasonErrorf(app.ECONFLICT, "request_sending",
+				"request %s is %s: its POST to n8n is in flight right now; wait a moment, or cancel it first", id, cur)
 		}
 		if len(paths) > 0 {
 			list, _ := json.Marshal(paths)

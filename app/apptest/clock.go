@@ -68,3 +68,30 @@ func (c *Clock) Pending() int {
 	defer c.mu.Unlock()
 	return len(c.waiters)
 }
+
+// WaitingWithin reports whether an After that has not fired yet fires
+// in [from, to]: for a worker whose wake-up may be clipped a few ns early.
+func (c *Clock) WaitingWithin(from, to time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.waiters {
+		if !w.at.Before(from) && !w.at.After(to) {
+			return true
+		}
+	}
+	return false
+}
+
+// WaitingUntil reports whether an After that has not fired yet fires
+// exactly at at: a test learns that a worker armed its timer for a given
+// deadline before it moves the clock there.
+func (c *Clock) WaitingUntil(at time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.waiters {
+		if w.at.Equal(at) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,4 +1,4 @@
--- 0005: one result per request, and deliveries that stop retrying.
+-- 0006: one result per request, and deliveries that stop retrying.
 --
 -- A request accepts ONE result, whatever its state: result_delivery_id is
 -- the delivery that is its result, claimed by RecordDelivery in the same

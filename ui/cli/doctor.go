@@ -93,6 +93,8 @@ func RunDoctor(ctx context.Context, env *Env) app.DoctorReport {
 	if st != nil {
 		checks = append(checks, app.CheckOutbox(ctx, st, cfg.OdooEnabled()))
 		checks = append(checks, app.CheckParkedDeliveries(ctx, st))
+		fh, _ := st.(app.FileHealth)
+		checks = append(checks, app.CheckImageFiles(ctx, fh, paths.ImagesDir))
 	}
 	return app.NewDoctorReport(profile, checks)
 }

@@ -13,13 +13,13 @@ import (
 
 // newService assembles the request service a one-shot command needs.
 func newService(ctx context.Context, env *Env) (*app.Service, error) {
-	return NewService(ctx, env, nil, nil)
+	return NewService(ctx, env, nil)
 }
 
 // NewService assembles the request service from the Env's lazily opened
 // parts and the n8n client main wires in. Long-running modes (serve, the
-// dashboard) pass their bus and the image files, then call RunWorkers.
-func NewService(ctx context.Context, env *Env, bus *app.Bus, files app.FileRemover) (*app.Service, error) {
+// dashboard) pass their bus, then call RunWorkers.
+func NewService(ctx context.Context, env *Env, bus *app.Bus) (*app.Service, error) {
 	p, err := env.Open(ctx)
 	if err != nil {
 		return nil, err
@@ -33,7 +33,6 @@ func NewService(ctx context.Context, env *Env, bus *app.Bus, files app.FileRemov
 		Store:       p.Store,
 		Workflow:    env.Wiring.NewWorkflow(cfg, p.Secrets, p.Log, env.Build.Version),
 		Bus:         bus,
-		Files:       files,
 		Clock:       app.SystemClock{},
 		Log:         p.Log,
 		User:        currentUser(),

@@ -94,13 +94,14 @@ func waitDone(s app.Status) bool {
 }
 
 // waitForFinal polls the store until every request is done, printing a
-// progress line on w whenever the picture changes. It gives up after
-// limit (generation.request_timeout) with the states as they are.
+// progress line on w whenever the picture changes. It gives up with the
+// states as they are at the deadline the sweeper times them out at
+// (processing since + generation.request_timeout, see waitDeadline).
 func waitForFinal(ctx context.Context, w io.Writer, st app.Store, ids []string, limit time.Duration) ([]app.Request, error) {
 	if limit <= 0 {
 		limit = 30 * time.Minute
 	}
-	deadline := time.Now().Add(limit)
+	started := time.Now()
 	last := ""
 	var lastVersion int64 = -1
 	var reqs []app.Request
@@ -128,7 +129,7 @@ func waitForFinal(ctx context.Context, w io.Writer, st app.Store, ids []string, 
 		if done == len(reqs) {
 			return reqs, nil
 		}
-		if time.Now().After(deadline) {
+		if !time.Now().Before(waitDeadline(reqs, started, limit)) {
 			return reqs, app.ReasonErrorf(app.EUNAVAILABLE, "wait_timeout",
 				"%d of %d requests still unfinished after %s (generation.request_timeout): check `influencegen status` later", len(reqs)-done, len(reqs), limit)
 		}
@@ -138,6 +139,27 @@ func waitForFinal(ctx context.Context, w io.Writer, st app.Store, ids []string, 
 		case <-ticker.C:
 		}
 	}
+}
+
+// waitDeadline is when --wait gives up: the latest deadline of the
+// unfinished requests. A request in processing has the sweeper's deadline
+// (app.Deadline); one not accepted yet gets limit from the start of the
+// wait.
+func waitDeadline(reqs []app.Request, started time.Time, limit time.Duration) time.Time {
+	var latest time.Time
+	for _, r := range reqs {
+		if waitDone(r.Status) {
+			continue
+		}
+		d := started.Add(limit)
+		if r.Status == app.StatusProcessing {
+			d = app.Deadline(r, limit)
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return latest
 }
 
 func waitProgress(reqs []app.Request) (int, string) {

@@ -30,7 +30,7 @@ func runServe(ctx context.Context, env *Env) error {
 	if env.Wiring.StartRuntime == nil {
 		return app.Errorf(app.EINTERNAL, "this build has no callback listener wired (cli.Wiring.StartRuntime is nil)")
 	}
-	svc, err := NewService(ctx, env, app.NewBus(), nil)
+	svc, err := NewService(ctx, env, app.NewBus())
 	if err != nil {
 		return err
 	}
