@@ -18,7 +18,6 @@ type adminMode int
 const (
 	adminBrowse        adminMode = iota
 	adminSetting                 // typing a secret into the masked input
-	adminConfirmRotate           // "rotate the callback token?" y/n
 	adminShowToken               // the new token, shown once
 )
 
@@ -27,6 +26,7 @@ const (
 // callback token right after a rotation, which is dropped on leaving.
 type adminModel struct {
 	keys          adminKeys
+	inputKeys     secretInputKeys
 	width, height int
 	mode          adminMode
 	secrets       []app.SecretStatus
@@ -35,6 +35,7 @@ type adminModel struct {
 	cursor        int
 	input         textinput.Model
 	settingName   string
+	pending       string // the typed value while its confirmation is asked; never drawn
 	token         string
 	tokenExpires  time.Time
 	copied        bool
@@ -58,8 +59,7 @@ func newAdmin(keys adminKeys, cfg app.Config) adminModel {
 	in.EchoCharacter = '•'
 	in.Prompt = "value: "
 	in.CharLimit = 4096
-	in = steadyCursor(in)
-	return adminModel{keys: keys, input: in, auth: cfg.Callback.Auth, webhook: cfg.N8N.WebhookURL, odooURL: cfg.Odoo.URL}
+	return adminModel{keys: keys, inputKeys: newSecretInputKeys(), input: in, auth: cfg.Callback.Auth, webhook: cfg.N8N.WebhookURL, odooURL: cfg.Odoo.URL}
 }
 
 func (a *adminModel) SetSize(w, h int) {
@@ -116,7 +116,7 @@ func (a adminModel) startSetting() (adminModel, tea.Cmd) {
 
 // leave forgets everything sensitive: the typed value and the new token.
 func (a adminModel) leave() adminModel {
-	a.mode, a.token, a.copied, a.settingName = adminBrowse, "", false, ""
+	a.mode, a.token, a.copied, a.settingName, a.pending = adminBrowse, "", false, "", ""
 	a.input.Reset()
 	a.input.Blur()
 	a.keys.Copy.SetEnabled(false)
@@ -160,11 +160,8 @@ func (a adminModel) View(s styles) string {
 	add("")
 	switch a.mode {
 	case adminSetting:
-		add(s.bold.Render("Set "+a.settingName) + s.muted.Render("  enter save · esc cancel (typed characters are masked)"))
+		add(s.bold.Render("Set "+a.settingName) + s.muted.Render("  enter save (asks to confirm) · esc cancel (typed characters are masked)"))
 		add("  " + a.input.View())
-	case adminConfirmRotate:
-		add(s.warn.Render("Rotate the callback token? The current one stays valid as callback-token-previous for the grace period."))
-		add(s.bold.Render("  y rotate · n keep"))
 	case adminShowToken:
 		add(s.ok.Render("New callback token (shown once, it is not stored anywhere you can read it back here):"))
 		add("  " + s.secret.Render(a.token))
@@ -241,6 +238,25 @@ func (a adminModel) View(s styles) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// callbackURL is where n8n must send its results.
+func (a adminModel) callbackURL() string {
+	l := a.listener
+	return firstNonEmpty(l.PublicURL, "http://"+firstNonEmpty(l.Address, "127.0.0.1:8787")) + app.CallbackPath
+}
+
+type secretInputKeys struct{ Save, Cancel key.Binding }
+
+func newSecretInputKeys() secretInputKeys {
+	return secretInputKeys{
+		Save:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
+		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	}
+}
+
+func (k secretInputKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Save} }
+func (k secretInputKeys) Essential() []key.Binding  { return []key.Binding{k.Cancel} }
+func (k secretInputKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Save, k.Cancel}} }
 
 func untilText(now, t time.Time) string {
 	d := t.Sub(now)

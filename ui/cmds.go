@@ -32,6 +32,16 @@ func loadPageCmd(ctx context.Context, st app.Store, seq int, mode loadMode, q ap
 	}
 }
 
+// clickedCmd delivers what a click hit (see clickHandler).
+func clickedCmd(msg tea.Msg) tea.Cmd {
+	return func() tea.Msg { return msg }
+}
+
+// wantPageCmd carries a list's read request to the root.
+func wantPageCmd(msg pageWantedMsg) tea.Cmd {
+	return func() tea.Msg { return msg }
+}
+
 func reloadRequestCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
@@ -73,9 +83,12 @@ func loadHeaderCmd(ctx context.Context, b Backend) tea.Cmd {
 			b.Log.Warn("dashboard: header", "error", msg.err)
 			return msg
 		}
-		acts, err := b.Store.ListActivity(ctx, app.ActivityQuery{Kinds: []string{app.ActivityN8NError, app.ActivityInitiationFailed}, Limit: 1})
-		if err == nil && len(acts) > 0 {
-			msg.n8nError = acts[0].Message
+		// the newest n8n outcome, good or bad: an error shows only while
+		// nothing has gone through since
+		acts, err := b.Store.ListActivity(ctx, app.ActivityQuery{Kinds: []string{app.ActivityN8NError, app.ActivityInitiationFailed,
+			app.ActivityAccepted, app.ActivityCallback, app.ActivityCompleted}, Limit: 1})
+		if err == nil && len(acts) > 0 && (acts[0].Kind == app.ActivityN8NError || acts[0].Kind == app.ActivityInitiationFailed) {
+			msg.n8nError = &acts[0]
 		}
 		msg.err = err
 		if msg.err != nil {

@@ -70,15 +70,12 @@ func newComposer(cfg app.Config, keys composerKeys) composerModel {
 	c.prompt.ShowLineNumbers = false
 	c.prompt.CharLimit = 0 // the count shows the 4,000 limit; validation enforces it
 	c.prompt.SetHeight(4)
-	ts := c.prompt.Styles()
-	ts.Cursor.Blink = false // a calm screen: no blink ticks, no repaints while idle
-	c.prompt.SetStyles(ts)
 	mk := func(placeholder string, limit int) textinput.Model {
 		in := textinput.New()
 		in.Prompt = ""
 		in.Placeholder = placeholder
 		in.CharLimit = limit
-		return steadyCursor(in)
+		return in
 	}
 	c.negative = mk("what to avoid (optional)", app.MaxPromptChars+100)
 	c.resolution = mk("WxH", 11)
@@ -120,6 +117,12 @@ func (c *composerModel) reset(in app.ParamsInput) {
 	c.setFocus(fieldPrompt)
 }
 
+// hasDraft reports whether anything was typed into the prompt: esc keeps
+// it, n brings it back, ctrl+c asks before throwing it away.
+func (c composerModel) hasDraft() bool {
+	return strings.TrimSpace(c.prompt.Value()) != "" || strings.TrimSpace(c.negative.Value()) != ""
+}
+
 func (c *composerModel) SetSize(w, h int) {
 	c.width, c.height = w, h
 	inner := max(w-4, 20)
@@ -130,6 +133,15 @@ func (c *composerModel) SetSize(w, h int) {
 	c.aspect.SetWidth(7)
 	c.seed.SetWidth(12)
 	c.count.SetWidth(3)
+}
+
+// setStyles themes every input of the form (the theme turns blinking off:
+// a calm screen has no blink ticks and no repaints while idle).
+func (c *composerModel) setStyles(s styles) {
+	c.prompt.SetStyles(s.textarea)
+	for _, in := range c.inputs() {
+		in.SetStyles(s.textinput)
+	}
 }
 
 func (c *composerModel) setFocus(f composerField) tea.Cmd {

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -32,11 +31,9 @@ const (
 // windowMax rows: scrolling reads the next window by keyset (ids are
 // time-sortable), so 100,000 requests cost the same as 100.
 type listModel struct {
-	ctx    context.Context
-	store  app.Store
-	keys   listKeys
-	clock  app.Clock
-	width  int
+	keys       listKeys
+	searchKeys searchKeys
+	width      int
 	height int
 
 	odooOff bool // no sync marks: nothing is synced while odoo.url is empty
@@ -59,13 +56,12 @@ type listModel struct {
 	counts    map[app.Status]int
 }
 
-func newListModel(ctx context.Context, st app.Store, clock app.Clock, keys listKeys) listModel {
+func newListModel(keys listKeys, search searchKeys) listModel {
 	in := textinput.New()
 	in.Prompt = "/ "
 	in.Placeholder = "search prompts"
 	in.CharLimit = 200
-	in = steadyCursor(in)
-	return listModel{ctx: ctx, store: st, clock: clock, keys: keys, input: in}
+	return listModel{keys: keys, searchKeys: search, input: in}
 }
 
 func (l *listModel) SetSize(w, h int) {
@@ -99,6 +95,16 @@ func (l listModel) selected() (app.Request, bool) {
 	return l.rows[l.cursor], true
 }
 
+// row finds a loaded request by id.
+func (l listModel) row(id string) (app.Request, bool) {
+	for _, r := range l.rows {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return app.Request{}, false
+}
+
 func (l listModel) query() app.ListQuery {
 	q := app.ListQuery{Search: l.search, Limit: pageSize}
 	if l.filter > 0 {
@@ -107,7 +113,8 @@ func (l listModel) query() app.ListQuery {
 	return q
 }
 
-// load starts a keyset read; a newer load supersedes any in flight.
+// load asks the root for a keyset read (the list holds no store); a newer
+// load supersedes any in flight.
 func (l *listModel) load(mode loadMode) tea.Cmd {
 	q := l.query()
 	switch mode {
@@ -135,7 +142,7 @@ func (l *listModel) load(mode loadMode) tea.Cmd {
 	}
 	l.seq++
 	l.loading = true
-	return loadPageCmd(l.ctx, l.store, l.seq, mode, q)
+	return wantPageCmd(pageWantedMsg{seq: l.seq, mode: mode, q: q})
 }
 
 func (l listModel) Update(msg tea.Msg) (listModel, tea.Cmd) {
@@ -203,13 +210,13 @@ func (l listModel) setFilter(k string) (listModel, tea.Cmd) {
 }
 
 func (l listModel) updateSearch(msg tea.KeyPressMsg) (listModel, tea.Cmd) {
-	switch msg.String() {
-	case "enter":
+	switch {
+	case key.Matches(msg, l.searchKeys.Apply):
 		l.searching = false
 		l.search = strings.TrimSpace(l.input.Value())
 		l.input.Blur()
 		return l, l.load(loadTop)
-	case "esc":
+	case key.Matches(msg, l.searchKeys.Clear):
 		l.searching = false
 		l.input.Blur()
 		if l.search == "" {
@@ -241,13 +248,19 @@ func (l listModel) moveBy(n int) (listModel, tea.Cmd) {
 	return l, nil
 }
 
-// clickAt selects the row drawn on line y of the list view.
-func (l listModel) clickAt(y int) listModel {
-	i := l.offset + y - l.rowsTop()
-	if y >= l.rowsTop() && i >= 0 && i < len(l.rows) {
+// selectRow moves the cursor to row i (a click).
+func (l listModel) selectRow(i int) listModel {
+	if i >= 0 && i < len(l.rows) {
 		l.cursor = i
+		l.clampOffset()
 	}
 	return l
+}
+
+// setFilterTo shows one state's tab (a click).
+func (l listModel) setFilterTo(i int) (listModel, tea.Cmd) {
+	l.filter = min(max(i, 0), len(app.Statuses))
+	return l, l.load(loadTop)
 }
 
 func (l *listModel) clampOffset() {

@@ -12,7 +12,7 @@ import (
 
 // Rendering of the request list: the tab line and one row per request.
 
-func (l listModel) View(s styles, focused bool) string {
+func (l listModel) View(s styles, focused bool, now time.Time) string {
 	var b strings.Builder
 	b.WriteString(l.tabsView(s))
 	if l.searching {
@@ -36,7 +36,7 @@ func (l listModel) View(s styles, focused bool) string {
 		b.WriteString("\n" + padRight(truncate(s.muted.Render("No requests yet. Press n to compose one."), l.width), l.width))
 		lines++
 	}
-	now := l.clock.Now()
+
 	end := min(l.offset+vis, len(l.rows))
 	for i := l.offset; i < end; i++ {
 		b.WriteString("\n")
@@ -48,29 +48,6 @@ func (l listModel) View(s styles, focused bool) string {
 		b.WriteString("\n" + blank)
 	}
 	return b.String()
-}
-
-var tabNames = []string{"All", "Queued", "Sending", "Processing", "Completed", "Failed", "Init failed", "Timed out", "Cancelled"}
-
-func (l listModel) tabsView(s styles) string {
-	parts := make([]string, 0, len(tabNames))
-	total := 0
-	for _, n := range l.counts {
-		total += n
-	}
-	for i, name := range tabNames {
-		n := total
-		if i > 0 {
-			n = l.counts[app.Statuses[i-1]]
-		}
-		label := fmt.Sprintf("%d %s %d", i, name, n)
-		if i == l.filter {
-			parts = append(parts, s.tabActive.Render(label))
-		} else {
-			parts = append(parts, s.tab.Render(label))
-		}
-	}
-	return padRight(ansi.Truncate(strings.Join(parts, s.muted.Render(" │ ")), l.width, "…"), l.width)
 }
 
 const badgeWidth = 13 // icon, space, the longest label ("init failed", "processing")

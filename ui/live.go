@@ -265,25 +265,6 @@ func (m *Model) spinCmd() tea.Cmd {
 	return m.spinnerTickCmd()
 }
 
-func (m Model) handleClick(msg tea.MouseClickMsg) (Model, tea.Cmd) {
-	mouse := msg.Mouse()
-	if m.screen != screenMain || mouse.Button != tea.MouseLeft {
-		return m, nil
-	}
-	y := mouse.Y - headerHeight
-	if y < 0 || y >= m.bodyHeight() {
-		return m, nil
-	}
-	if m.wide() && mouse.X >= m.listWidth() {
-		m.focus = focusDetail
-		return m, nil
-	}
-	m.focus = focusList
-	m.list = m.list.clickAt(y)
-	m, sel := m.followSelection()
-	return m, sel
-}
-
 func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 	switch m.screen {
 	case screenActivity:

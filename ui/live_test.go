@@ -92,7 +92,7 @@ func TestDroppedEventsMakeTheDashboardReloadEverything(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 100, 30)
 	_, msgs := do(t, m, busEventMsg{resync: true})
-	if !hasMsg(msgs, "ui.pageLoadedMsg") || !hasMsg(msgs, "ui.headerLoadedMsg") {
+	if !hasMsg(msgs, "ui.pageWantedMsg") || !hasMsg(msgs, "ui.headerLoadedMsg") {
 		t.Fatalf("resync produced %v", msgTypes(msgs))
 	}
 }
@@ -110,7 +110,7 @@ func TestAWriteByAnotherProcessIsNoticedThroughTheDataVersion(t *testing.T) {
 	}
 	m, msgs := do(t, m, pollTickedMsg{})
 	m, msgs = do(t, m, msgs[0])
-	if !hasMsg(msgs, "ui.pageLoadedMsg") {
+	if !hasMsg(msgs, "ui.pageWantedMsg") {
 		t.Fatalf("a changed data version should reload the list, got %v", msgTypes(msgs))
 	}
 	m = feedAll(t, m, msgs)

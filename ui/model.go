@@ -3,8 +3,10 @@ package ui
 import (
 	"context"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -38,13 +40,6 @@ const (
 	footerLines = 2
 )
 
-// confirmation is a pending destructive action waiting for y/n.
-type confirmation struct {
-	action string
-	id     string
-	prompt string
-}
-
 // Model is the root of the dashboard. It owns the screen and focus, the
 // size, the styles and the keymaps; children only render and edit their
 // own state.
@@ -56,7 +51,8 @@ type Model struct {
 	width, height int
 	screen        screen
 	back          screen // where esc returns from help
-	helpScroll    int
+	helpVP        viewport.Model
+	helpKeys      helpKeys
 	focus         focus
 	styles        styles
 	noColor       bool
@@ -64,7 +60,8 @@ type Model struct {
 	help          help.Model
 	globalKeys    globalKeys
 	listKeys      listKeys
-	confirmKeys   confirmKeys
+	detailKeys    detailKeys
+	searchKeys    searchKeys
 
 	header   headerModel
 	list     listModel
@@ -73,7 +70,11 @@ type Model struct {
 	admin    adminModel
 	activity activityModel
 
-	confirm     *confirmation
+	confirm     *confirmModel // a question that owns the keyboard until answered
+	lastKeyAt   time.Time     // when the previous key arrived
+	typedAhead  bool          // keys of the burst that ended in ctrl+s are dropped
+	heldKeys    int           // how many were dropped, for the footer
+	quitArmed   bool          // ctrl+c was pressed once with a draft
 	flash       string
 	flashErr    bool
 	dataVersion int64
@@ -97,20 +98,23 @@ func New(ctx context.Context, b Backend) Model {
 		noColor:     noColor,
 		gfx:         detectGraphics(b.Getenv),
 		help:        help.New(),
+		helpVP:      viewport.New(),
+		helpKeys:    newHelpKeys(),
 		globalKeys:  g,
 		listKeys:    newListKeys(g),
-		confirmKeys: newConfirmKeys(),
+		detailKeys:  newDetailKeys(g),
+		searchKeys:  newSearchKeys(),
 		header:      headerModel{profile: b.Profile, demo: b.Demo, memory: b.SecretsInMemory},
-		list:        newListModel(ctx, b.Store, b.Clock, newListKeys(g)),
+		list:        newListModel(newListKeys(g), newSearchKeys()),
 		composer:    newComposer(b.Config, newComposerKeys()),
-		admin:       newAdmin(newAdminKeys(), b.Config),
-		activity:    activityModel{keys: newActivityKeys()},
+		admin:       newAdmin(newAdminKeys(g), b.Config),
+		activity:    newActivity(newActivityKeys(g)),
 		previews:    newPreviewCache(32),
 	}
 	if noColor {
 		m.gfx.proto = protoHalfBlocks
 	}
-	m.help.Styles = m.styles.help
+	m.applyTheme()
 	m.detail.inlineImages = m.gfx.proto != protoHalfBlocks
 	m.detail.odooOff = !b.Config.OdooEnabled()
 	m.list.odooOff = m.detail.odooOff
@@ -138,6 +142,7 @@ func (m Model) Init() tea.Cmd {
 // graphics picture the new state no longer shows.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	next, cmd := m.dispatch(msg)
+	next = next.refreshKeys()
 	if clear := m.clearStaleImage(next); clear != nil {
 		return next, tea.Batch(clear, cmd)
 	}
@@ -154,10 +159,16 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleKey(msg)
 	case tea.PasteMsg:
 		return m.handlePaste(msg)
-	case tea.MouseClickMsg:
-		return m.handleClick(msg)
+	case tabClickedMsg:
+		return m.handleTabClicked(msg)
+	case rowClickedMsg:
+		return m.handleRowClicked(msg)
+	case paneClickedMsg:
+		return m.enterDetail()
 	case tea.MouseWheelMsg:
 		return m.handleWheel(msg)
+	case pageWantedMsg:
+		return m, loadPageCmd(m.ctx, m.b.Store, msg.seq, msg.mode, msg.q)
 	case pageLoadedMsg:
 		return m.handlePageLoaded(msg)
 	case requestReloadedMsg:
@@ -206,6 +217,7 @@ func (m Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
+	v.OnMouse = clickHandler(m.hitAreas())
 	v.WindowTitle = "InfluenceGen · " + m.b.Profile
 	if m.b.Demo {
 		v.WindowTitle += " (demo)"
@@ -224,7 +236,10 @@ func (m Model) render() string {
 		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
 	}
 	body := m.bodyView()
-	return m.header.View(m.styles) + "\n" + body + "\n" + m.footerView()
+	if m.confirm != nil {
+		body = overlayBottom(body, m.confirm.View(m.styles, m.width), m.width, m.bodyHeight())
+	}
+	return m.header.View(m.styles, m.b.Clock.Now()) + "\n" + body + "\n" + m.footerView()
 }
 
 func (m Model) bodyHeight() int { return m.height - headerHeight - footerLines }
@@ -250,11 +265,11 @@ func (m Model) bodyView() string {
 	case screenActivity:
 		out = m.activity.View(m.styles)
 	case screenHelp:
-		out = m.helpView()
+		out = m.helpVP.View()
 	case screenDetail:
 		out = m.detail.View(m.styles, m.b.Clock.Now())
 	default:
-		list := m.list.View(m.styles, m.focus == focusList)
+		list := m.list.View(m.styles, m.focus == focusList, m.b.Clock.Now())
 		if !m.wide() {
 			out = list
 			break
@@ -307,64 +322,6 @@ func (m Model) splitView(list string, h int) string {
 		}
 	}
 	return b.String()
-}
-
-func (m Model) footerView() string {
-	s := m.styles
-	status := ""
-	switch {
-	case m.confirm != nil:
-		status = s.warn.Render(m.confirm.prompt) + "  " + m.help.ShortHelpView(m.confirmKeys.ShortHelp())
-	case m.flash != "" && m.flashErr:
-		status = s.flashErr.Render(m.flash)
-	case m.flash != "":
-		status = s.flash.Render(m.flash)
-	}
-	var keys help.KeyMap = m.listKeys
-	switch m.screen {
-	case screenComposer:
-		keys = m.composer.keys
-	case screenAdmin:
-		keys = m.admin.keys
-	case screenActivity:
-		keys = m.activity.keys
-	}
-	return fitLines(status+"\n"+m.help.View(keys), m.width, footerLines)
-}
-
-func (m Model) helpView() string {
-	s := m.styles
-	var b strings.Builder
-	b.WriteString(s.title.Render("Keys") + s.muted.Render("  (j/k scroll · any other key closes)") + "\n\n")
-	sections := []struct {
-		name string
-		keys help.KeyMap
-	}{
-		{"Requests", m.listKeys}, {"Composer", m.composer.keys}, {"Admin", m.admin.keys}, {"Activity", m.activity.keys},
-	}
-	full := m.help
-	full.ShowAll = true
-	for _, sec := range sections {
-		b.WriteString(s.label.Render(sec.name) + "\n" + full.View(sec.keys) + "\n\n")
-	}
-	b.WriteString(s.label.Render("States") + "\n")
-	for _, st := range app.Statuses {
-		b.WriteString(s.status[st].Render(statusIcon(st, 0)+" "+padRight(statusLabel(st), 12)) + s.muted.Render(stateMeaning[st]) + "\n")
-	}
-	lines := strings.Split(b.String(), "\n")
-	start := min(m.helpScroll, max(len(lines)-m.bodyHeight(), 0))
-	return strings.Join(lines[start:], "\n")
-}
-
-var stateMeaning = map[app.Status]string{
-	app.StatusQueued:           "stored, waiting to be sent to n8n",
-	app.StatusSending:          "the webhook call to n8n is in flight",
-	app.StatusProcessing:       "n8n accepted it; waiting for the callback",
-	app.StatusCompleted:        "the image arrived and is stored",
-	app.StatusFailed:           "n8n reported a failure, or the image was unusable",
-	app.StatusInitiationFailed: "n8n refused or was unreachable; r re-sends the same id",
-	app.StatusTimedOut:         "no callback in time: lost, not done (a late one still completes it)",
-	app.StatusCancelled:        "cancelled by you; a late result is kept but the state stays",
 }
 
 // fitLines makes s exactly h lines, each cut to w cells, so a child can
