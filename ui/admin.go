@@ -16,9 +16,9 @@ import (
 type adminMode int
 
 const (
-	adminBrowse        adminMode = iota
-	adminSetting                 // typing a secret into the masked input
-	adminShowToken               // the new token, shown once
+	adminBrowse    adminMode = iota
+	adminSetting             // typing a secret into the masked input
+	adminShowToken           // the new token, shown once
 )
 
 // adminModel is the secrets table, the token rotation, the Odoo check and

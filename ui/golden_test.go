@@ -31,7 +31,7 @@ var (
 func TestScreensMatchTheirGoldenFiles(t *testing.T) {
 	sizes := []struct{ w, h int }{{80, 24}, {120, 40}, {160, 48}}
 	screens := []struct {
-		name string
+		name   string
 		keys   []string
 		text   string
 		submit bool

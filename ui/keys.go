@@ -186,7 +186,7 @@ func (k adminKeys) FullHelp() [][]key.Binding {
 }
 
 type activityKeys struct {
-	Scroll                     viewport.KeyMap
+	Scroll                    viewport.KeyMap
 	Top, Refresh, Close, Help key.Binding
 }
 

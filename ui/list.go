@@ -34,7 +34,7 @@ type listModel struct {
 	keys       listKeys
 	searchKeys searchKeys
 	width      int
-	height int
+	height     int
 
 	odooOff bool // no sync marks: nothing is synced while odoo.url is empty
 
