@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 	if benchDBs.dir != "" {
 		os.RemoveAll(benchDBs.dir)
 	}
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
 	os.Exit(code)
 }
 

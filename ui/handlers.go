@@ -46,6 +46,11 @@ func (m *Model) layout() {
 			m.screen = screenDetail
 		}
 	}
+	m.helpVP.SetWidth(m.width)
+	m.helpVP.SetHeight(body)
+	if m.screen == screenHelp {
+		m.helpVP.SetContent(m.helpContent())
+	}
 	m.composer.SetSize(m.width, body)
 	m.admin.SetSize(m.width, body)
 	m.activity.SetSize(m.width, body)
