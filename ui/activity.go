@@ -69,7 +69,7 @@ func (a *activityModel) refresh() {
 	var lines []string
 	switch {
 	case a.err != nil:
-		lines = append(lines, s.err.Render("cannot read activity: "+app.TerminalSafe(app.ErrorMessage(a.err))))
+		lines = append(lines, s.err.Render("cannot read activity: "+errText(a.err)))
 	case !a.loaded:
 		lines = append(lines, s.muted.Render("loading…"))
 	case len(a.items) == 0:

@@ -133,7 +133,7 @@ func (a adminModel) View(s styles) string {
 	add(s.muted.Render(fmt.Sprintf("  %-24s %-8s %-9s %s", "NAME", "SOURCE", "PRINT", "EXPIRY / STATE")))
 	switch {
 	case a.err != nil:
-		add(s.err.Render("  cannot read secrets: " + app.ErrorMessage(a.err)))
+		add(s.err.Render("  cannot read secrets: " + errText(a.err)))
 	case !a.loaded:
 		add(s.muted.Render("  loading…"))
 	}
@@ -141,7 +141,7 @@ func (a adminModel) View(s styles) string {
 		state := ""
 		switch {
 		case sec.Error != "":
-			state = s.err.Render(sec.Error)
+			state = s.err.Render(safe(sec.Error))
 		case sec.ExpiresAt != nil && sec.Expired:
 			state = s.muted.Render("expired " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
 		case sec.ExpiresAt != nil:
@@ -178,7 +178,7 @@ func (a adminModel) View(s styles) string {
 		if a.noticeErr {
 			st = s.err
 		}
-		add(st.Render(a.notice))
+		add(st.Render(safe(a.notice)))
 	}
 	add("")
 	add(s.label.Render("Listener / tunnel"))
@@ -190,7 +190,7 @@ func (a adminModel) View(s styles) string {
 	if l.Checked && l.SelfCheck == nil {
 		check = s.ok.Render("✓ reached us through the public URL")
 	} else if l.Checked {
-		check = s.err.Render("✗ " + app.ErrorMessage(l.SelfCheck))
+		check = s.err.Render("✗ " + errText(l.SelfCheck))
 	}
 	add("  " + s.muted.Render("self-check ") + check)
 	if l.Warning != "" {
@@ -204,12 +204,12 @@ func (a adminModel) View(s styles) string {
 	case a.erpChecking:
 		odoo = s.muted.Render("testing " + a.odooURL + " …")
 	case a.erpChecked && a.erpErr == nil && a.erpCheck.OK():
-		odoo = s.ok.Render("✓ "+firstNonEmpty(a.erpCheck.URL, a.odooURL)) + s.muted.Render(fmt.Sprintf("  Odoo %s · %s · %s · checked %s",
-			a.erpCheck.Version, a.erpCheck.Protocol, a.erpCheck.User, a.erpAt.UTC().Format("15:04:05 UTC")))
+		odoo = s.ok.Render("✓ "+safe(firstNonEmpty(a.erpCheck.URL, a.odooURL))) + s.muted.Render(safe(fmt.Sprintf("  Odoo %s · %s · %s · checked %s",
+			a.erpCheck.Version, a.erpCheck.Protocol, a.erpCheck.User, a.erpAt.Local().Format("15:04:05"))))
 	case a.erpChecked && a.erpErr == nil:
 		odoo = s.err.Render("✗ the connection check failed:")
 	case a.erpChecked:
-		odoo = s.err.Render("✗ " + app.ErrorMessage(a.erpErr))
+		odoo = s.err.Render("✗ " + errText(a.erpErr))
 	case a.odooURL != "":
 		odoo = s.text.Render(a.odooURL) + s.muted.Render("  press o to test the connection")
 	}
@@ -220,7 +220,7 @@ func (a adminModel) View(s styles) string {
 			if !it.OK {
 				mark = s.err.Render("✗")
 			}
-			add("    " + mark + " " + fmt.Sprintf("%-18s", it.Name) + " " + s.muted.Render(oneLine(it.Detail)))
+			add("    " + mark + " " + fmt.Sprintf("%-18s", it.Name) + " " + s.muted.Render(oneLine(safe(it.Detail))))
 		}
 	}
 	if len(out) > a.height {

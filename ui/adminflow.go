@@ -3,8 +3,6 @@ package ui
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/influencegen/influencegen/app"
 )
 
 // Admin and activity screens: the root performs the actions (they need the
@@ -101,7 +99,7 @@ func (m Model) handleSecretsLoaded(msg secretsLoadedMsg) (Model, tea.Cmd) {
 
 func (m Model) handleSecretSet(msg secretSetMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.admin.notice, m.admin.noticeErr = "could not set "+msg.name+": "+app.ErrorMessage(msg.err), true
+		m.admin.notice, m.admin.noticeErr = "could not set "+msg.name+": "+errText(msg.err), true
 		return m, nil
 	}
 	m.admin.notice, m.admin.noticeErr = msg.name+" saved", false
@@ -110,7 +108,7 @@ func (m Model) handleSecretSet(msg secretSetMsg) (Model, tea.Cmd) {
 
 func (m Model) handleTokenRotated(msg tokenRotatedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.admin.notice, m.admin.noticeErr = "rotation failed: "+app.ErrorMessage(msg.err), true
+		m.admin.notice, m.admin.noticeErr = "rotation failed: "+errText(msg.err), true
 		return m, nil
 	}
 	m.admin.mode, m.admin.token, m.admin.tokenExpires, m.admin.copied = adminShowToken, msg.token, msg.expires, false

@@ -354,7 +354,7 @@ func (c composerModel) failed(err error) composerModel {
 		c.errs, c.failure = ve, ""
 		return c
 	}
-	c.errs, c.failure = nil, app.ErrorMessage(err)
+	c.errs, c.failure = nil, errText(err)
 	return c
 }
 

@@ -174,18 +174,18 @@ func (d detailModel) content(s styles, now time.Time) []string {
 		add(s.label.Render(fmt.Sprintf("%-10s", label)) + " " + value)
 	}
 	add(s.bold.Render("Request "+r.ID) + "  " + s.status[r.Status].Render(statusIcon(r.Status, 0)+" "+statusLabel(r.Status)))
-	for i, l := range wrap(r.Params.Prompt, w-11) {
+	for i, l := range wrap(safe(r.Params.Prompt), w-11) {
 		label := "Prompt"
 		if i > 0 {
 			label = ""
 		}
 		add(s.label.Render(fmt.Sprintf("%-10s", label)) + " " + l)
 	}
-	field("Negative", ansi.Truncate(oneLine(r.Params.NegativePrompt), w-11, "…"))
-	field("Model", r.Params.Model)
+	field("Negative", ansi.Truncate(oneLine(safe(r.Params.NegativePrompt)), w-11, "…"))
+	field("Model", safe(r.Params.Model))
 	field("Size", fmt.Sprintf("%s (%s)", r.Params.Resolution(), r.Params.AspectRatio))
 	field("Seed", fmt.Sprintf("%d", r.Params.Seed))
-	field("By", r.RequestedBy)
+	field("By", safe(r.RequestedBy))
 	field("Created", fmtTime(r.CreatedAt, now))
 	if r.SentAt != nil {
 		field("Accepted", fmtTime(*r.SentAt, now))
@@ -193,7 +193,7 @@ func (d detailModel) content(s styles, now time.Time) []string {
 	if r.CompletedAt != nil {
 		field("Finished", fmtTime(*r.CompletedAt, now))
 	}
-	field("Execution", r.ExecutionID)
+	field("Execution", safe(r.ExecutionID))
 	field("Attempts", fmt.Sprintf("%d", r.SendAttempts))
 	field("Retry of", r.RetryOf)
 	odoo := string(r.SyncState)
@@ -205,8 +205,8 @@ func (d detailModel) content(s styles, now time.Time) []string {
 	field("Odoo", odoo)
 	if r.ErrorCode != "" || r.ErrorMessage != "" {
 		add("")
-		add(s.err.Render("Error " + r.ErrorCode))
-		for _, l := range wrap(r.ErrorMessage, w-2) {
+		add(s.err.Render("Error " + safe(r.ErrorCode)))
+		for _, l := range wrap(safe(r.ErrorMessage), w-2) {
 			add("  " + l)
 		}
 		if h := errorHint(r.Status, r.ErrorCode); h != "" {
@@ -220,7 +220,7 @@ func (d detailModel) content(s styles, now time.Time) []string {
 		}
 	}
 	if d.err != nil {
-		add(s.err.Render("cannot read details: " + app.ErrorMessage(d.err)))
+		add(s.err.Render("cannot read details: " + errText(d.err)))
 	}
 	if len(d.images) > 0 || r.Status == app.StatusCompleted {
 		add("")
@@ -246,7 +246,7 @@ func (d detailModel) content(s styles, now time.Time) []string {
 			case app.LevelWarn:
 				st = s.warn
 			}
-			add(s.muted.Render(a.CreatedAt.UTC().Format("15:04:05")) + " " + st.Render(fmt.Sprintf("%-17s", a.Kind)) + " " + oneLine(a.Message))
+			add(s.muted.Render(a.CreatedAt.UTC().Format("15:04:05")) + " " + st.Render(fmt.Sprintf("%-17s", safe(a.Kind))) + " " + oneLine(safe(a.Message)))
 		}
 	}
 	return out

@@ -22,9 +22,9 @@ func (m Model) footerView() string {
 	case m.screen == screenComposer && m.composer.submitting:
 		status = s.flash.Render("submitting… (keys typed now are ignored)")
 	case m.flash != "" && m.flashErr:
-		status = s.flashErr.Render(m.flash)
+		status = s.flashErr.Render(safe(m.flash))
 	case m.flash != "":
-		status = s.flash.Render(m.flash)
+		status = s.flash.Render(safe(m.flash))
 	}
 	return fitLines(status+"\n"+fitShortHelp(m.help, m.footerKeys(), m.width), m.width, footerLines)
 }

@@ -292,7 +292,7 @@ func (m Model) remix(seedOnly bool) (Model, tea.Cmd) {
 
 func (m Model) handleRemixLoaded(msg remixLoadedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.flash, m.flashErr = "remix: "+app.ErrorMessage(msg.err), true
+		m.flash, m.flashErr = "remix: "+errText(msg.err), true
 		return m, nil
 	}
 	return m.openComposerWith(msg.in)
@@ -315,7 +315,7 @@ func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
 
 func (m Model) handleActionDone(msg actionDoneMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.flash, m.flashErr = msg.action+" "+shortID(msg.id)+": "+app.ErrorMessage(msg.err), true
+		m.flash, m.flashErr = msg.action+" "+shortID(msg.id)+": "+errText(msg.err), true
 		return m, nil
 	}
 	m.headerDirty = true

@@ -133,7 +133,7 @@ func (h headerModel) line1(s styles) string {
 
 func (h headerModel) line2(s styles, now time.Time) string {
 	if h.err != nil {
-		return truncate(s.err.Render("status unavailable: "+app.TerminalSafe(app.ErrorMessage(h.err))), h.width)
+		return truncate(s.err.Render("status unavailable: "+errText(h.err)), h.width)
 	}
 	var full, short []string
 	for _, st := range app.Statuses {

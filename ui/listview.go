@@ -24,7 +24,7 @@ func (l listModel) View(s styles, focused bool, now time.Time) string {
 	lines := 0
 	switch {
 	case l.err != nil:
-		b.WriteString("\n" + padRight(truncate(s.err.Render(ansi.Truncate("cannot read requests: "+app.ErrorMessage(l.err), l.width, "…")), l.width), l.width))
+		b.WriteString("\n" + padRight(truncate(s.err.Render(ansi.Truncate("cannot read requests: "+errText(l.err), l.width, "…")), l.width), l.width))
 		lines++
 	case !l.loaded:
 		b.WriteString("\n" + padRight(truncate(s.muted.Render("loading…"), l.width), l.width))
@@ -119,7 +119,7 @@ func (l listModel) rowView(s styles, r app.Request, now time.Time, selected, foc
 		return truncate(padRight(statusLabel(r.Status)+" "+r.Params.Prompt, l.width), l.width)
 	}
 	meta := fmt.Sprintf("%4s %-12s", relativeAge(now, r.CreatedAt), ansi.Truncate(r.Params.Model, 12, "…"))
-	prompt := fitText(oneLine(r.Params.Prompt), promptW)
+	prompt := fitText(oneLine(safe(r.Params.Prompt)), promptW)
 	if selected && focused {
 		return s.selected.Render("▌" + statusIcon(r.Status, l.frame) + " " + padRight(statusLabel(r.Status), badgeWidth-2) + " " + meta + " " + prompt + " " + l.syncMark(r.SyncState))
 	}

@@ -307,7 +307,7 @@ func (m Model) copyImagePath() (Model, tea.Cmd) {
 
 func (m Model) handleImageOpened(msg imageOpenedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.flash, m.flashErr = app.ErrorMessage(msg.err), true
+		m.flash, m.flashErr = errText(msg.err), true
 		return m, nil
 	}
 	m.flash, m.flashErr = "opened "+msg.path, false
