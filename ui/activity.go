@@ -21,7 +21,7 @@ type activityModel struct {
 	loaded        bool
 	err           error
 	vp            viewport.Model
-	styles        styles
+	styles        *styles // shared and immutable: rebuilt whole on a new background
 }
 
 func newActivity(keys activityKeys) activityModel {
@@ -38,7 +38,7 @@ func (a *activityModel) SetSize(w, h int) {
 }
 
 // setStyles re-renders the lines in the new theme.
-func (a *activityModel) setStyles(s styles) {
+func (a *activityModel) setStyles(s *styles) {
 	a.styles = s
 	a.refresh()
 }
@@ -65,6 +65,9 @@ func (a activityModel) Update(msg tea.Msg) (activityModel, tea.Cmd) {
 
 // refresh renders every item into the viewport (at most 500 are loaded).
 func (a *activityModel) refresh() {
+	if a.styles == nil {
+		return
+	}
 	s := a.styles
 	var lines []string
 	switch {
@@ -95,7 +98,7 @@ func (a *activityModel) refresh() {
 	a.vp.SetContentLines(lines)
 }
 
-func (a activityModel) View(s styles) string {
+func (a activityModel) View(s *styles) string {
 	pct := ""
 	if a.vp.TotalLineCount() > a.vp.Height() {
 		pct = fmt.Sprintf(" · %3.0f%%", a.vp.ScrollPercent()*100)

@@ -123,7 +123,7 @@ func (a adminModel) leave() adminModel {
 	return a
 }
 
-func (a adminModel) View(s styles) string {
+func (a adminModel) View(s *styles) string {
 	w := a.width
 	var out []string
 	add := func(l string) { out = append(out, ansi.Truncate(l, w, "…")) }

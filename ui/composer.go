@@ -137,7 +137,7 @@ func (c *composerModel) SetSize(w, h int) {
 
 // setStyles themes every input of the form (the theme turns blinking off:
 // a calm screen has no blink ticks and no repaints while idle).
-func (c *composerModel) setStyles(s styles) {
+func (c *composerModel) setStyles(s *styles) {
 	c.prompt.SetStyles(s.textarea)
 	for _, in := range c.inputs() {
 		in.SetStyles(s.textinput)
@@ -358,7 +358,7 @@ func (c composerModel) failed(err error) composerModel {
 	return c
 }
 
-func (c composerModel) View(s styles) string {
+func (c composerModel) View(s *styles) string {
 	w := c.width
 	var b []string
 	add := func(l string) { b = append(b, ansi.Truncate(l, w, "…")) }
@@ -438,7 +438,7 @@ func (c composerModel) View(s styles) string {
 
 // pickerView shows the current choice between arrows, with neighbours
 // when there is room.
-func (c composerModel) pickerView(s styles, items []string, cur int, focused bool) string {
+func (c composerModel) pickerView(s *styles, items []string, cur int, focused bool) string {
 	if len(items) == 0 {
 		return s.err.Render("none configured (generation.models)")
 	}

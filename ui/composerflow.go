@@ -36,7 +36,7 @@ func (m Model) handleComposerKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.composer.keys.Submit):
 		in, verr := m.composer.params()
 		if verr != nil {
-			m.composer = m.composer.failed(verr)
+			*m.composer = m.composer.failed(verr)
 			return m, nil
 		}
 		m.composer.submitting, m.composer.errs, m.composer.failure = true, nil, ""
@@ -44,7 +44,7 @@ func (m Model) handleComposerKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m, submitCmd(m.ctx, m.b.Service, in)
 	}
 	var cmd tea.Cmd
-	m.composer, cmd = m.composer.Update(msg)
+	*m.composer, cmd = m.composer.Update(msg)
 	return m, cmd
 }
 
@@ -52,7 +52,7 @@ func (m Model) handleSubmitted(msg submittedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
 		// the form stays: what follows is typed into it on purpose
 		m.typedAhead = false
-		m.composer = m.composer.failed(msg.err)
+		*m.composer = m.composer.failed(msg.err)
 		return m, nil
 	}
 	m.composer.submitting = false

@@ -36,7 +36,7 @@ func newConfirmKeys() confirmKeys {
 func (k confirmKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Confirm} }
 func (k confirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Confirm, k.Keep}} }
 
-func newConfirm(action, target, question, word string, s styles) (*confirmModel, tea.Cmd) {
+func newConfirm(action, target, question, word string, s *styles) (*confirmModel, tea.Cmd) {
 	in := textinput.New()
 	in.Prompt = "› "
 	in.CharLimit = 64
@@ -58,7 +58,7 @@ func (c confirmModel) Update(msg tea.Msg) (confirmModel, tea.Cmd) {
 }
 
 // View is the box drawn over the bottom of the body.
-func (c confirmModel) View(s styles, width int) string {
+func (c confirmModel) View(s *styles, width int) string {
 	w := min(width, 78)
 	inner := w - 4
 	var lines []string

@@ -85,7 +85,7 @@ func (d detailModel) firstImage() (app.Image, bool) {
 
 // previewLine is the line (before scrolling) where the preview starts,
 // used to place terminal-graphics images.
-func (d detailModel) previewLine(s styles, now time.Time) int {
+func (d detailModel) previewLine(s *styles, now time.Time) int {
 	for i, l := range d.content(s, now) {
 		if l == previewMarker {
 			return i
@@ -96,13 +96,13 @@ func (d detailModel) previewLine(s styles, now time.Time) int {
 
 const previewMarker = "\x00preview"
 
-func (d detailModel) View(s styles, now time.Time) string {
+func (d detailModel) View(s *styles, now time.Time) string {
 	return strings.Join(d.lines(s, now, d.width, d.height), "\n")
 }
 
 // lines is the visible part of the detail: exactly h lines, each exactly w
 // cells wide, so the caller can frame it without measuring again.
-func (d detailModel) lines(s styles, now time.Time, w, h int) []string {
+func (d detailModel) lines(s *styles, now time.Time, w, h int) []string {
 	if !d.has {
 		return strings.Split(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s.muted.Render("Select a request to see its details.")), "\n")
 	}
@@ -128,7 +128,7 @@ func (d detailModel) lines(s styles, now time.Time, w, h int) []string {
 // previewLines are the picture's lines padded to w. Their width is known
 // from the rendering, so the escape-heavy half-block lines are never
 // measured again.
-func (d detailModel) previewLines(s styles, w int) []string {
+func (d detailModel) previewLines(s *styles, w int) []string {
 	img, ok := d.firstImage()
 	one := func(l string) []string { return []string{padRight(ansi.Truncate(l, w, "…"), w)} }
 	switch {
@@ -162,7 +162,7 @@ func (d detailModel) previewLines(s styles, w int) []string {
 
 // content is every logical line of the detail, cut to the pane width, with
 // previewMarker where the picture goes.
-func (d detailModel) content(s styles, now time.Time) []string {
+func (d detailModel) content(s *styles, now time.Time) []string {
 	r := d.req
 	w := d.width
 	var out []string

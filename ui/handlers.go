@@ -304,7 +304,7 @@ func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
 	case m.confirm != nil:
 		*m.confirm, cmd = m.confirm.Update(msg)
 	case m.screen == screenComposer && !m.composer.submitting:
-		m.composer, cmd = m.composer.Update(msg)
+		*m.composer, cmd = m.composer.Update(msg)
 	case m.screen == screenAdmin:
 		m.admin, cmd = m.admin.Update(msg)
 	case m.list.searching:
@@ -341,7 +341,7 @@ func (m Model) handleActionDone(msg actionDoneMsg) (Model, tea.Cmd) {
 
 func (m Model) handleHistoryLoaded(msg historyLoadedMsg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
-	m.composer, cmd = m.composer.Update(msg)
+	*m.composer, cmd = m.composer.Update(msg)
 	return m, cmd
 }
 

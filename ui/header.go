@@ -91,11 +91,11 @@ func fitParts(parts []headerPart, sep string, width int) string {
 	}
 }
 
-func (h headerModel) View(s styles, now time.Time) string {
+func (h headerModel) View(s *styles, now time.Time) string {
 	return h.line1(s) + "\n" + h.line2(s, now)
 }
 
-func (h headerModel) line1(s styles) string {
+func (h headerModel) line1(s *styles) string {
 	parts := []headerPart{part(100, s.title.Render("InfluenceGen")), part(40, s.text.Render(h.profile), "")}
 	if h.demo {
 		parts = append(parts, part(70, s.demo.Render("DEMO")))
@@ -131,7 +131,7 @@ func (h headerModel) line1(s styles) string {
 	return fitParts(parts, s.muted.Render(" · "), h.width)
 }
 
-func (h headerModel) line2(s styles, now time.Time) string {
+func (h headerModel) line2(s *styles, now time.Time) string {
 	if h.err != nil {
 		return truncate(s.err.Render("status unavailable: "+errText(h.err)), h.width)
 	}
@@ -160,7 +160,7 @@ func (h headerModel) line2(s styles, now time.Time) string {
 	return fitParts(parts, s.muted.Render("  │  "), h.width)
 }
 
-func (h headerModel) odooView(s styles) string {
+func (h headerModel) odooView(s *styles) string {
 	switch {
 	case !h.odoo:
 		return s.muted.Render("Odoo off")

@@ -12,7 +12,7 @@ import (
 
 // Rendering of the request list: the tab line and one row per request.
 
-func (l listModel) View(s styles, focused bool, now time.Time) string {
+func (l listModel) View(s *styles, focused bool, now time.Time) string {
 	var b strings.Builder
 	b.WriteString(l.tabsView(s))
 	if l.searching {
@@ -101,7 +101,7 @@ func (l listModel) syncMark(st app.SyncState) string {
 	return syncMark(st)
 }
 
-func (l listModel) styledSyncMark(s styles, st app.SyncState) string {
+func (l listModel) styledSyncMark(s *styles, st app.SyncState) string {
 	if l.odooOff {
 		return " "
 	}
@@ -113,7 +113,7 @@ const rowFixedWidth = 1 + badgeWidth + 1 + 4 + 1 + 12 + 1 + 1 + 1 // cursor, bad
 // rowView renders one request in exactly l.width cells. It runs for every
 // visible row on every frame, so styled pieces come ready-made from
 // styles and plain parts are measured before styling, never after.
-func (l listModel) rowView(s styles, r app.Request, now time.Time, selected, focused bool) string {
+func (l listModel) rowView(s *styles, r app.Request, now time.Time, selected, focused bool) string {
 	promptW := l.width - rowFixedWidth
 	if promptW < 4 {
 		return truncate(padRight(statusLabel(r.Status)+" "+r.Params.Prompt, l.width), l.width)

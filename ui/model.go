@@ -54,7 +54,7 @@ type Model struct {
 	helpVP        viewport.Model
 	helpKeys      helpKeys
 	focus         focus
-	styles        styles
+	styles        *styles // shared and immutable: rebuilt whole on a new background
 	noColor       bool
 	gfx           graphicsEnv
 	help          help.Model
@@ -66,7 +66,7 @@ type Model struct {
 	header   headerModel
 	list     listModel
 	detail   detailModel
-	composer composerModel
+	composer *composerModel // behind a pointer: the bubbles in it are large and Update copies the root
 	admin    adminModel
 	activity activityModel
 
@@ -106,7 +106,7 @@ func New(ctx context.Context, b Backend) Model {
 		searchKeys: newSearchKeys(),
 		header:     headerModel{profile: b.Profile, demo: b.Demo, memory: b.SecretsInMemory},
 		list:       newListModel(newListKeys(g), newSearchKeys()),
-		composer:   newComposer(b.Config, newComposerKeys()),
+		composer:   ptr(newComposer(b.Config, newComposerKeys())),
 		admin:      newAdmin(newAdminKeys(g), b.Config),
 		activity:   newActivity(newActivityKeys(g)),
 		previews:   newPreviewCache(32),
@@ -241,6 +241,8 @@ func (m Model) render() string {
 	}
 	return m.header.View(m.styles, m.b.Clock.Now()) + "\n" + body + "\n" + m.footerView()
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func (m Model) bodyHeight() int { return m.height - headerHeight - footerLines }
 

@@ -70,7 +70,7 @@ type styles struct {
 }
 
 // badge is the styled state column of a row.
-func (s styles) badge(st app.Status, frame int) string {
+func (s *styles) badge(st app.Status, frame int) string {
 	b := s.badges[st]
 	if len(b) == 0 {
 		return padRight(string(st), badgeWidth)
@@ -79,7 +79,7 @@ func (s styles) badge(st app.Status, frame int) string {
 }
 
 // withRowPieces renders the badges and sync marks once.
-func (s styles) withRowPieces() styles {
+func (s *styles) withRowPieces() *styles {
 	s.badges = map[app.Status][]string{}
 	for _, st := range app.Statuses {
 		frames := 1
@@ -97,7 +97,7 @@ func (s styles) withRowPieces() styles {
 	return s
 }
 
-func newStyles(isDark, noColor bool) styles {
+func newStyles(isDark, noColor bool) *styles {
 	p := newPalette(isDark)
 	s := styles{isDark: isDark, noColor: noColor}
 	base := lipgloss.NewStyle()

@@ -51,7 +51,7 @@ func (l listModel) tabLabel(i, level int) string {
 // tabLayout picks the longest labels that fit and, if none do, the window
 // of tabs around the active one; it returns the styled line (exactly
 // l.width cells) and where each tab sits.
-func (l listModel) tabLayout(s styles) (string, []tabSpan) {
+func (l listModel) tabLayout(s *styles) (string, []tabSpan) {
 	n := len(tabNames)
 	sepW := lipgloss.Width(tabSep)
 	for level := 0; level <= 2; level++ {
@@ -73,7 +73,7 @@ func (l listModel) tabLayout(s styles) (string, []tabSpan) {
 
 // carousel grows a window from the active tab, right then left, keeping
 // room for the ‹ › marks.
-func (l listModel) carousel(s styles, labels []string) (string, []tabSpan) {
+func (l listModel) carousel(s *styles, labels []string) (string, []tabSpan) {
 	n := len(labels)
 	width := func(from, to int) int {
 		w := 0
@@ -102,7 +102,7 @@ func (l listModel) carousel(s styles, labels []string) (string, []tabSpan) {
 	return l.renderTabs(s, labels, from, to)
 }
 
-func (l listModel) renderTabs(s styles, labels []string, from, to int) (string, []tabSpan) {
+func (l listModel) renderTabs(s *styles, labels []string, from, to int) (string, []tabSpan) {
 	var b strings.Builder
 	var spans []tabSpan
 	x := 0
@@ -130,7 +130,7 @@ func (l listModel) renderTabs(s styles, labels []string, from, to int) (string, 
 	return padRight(truncate(b.String(), l.width), l.width), spans
 }
 
-func (l listModel) tabsView(s styles) string {
+func (l listModel) tabsView(s *styles) string {
 	line, _ := l.tabLayout(s)
 	return line
 }
