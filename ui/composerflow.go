@@ -57,6 +57,7 @@ func (m Model) handleSubmitted(msg submittedMsg) (Model, tea.Cmd) {
 	}
 	m.composer.submitting = false
 	m.composer.reset(app.ParamsInput{}) // sent: the draft is done with
+	m.batches.add(msg.reqs)
 	m.screen, m.focus = screenMain, focusList
 	var reload tea.Cmd
 	if len(msg.reqs) > 0 && (m.list.hasNewer || !m.list.matches(msg.reqs[0])) {

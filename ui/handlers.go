@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -350,20 +349,4 @@ func shortID(id string) string {
 		return "…" + id[len(id)-8:]
 	}
 	return id
-}
-
-// finished reports whether a move from prev to next deserves a notification.
-func finished(prev, next app.Status) bool {
-	return prev != "" && !prev.Final() && next.Final() && next != app.StatusCancelled
-}
-
-func (m Model) notifyCmd(r app.Request) tea.Cmd {
-	if !m.b.Config.UI.Notify {
-		return nil
-	}
-	prompt := oneLine(r.Params.Prompt)
-	if len([]rune(prompt)) > 60 {
-		prompt = string([]rune(prompt)[:60]) + "…"
-	}
-	return notifyCmd(fmt.Sprintf("InfluenceGen: %s — %s", strings.ReplaceAll(string(r.Status), "_", " "), prompt))
 }

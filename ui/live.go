@@ -13,11 +13,13 @@ func (m Model) handlePageLoaded(msg pageLoadedMsg) (Model, tea.Cmd) {
 	m.list = m.list.applyPage(msg)
 	var cmds []tea.Cmd
 	if msg.seq == m.list.seq && msg.err == nil && msg.mode == loadRefresh {
+		var done []app.Request
 		for _, r := range m.list.rows {
-			if prev, ok := before[r.ID]; ok && finished(prev, r.Status) {
-				cmds = append(cmds, m.notifyCmd(r))
+			if prev, ok := before[r.ID]; ok && settled(prev, r.Status) {
+				done = append(done, r)
 			}
 		}
+		cmds = append(cmds, m.notifySettled(done))
 	}
 	m, sel := m.followSelection()
 	if r, ok := m.list.selected(); ok && sel == nil && msg.mode == loadRefresh {
@@ -48,8 +50,8 @@ func (m Model) handleRequestReloaded(msg requestReloadedMsg) (Model, tea.Cmd) {
 	list, prev, found := m.list.patch(msg.req)
 	m.list = list
 	switch {
-	case found && finished(prev, msg.req.Status):
-		cmds = append(cmds, m.notifyCmd(msg.req))
+	case found && settled(prev, msg.req.Status):
+		cmds = append(cmds, m.notifySettled([]app.Request{msg.req}))
 	case !found && !m.list.hasNewer && m.list.matches(msg.req) && (len(m.list.rows) == 0 || msg.req.ID > m.list.rows[0].ID):
 		// a request made elsewhere (CLI, another window) lands on top
 		keep := m.list.cursor

@@ -75,6 +75,7 @@ type Model struct {
 	typedAhead  bool          // keys of the burst that ended in ctrl+s are dropped
 	heldKeys    int           // how many were dropped, for the footer
 	quitArmed   bool          // ctrl+c was pressed once with a draft
+	batches     batches       // submitted batches still in flight: one bell each, the progress bar
 	flash       string
 	flashErr    bool
 	dataVersion int64
@@ -110,6 +111,7 @@ func New(ctx context.Context, b Backend) Model {
 		admin:      newAdmin(newAdminKeys(g), b.Config),
 		activity:   newActivity(newActivityKeys(g)),
 		previews:   newPreviewCache(32),
+		batches:    batches{},
 	}
 	if noColor {
 		m.gfx.proto = protoHalfBlocks
@@ -218,6 +220,7 @@ func (m Model) View() tea.View {
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	v.OnMouse = clickHandler(m.hitAreas())
+	v.ProgressBar = m.progressBar()
 	v.WindowTitle = "InfluenceGen · " + m.b.Profile
 	if m.b.Demo {
 		v.WindowTitle += " (demo)"
