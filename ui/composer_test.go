@@ -155,15 +155,29 @@ func TestABatchSubmitShowsEveryNewRow(t *testing.T) {
 	}
 }
 
-func TestSubmittingWhileFilteredShowsAllStatesWithTheNewRowOnTop(t *testing.T) {
+func TestSubmittingKeepsTheFilterAndSearchAndSaysTheNewRowsAreHidden(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 100, 30)
-	m = press(t, m, "4") // completed only
+	m = press(t, m, "4", "/") // completed only, searching for a fox
+	m = typeText(t, m, "fox")
+	m = press(t, m, "enter", "n")
+	m = typeText(t, m, "a heron in the reeds")
+	m = press(t, m, "ctrl+s")
+	if m.list.filter != 4 || m.list.search != "fox" || len(m.list.rows) != 1 {
+		t.Fatalf("filter %d search %q rows %d", m.list.filter, m.list.search, len(m.list.rows))
+	}
+	if !strings.Contains(m.flash, "submitted 1 request — hidden by the current filter") {
+		t.Fatalf("flash %q", m.flash)
+	}
+}
+
+func TestSubmittingUnfilteredPutsTheNewRowOnTop(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 30)
 	m = press(t, m, "n")
 	m = typeText(t, m, "a heron in the reeds")
 	m = press(t, m, "ctrl+s")
-	top, _ := m.list.selected()
-	if m.list.filter != 0 || top.Params.Prompt != "a heron in the reeds" || len(m.list.rows) != 9 {
-		t.Fatalf("filter %d, top %q, %d rows", m.list.filter, top.Params.Prompt, len(m.list.rows))
+	if top, _ := m.list.selected(); top.Params.Prompt != "a heron in the reeds" || len(m.list.rows) != 9 {
+		t.Fatalf("top %q, %d rows", top.Params.Prompt, len(m.list.rows))
 	}
 }

@@ -60,16 +60,16 @@ func (m Model) handleSubmitted(msg submittedMsg) (Model, tea.Cmd) {
 	m.batches.add(msg.reqs)
 	m.screen, m.focus = screenMain, focusList
 	var reload tea.Cmd
-	if len(msg.reqs) > 0 && (m.list.hasNewer || !m.list.matches(msg.reqs[0])) {
-		// scrolled away or filtered out: go back to everything, newest first,
-		// so the new rows are where the user looks
-		m.list.filter, m.list.search, m.list.hasNewer = 0, "", false
-		m.list.rows, m.list.cursor, m.list.offset = nil, 0, 0
-		reload = m.list.load(loadRefresh)
+	if m.list.hasNewer {
+		// scrolled away: back to the newest rows, filter and search kept
+		reload = m.list.load(loadTop)
 	}
 	m.list = m.list.prepend(msg.reqs)
 	m.headerDirty = true
 	m.flash, m.flashErr = fmt.Sprintf("submitted %s", plural(len(msg.reqs), "request")), false
+	if len(msg.reqs) > 0 && !m.list.matches(msg.reqs[0]) {
+		m.flash += " — hidden by the current filter or search (0 shows all states)"
+	}
 	m, sel := m.followSelection()
 	return m, tea.Batch(reload, sel, m.spinCmd())
 }

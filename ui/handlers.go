@@ -197,6 +197,7 @@ func (m Model) handleDetailKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return next, cmd
 	}
 	var cmd tea.Cmd
+	m.detail = m.detail.measure(m.styles, m.b.Clock.Now())
 	m.detail, cmd = m.detail.Update(msg)
 	return m, tea.Batch(cmd, m.previewPlaceCmd())
 }

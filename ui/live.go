@@ -81,7 +81,7 @@ func (m *Model) previewCmd() tea.Cmd {
 	if !ok || m.noColor || m.width == 0 {
 		return nil
 	}
-	cols, rows := m.detail.previewBox()
+	cols, rows := m.detail.previewBox(m.detail.previewLine(m.styles, m.b.Clock.Now()))
 	k := previewKey{sha: img.SHA256, cols: cols, rows: rows, proto: m.gfx.proto}
 	if m.detail.preview != nil && m.detail.preview.key == k {
 		return nil
@@ -250,17 +250,26 @@ func (m Model) handleDataVersion(msg dataVersionCheckedMsg) (Model, tea.Cmd) {
 
 func (m Model) handleSpinnerTicked() (Model, tea.Cmd) {
 	m.list.frame++
-	if !m.list.anyActiveVisible() {
+	m.detail.frame = m.list.frame
+	if !m.spinnerVisible() {
 		m.spinning = false
 		return m, nil
 	}
 	return m, m.spinnerTickCmd()
 }
 
+// spinnerVisible reports whether a spinner is on screen: an active row, or
+// the detail of an active request.
+func (m Model) spinnerVisible() bool {
+	detailShown := m.screen == screenDetail || m.screen == screenMain && m.wide()
+	st := m.detail.req.Status
+	return m.list.anyActiveVisible() || detailShown && m.detail.has && (st == app.StatusSending || st == app.StatusProcessing)
+}
+
 // spinCmd starts the spinner loop when an active row becomes visible; the
 // loop stops itself when none is left.
 func (m *Model) spinCmd() tea.Cmd {
-	if m.spinning || !m.list.anyActiveVisible() {
+	if m.spinning || !m.spinnerVisible() {
 		return nil
 	}
 	m.spinning = true
@@ -275,11 +284,13 @@ func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 		return m, cmd
 	case screenDetail:
 		var cmd tea.Cmd
+		m.detail = m.detail.measure(m.styles, m.b.Clock.Now())
 		m.detail, cmd = m.detail.Update(msg)
 		return m, cmd
 	case screenMain:
 		if m.wide() && msg.Mouse().X >= m.listWidth() {
 			var cmd tea.Cmd
+			m.detail = m.detail.measure(m.styles, m.b.Clock.Now())
 			m.detail, cmd = m.detail.Update(msg)
 			return m, cmd
 		}

@@ -117,6 +117,7 @@ func New(ctx context.Context, b Backend) Model {
 		m.gfx.proto = protoHalfBlocks
 	}
 	m.applyTheme()
+	m.detail.keys = m.detailKeys.Scroll
 	m.detail.inlineImages = m.gfx.proto != protoHalfBlocks
 	m.detail.odooOff = !b.Config.OdooEnabled()
 	m.list.odooOff = m.detail.odooOff
