@@ -91,12 +91,12 @@ func (m Model) confirmed(action, target string) (Model, tea.Cmd) {
 	switch action {
 	case actionRotate:
 		m.admin.notice, m.admin.noticeErr = "rotating…", false
-		return m, rotateTokenCmd(m.ctx, m.b.Secrets, m.b.TokenGrace)
+		return m, rotateTokenCmd(m.ctx, m.b.Secrets, m.b.Store, m.b.Clock, m.b.TokenGrace)
 	case actionSetSecret:
 		value := m.admin.pending
 		m.admin = m.admin.leave()
 		m.admin.notice, m.admin.noticeErr = "saving "+target+"…", false
-		return m, setSecretCmd(m.ctx, m.b.Secrets, target, value)
+		return m, setSecretCmd(m.ctx, m.b.Secrets, m.b.Store, m.b.Clock, target, value)
 	case actionCancel:
 		if r, ok := m.list.row(target); ok && r.Status.Final() {
 			m.flash, m.flashErr = fmt.Sprintf("request %s became %s while you were asked; nothing was cancelled", shortID(target), statusLabel(r.Status)), true

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -185,6 +187,10 @@ func (a adminModel) View(s *styles) string {
 	l := a.listener
 	add("  " + s.muted.Render("listening  ") + firstNonEmpty(l.Address, "off"))
 	tunnel := s.muted.Render("  (tunnel: " + firstNonEmpty(l.Tunnel, "none detected") + ")")
+	if isLoopbackURL(l.PublicURL) {
+		// a loopback "public" URL is no tunnel: only n8n on this machine reaches it
+		tunnel = s.muted.Render("  (loopback: only an n8n on this machine can reach it)")
+	}
 	add("  " + s.muted.Render("public URL ") + firstNonEmpty(l.PublicURL, "(none: n8n must reach the listen address)") + tunnel)
 	check := s.muted.Render("not run yet")
 	if l.Checked && l.SelfCheck == nil {
@@ -196,7 +202,7 @@ func (a adminModel) View(s *styles) string {
 	if l.Warning != "" {
 		add("  " + s.err.Render(l.Warning))
 	}
-	add("  " + s.muted.Render("auth       ") + a.auth + s.muted.Render("   callback ") + firstNonEmpty(l.PublicURL, "http://"+firstNonEmpty(l.Address, "127.0.0.1:8787")) + app.CallbackPath)
+	add("  " + s.muted.Render("auth       ") + a.auth + s.muted.Render("   callback ") + a.callbackURL() + s.muted.Render("  (u copies it)"))
 	add("")
 	add(s.label.Render("Odoo"))
 	odoo := s.muted.Render("not configured (odoo.url is empty)")
@@ -237,6 +243,20 @@ func (a adminModel) View(s *styles) string {
 		out = append(out, "")
 	}
 	return strings.Join(out, "\n")
+}
+
+// isLoopbackURL reports whether u points at this machine only.
+func isLoopbackURL(u string) bool {
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Hostname() == "" {
+		return false
+	}
+	h := parsed.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // callbackURL is where n8n must send its results.

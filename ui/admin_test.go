@@ -158,3 +158,36 @@ func TestAStoreFailureIsShownInsteadOfAnEmptyList(t *testing.T) {
 	}
 	_ = context.Background()
 }
+
+func TestRotationsAndSecretChangesAreInTheActivityLog(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 160, 40)
+	m = press(t, m, "a", "t")
+	m = typeText(t, m, "rotate")
+	m = press(t, m, "enter", "esc", "j", "j", "j", "j", "e")
+	m = typeText(t, m, "odoo-secret")
+	m = press(t, m, "enter")
+	m = typeText(t, m, app.SecretOdooAPIKey)
+	m = press(t, m, "enter", "esc", "l")
+	screen := screenText(m)
+	for _, want := range []string{"token_rotated", "callback token rotated from the dashboard", "secret_set", "odoo-api-key replaced from the dashboard (fingerprint " + app.Fingerprint("odoo-secret") + ")"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("activity lacks %q:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, "odoo-secret") {
+		t.Fatal("the secret value reached the activity log")
+	}
+}
+
+func TestALoopbackPublicURLIsNotCalledATunnel(t *testing.T) {
+	r := newRig(t, true)
+	r.b.Listener = func() ListenerStatus {
+		return ListenerStatus{Address: "127.0.0.1:8787", PublicURL: "http://127.0.0.1:8787", Tunnel: "configured", Checked: true}
+	}
+	m := r.model(t, 120, 40)
+	m = press(t, m, "a")
+	if s := screenText(m); strings.Contains(s, "tunnel: configured") || !strings.Contains(s, "loopback") {
+		t.Fatalf("%s", s)
+	}
+}

@@ -192,20 +192,38 @@ func loadSecretsCmd(ctx context.Context, sec app.Secrets) tea.Cmd {
 	}
 }
 
-func setSecretCmd(ctx context.Context, sec app.Secrets, name, value string) tea.Cmd {
+func setSecretCmd(ctx context.Context, sec app.Secrets, st app.Store, clock app.Clock, name, value string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
-		return secretSetMsg{name: name, err: sec.Set(ctx, name, value)}
+		if err := sec.Set(ctx, name, value); err != nil {
+			return secretSetMsg{name: name, err: err}
+		}
+		recordActivity(ctx, st, app.Activity{Kind: app.ActivitySecretSet, Level: app.LevelInfo, CreatedAt: clock.Now(),
+			Message: fmt.Sprintf("%s replaced from the dashboard (fingerprint %s)", name, app.Fingerprint(value))})
+		return secretSetMsg{name: name}
 	}
 }
 
-func rotateTokenCmd(ctx context.Context, sec app.Secrets, grace time.Duration) tea.Cmd {
+func rotateTokenCmd(ctx context.Context, sec app.Secrets, st app.Store, clock app.Clock, grace time.Duration) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
 		token, expires, err := sec.RotateCallbackToken(ctx, grace)
+		if err == nil {
+			recordActivity(ctx, st, app.Activity{Kind: app.ActivityTokenRotated, Level: app.LevelInfo, CreatedAt: clock.Now(),
+				Message: fmt.Sprintf("callback token rotated from the dashboard (new fingerprint %s); the previous one is accepted until %s",
+					app.Fingerprint(token), expires.UTC().Format(time.RFC3339))})
+		}
 		return tokenRotatedMsg{token: token, expires: expires, err: err}
+	}
+}
+
+// recordActivity writes an admin action to the activity log; a failure is
+// logged, not shown: the action itself succeeded.
+func recordActivity(ctx context.Context, st app.Store, a app.Activity) {
+	if err := st.AppendActivity(ctx, a); err != nil {
+		logFrom(ctx).Warn("dashboard: activity not recorded", "kind", a.Kind, "error", err)
 	}
 }
 
