@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/textarea"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/influencegen/influencegen/app"
@@ -56,6 +58,7 @@ type composerModel struct {
 	model      int // index into cfg.Generation.Models
 	preset     int // index into aspectPresets, or customPreset
 	errs       *app.ValidationError
+	checked    bool   // a submit was refused: the form is re-checked on every change
 	failure    string // a non-field error from the last submit
 	submitting bool
 	history    []string
@@ -80,7 +83,7 @@ func newComposer(cfg app.Config, keys composerKeys) composerModel {
 	c.negative = mk("what to avoid (optional)", app.MaxPromptChars+100)
 	c.resolution = mk("WxH", 11)
 	c.aspect = mk("W:H", 7)
-	c.seed = mk("⟳ random", 10)
+	c.seed = mk("random", 20)
 	c.count = mk("1", 2)
 	c.reset(app.ParamsInput{})
 	return c
@@ -113,7 +116,7 @@ func (c *composerModel) reset(in app.ParamsInput) {
 	if in.Count > 1 {
 		c.count.SetValue(strconv.Itoa(in.Count))
 	}
-	c.errs, c.failure, c.submitting, c.histPos, c.draft = nil, "", false, -1, ""
+	c.errs, c.failure, c.submitting, c.histPos, c.draft, c.checked = nil, "", false, -1, "", false
 	c.setFocus(fieldPrompt)
 }
 
@@ -127,7 +130,9 @@ func (c *composerModel) SetSize(w, h int) {
 	c.width, c.height = w, h
 	inner := max(w-4, 20)
 	c.prompt.SetWidth(inner)
-	c.prompt.SetHeight(min(max(h-18, 2), 8))
+	// the prompt takes the height the other fields leave (eight lines,
+	// and two kept for error messages), up to 15 lines
+	c.prompt.SetHeight(min(max(h-10, 2), 15))
 	c.negative.SetWidth(max(inner-12, 10))
 	c.resolution.SetWidth(11)
 	c.aspect.SetWidth(7)
@@ -193,15 +198,15 @@ func (c composerModel) handleKey(msg tea.KeyPressMsg) (composerModel, tea.Cmd) {
 	case key.Matches(msg, c.keys.Prev):
 		return c, c.setFocus((c.focus + fieldCountAll - 1) % fieldCountAll)
 	case key.Matches(msg, c.keys.HistoryPrev):
-		return c.browseHistory(1), nil
+		return c.browseHistory(1).revalidate(), nil
 	case key.Matches(msg, c.keys.HistoryNext):
-		return c.browseHistory(-1), nil
+		return c.browseHistory(-1).revalidate(), nil
 	case key.Matches(msg, c.keys.Cycle) && (c.focus == fieldModel || c.focus == fieldPreset):
 		step := 1
 		if msg.String() == "left" {
 			step = -1
 		}
-		return c.cycle(step), nil
+		return c.cycle(step).revalidate(), nil
 	}
 	return c.forward(msg)
 }
@@ -239,7 +244,7 @@ func (c composerModel) forward(msg tea.Msg) (composerModel, tea.Cmd) {
 	case fieldCount:
 		c.count, cmd = c.count.Update(msg)
 	}
-	return c, cmd
+	return c.revalidate(), cmd
 }
 
 // area is the pixel count a new aspect keeps: the current resolution's,
@@ -311,9 +316,11 @@ func (c composerModel) browseHistory(step int) composerModel {
 	return c
 }
 
-// params reads the form; seed and count must be numbers before the
-// service can judge them, so those two are checked here.
-func (c composerModel) params() (app.ParamsInput, *app.ValidationError) {
+// validate reads the form and checks it by the app's own rules
+// (app.Validate, as the service will), adding only what the form alone can
+// get wrong: a seed or count that is not a number. Every problem is
+// reported at once.
+func (c composerModel) validate() (app.ParamsInput, *app.ValidationError) {
 	in := app.ParamsInput{
 		Prompt:         c.prompt.Value(),
 		NegativePrompt: c.negative.Value(),
@@ -327,7 +334,7 @@ func (c composerModel) params() (app.ParamsInput, *app.ValidationError) {
 	if s := strings.TrimSpace(c.seed.Value()); s != "" {
 		v, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			errs = append(errs, app.FieldError{Field: app.FieldSeed, Message: fmt.Sprintf("seed %q: type a whole number from 0 to %d, or clear it for a random seed", s, int64(app.MaxSeed))})
+			errs = append(errs, app.FieldError{Field: app.FieldSeed, Message: fmt.Sprintf("seed %q: must be between 0 and %d, or -1 (or empty) for random", s, int64(app.MaxSeed))})
 		} else {
 			in.Seed = &v
 		}
@@ -335,9 +342,18 @@ func (c composerModel) params() (app.ParamsInput, *app.ValidationError) {
 	if s := strings.TrimSpace(c.count.Value()); s != "" {
 		v, err := strconv.Atoi(s)
 		if err != nil {
-			errs = append(errs, app.FieldError{Field: app.FieldCount, Message: fmt.Sprintf("count %q: type a number from 1 to %d", s, app.MaxCount)})
+			errs = append(errs, app.FieldError{Field: app.FieldCount, Message: fmt.Sprintf("count %q: must be between 1 and %d", s, app.MaxCount)})
 		} else {
 			in.Count = v
+		}
+	}
+	_, err := app.Validate(in, c.cfg.Defaults(), func() uint32 { return 0 })
+	var ve *app.ValidationError
+	if errors.As(err, &ve) {
+		for _, f := range ve.Fields {
+			if !slices.ContainsFunc(errs, func(e app.FieldError) bool { return e.Field == f.Field }) {
+				errs = append(errs, f)
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -346,12 +362,21 @@ func (c composerModel) params() (app.ParamsInput, *app.ValidationError) {
 	return in, nil
 }
 
+// revalidate refreshes the problems shown once a submit was refused, so a
+// fix (typed or pasted) clears its message at once.
+func (c composerModel) revalidate() composerModel {
+	if c.checked {
+		_, c.errs = c.validate()
+	}
+	return c
+}
+
 // failed records why a submit was refused: field errors go inline.
 func (c composerModel) failed(err error) composerModel {
 	c.submitting = false
 	var ve *app.ValidationError
 	if errors.As(err, &ve) {
-		c.errs, c.failure = ve, ""
+		c.errs, c.failure, c.checked = ve, "", true
 		return c
 	}
 	c.errs, c.failure = nil, errText(err)
@@ -403,9 +428,9 @@ func (c composerModel) View(s *styles) string {
 		add("  " + l)
 	}
 	fieldErr(app.FieldPrompt)
-	add(label(fieldNegative, "Negative ") + " " + c.negative.View())
+	add(label(fieldNegative, "Negative  ") + " " + c.negative.View())
 	fieldErr(app.FieldNegativePrompt)
-	add(label(fieldModel, "Model    ") + " " + c.pickerView(s, c.cfg.Generation.Models, c.model, c.focus == fieldModel))
+	add(label(fieldModel, "Model     ") + " " + c.pickerView(s, c.cfg.Generation.Models, c.model, c.focus == fieldModel, w-13))
 	fieldErr(app.FieldModel)
 	presetNames := make([]string, len(aspectPresets))
 	for i, p := range aspectPresets {
@@ -416,16 +441,16 @@ func (c composerModel) View(s *styles) string {
 		presetNames = append(presetNames, "custom")
 		cur = len(presetNames) - 1
 	}
-	add(label(fieldPreset, "Size     ") + " " + c.pickerView(s, presetNames, cur, c.focus == fieldPreset))
+	add(label(fieldPreset, "Size      ") + " " + c.pickerView(s, presetNames, cur, c.focus == fieldPreset, w-13))
 	add(label(fieldResolution, "Resolution") + " " + c.resolution.View() + "  " + label(fieldAspect, "Aspect") + " " + c.aspect.View())
 	fieldErr(app.FieldResolution, app.FieldAspectRatio)
-	seedNote := s.muted.Render("⟳ random each time")
+	seedNote := s.muted.Render("⟳ a new one for each request; type a number to lock it")
 	if strings.TrimSpace(c.seed.Value()) != "" {
 		seedNote = s.muted.Render("locked (a batch uses seed, seed+1, …)")
 	}
-	add(label(fieldSeed, "Seed     ") + " " + c.seed.View() + " " + seedNote)
+	add(label(fieldSeed, "Seed      ") + " " + c.seed.View() + " " + seedNote)
 	fieldErr(app.FieldSeed)
-	add(label(fieldCount, "Count    ") + " " + c.count.View() + s.muted.Render(fmt.Sprintf(" requests (1-%d)", app.MaxCount)))
+	add(label(fieldCount, "Count     ") + " " + c.count.View() + s.muted.Render(fmt.Sprintf(" requests (1-%d)", app.MaxCount)))
 	fieldErr(app.FieldCount)
 	if c.failure != "" {
 		add("")
@@ -436,22 +461,44 @@ func (c composerModel) View(s *styles) string {
 	return strings.Join(b, "\n")
 }
 
-// pickerView shows the current choice between arrows, with neighbours
-// when there is room.
-func (c composerModel) pickerView(s *styles, items []string, cur int, focused bool) string {
+// pickerView shows the current choice between arrows, with as many
+// neighbours as fit in width: the selected option is always visible.
+func (c composerModel) pickerView(s *styles, items []string, cur int, focused bool, width int) string {
 	if len(items) == 0 {
 		return s.err.Render("none configured (generation.models)")
 	}
-	parts := make([]string, len(items))
-	for i, it := range items {
+	chosen := s.bold
+	if focused {
+		chosen = s.accent.Bold(true)
+	}
+	label := func(i int) string {
 		if i == cur {
-			parts[i] = s.bold.Render("‹ " + it + " ›")
-			if focused {
-				parts[i] = s.accent.Bold(true).Render("‹ " + it + " ›")
-			}
-		} else {
-			parts[i] = s.muted.Render(it)
+			return chosen.Render("‹ " + items[i] + " ›")
 		}
+		return s.muted.Render(items[i])
+	}
+	from, to := cur, cur+1
+	w := lipgloss.Width(label(cur))
+	for grown := true; grown; {
+		grown = false
+		if to < len(items) && w+1+lipgloss.Width(items[to])+4 <= width {
+			w += 1 + lipgloss.Width(items[to])
+			to, grown = to+1, true
+		}
+		if from > 0 && w+1+lipgloss.Width(items[from-1])+4 <= width {
+			w += 1 + lipgloss.Width(items[from-1])
+			from, grown = from-1, true
+		}
+	}
+	parts := make([]string, 0, to-from+2)
+	if from > 0 {
+		parts = append(parts, s.muted.Render("…"))
+	}
+	for i := from; i < to; i++ {
+		parts = append(parts, label(i))
+	}
+	if to < len(items) {
+		parts = append(parts, s.muted.Render("…"))
 	}
 	return strings.Join(parts, " ")
 }

@@ -34,7 +34,7 @@ func (m Model) handleComposerKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.screen = screenMain
 		return m, nil
 	case key.Matches(msg, m.composer.keys.Submit):
-		in, verr := m.composer.params()
+		in, verr := m.composer.validate()
 		if verr != nil {
 			*m.composer = m.composer.failed(verr)
 			return m, nil

@@ -223,7 +223,7 @@ func (m Model) View() tea.View {
 	v.OnMouse = clickHandler(m.hitAreas())
 	v.ProgressBar = m.progressBar()
 	v.WindowTitle = "InfluenceGen · " + m.b.Profile
-	if m.b.Demo {
+	if m.b.Demo && m.b.Profile != "demo" {
 		v.WindowTitle += " (demo)"
 	}
 	return v
@@ -234,10 +234,19 @@ func (m Model) render() string {
 		return ""
 	}
 	if m.width < minWidth || m.height < minHeight {
-		msg := m.styles.warn.Render("Terminal too small") + "\n" +
-			m.styles.muted.Render("InfluenceGen needs at least 60×15;") + "\n" +
-			m.styles.muted.Render("this one is "+itoa(m.width)+"×"+itoa(m.height)+". Enlarge it, or press q to quit.")
-		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
+		lines := []string{
+			m.styles.warn.Render("Terminal too small"),
+			m.styles.muted.Render("InfluenceGen needs at least 60×15;"),
+			m.styles.muted.Render("this one is " + itoa(m.width) + "×" + itoa(m.height) + "."),
+			m.styles.muted.Render("Enlarge it, or press q to quit."),
+		}
+		// each line centred on its own, and cut rather than wrapped
+		for i, l := range lines {
+			l = truncate(l, m.width)
+			pad := max(m.width-lipgloss.Width(l), 0)
+			lines[i] = strings.Repeat(" ", pad/2) + l
+		}
+		return lipgloss.PlaceVertical(m.height, lipgloss.Center, strings.Join(lines, "\n"))
 	}
 	body := m.bodyView()
 	if m.confirm != nil {
