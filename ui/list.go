@@ -70,22 +70,18 @@ func (l *listModel) SetSize(w, h int) {
 	l.clampOffset()
 }
 
-// visibleRows is how many request rows fit under the tab line (and the
-// search line when it shows).
+// visibleRows is how many request rows fit under the tab line, the
+// column headings (and the search line when it shows).
 func (l listModel) visibleRows() int {
-	n := l.height - 1
-	if l.searching || l.search != "" {
-		n--
-	}
-	return max(n, 1)
+	return max(l.height-l.rowsTop(), 1)
 }
 
 // rowsTop is the line within the list view where the first row is drawn.
 func (l listModel) rowsTop() int {
 	if l.searching || l.search != "" {
-		return 2
+		return 3
 	}
-	return 1
+	return 2
 }
 
 func (l listModel) selected() (app.Request, bool) {

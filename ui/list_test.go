@@ -88,8 +88,8 @@ func TestTheMouseWheelScrollsAndAClickSelects(t *testing.T) {
 	if m.list.cursor != 3 {
 		t.Fatalf("wheel down: cursor %d, want 3", m.list.cursor)
 	}
-	// row 5 (0-based) is drawn on screen line header(2) + tabs(1) + 5
-	m = click(t, m, 10, headerHeight+1+5)
+	// row 5 (0-based) is drawn on screen line header(2) + tabs(1) + headings(1) + 5
+	m = click(t, m, 10, headerHeight+2+5)
 	if m.list.cursor != 5 || m.detail.req.ID != testID(3) {
 		t.Fatalf("click: cursor %d detail %s", m.list.cursor, m.detail.req.ID)
 	}

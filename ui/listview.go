@@ -20,6 +20,7 @@ func (l listModel) View(s *styles, focused bool, now time.Time) string {
 	} else if l.search != "" {
 		b.WriteString("\n" + padRight(s.muted.Render(ansi.Truncate("search: "+l.search+"  (/ to change, esc in search to clear)", l.width, "…")), l.width))
 	}
+	b.WriteString("\n" + l.headingsView(s))
 	vis := l.visibleRows()
 	lines := 0
 	switch {
@@ -108,7 +109,39 @@ func (l listModel) styledSyncMark(s *styles, st app.SyncState) string {
 	return s.syncMarks[st]
 }
 
-const rowFixedWidth = 1 + badgeWidth + 1 + 4 + 1 + 12 + 1 + 1 + 1 // cursor, badge, age, model, mark and gaps
+const (
+	rowFixedWidth = 1 + badgeWidth + 1 + 4 + 1 + 12 + 1 + 1 + 1 // cursor, badge, age, model, mark and gaps
+	seedSizeWidth = 1 + 10 + 1 + 9                               // " seed" and " size": rows of one batch differ there
+)
+
+// showSeedSize reports whether the seed and size columns fit beside a
+// prompt of at least 20 cells.
+func (l listModel) showSeedSize() bool { return l.width-rowFixedWidth-seedSizeWidth >= 20 }
+
+// headingsView names the columns and says where the cursor is.
+func (l listModel) headingsView(s *styles) string {
+	h := " " + padRight("STATE", badgeWidth) + " " + " AGE" + " " + padRight("MODEL", 12)
+	if l.showSeedSize() {
+		h += " " + padRight("SEED", 10) + " " + padRight("SIZE", 9)
+	}
+	h += " PROMPT"
+	pos := ""
+	if len(l.rows) > 0 {
+		total := l.tabCount(l.filter)
+		switch {
+		case l.hasNewer: // the window starts below the newest: no exact position
+		case l.search != "": // the tab counts ignore the search
+			pos = fmt.Sprintf("row %d", l.cursor+1)
+		case total >= len(l.rows):
+			pos = fmt.Sprintf("row %d of %d", l.cursor+1, total)
+		}
+	}
+	gap := l.width - ansi.StringWidth(h) - ansi.StringWidth(pos) - 1
+	if gap < 1 {
+		return padRight(s.muted.Render(truncate(h, l.width)), l.width)
+	}
+	return s.muted.Render(h+strings.Repeat(" ", gap)+pos) + " "
+}
 
 // rowView renders one request in exactly l.width cells. It runs for every
 // visible row on every frame, so styled pieces come ready-made from
@@ -118,10 +151,16 @@ func (l listModel) rowView(s *styles, r app.Request, now time.Time, selected, fo
 	if promptW < 4 {
 		return truncate(padRight(statusLabel(r.Status)+" "+r.Params.Prompt, l.width), l.width)
 	}
-	meta := fmt.Sprintf("%4s %-12s", relativeAge(now, r.CreatedAt), ansi.Truncate(r.Params.Model, 12, "…"))
+	meta := fmt.Sprintf("%4s %-12s", relativeAge(now, r.CreatedAt), ansi.Truncate(safe(r.Params.Model), 12, "…"))
+	if l.showSeedSize() {
+		promptW -= seedSizeWidth
+		meta += fmt.Sprintf(" %-10d %-9s", r.Params.Seed, ansi.Truncate(r.Params.Resolution(), 9, "…"))
+	}
 	prompt := fitText(oneLine(safe(r.Params.Prompt)), promptW)
 	if selected && focused {
-		return s.selected.Render("▌" + statusIcon(r.Status, l.frame) + " " + padRight(statusLabel(r.Status), badgeWidth-2) + " " + meta + " " + prompt + " " + l.syncMark(r.SyncState))
+		// the state keeps its colour on the highlighted row
+		badge := s.status[r.Status].Inherit(s.selected).Render(statusIcon(r.Status, l.frame) + " " + padRight(statusLabel(r.Status), badgeWidth-2))
+		return s.selected.Render("▌") + badge + s.selected.Render(" "+meta+" "+prompt+" "+l.syncMark(r.SyncState))
 	}
 	cursor := " "
 	if selected {
