@@ -111,7 +111,7 @@ func (l listModel) styledSyncMark(s *styles, st app.SyncState) string {
 
 const (
 	rowFixedWidth = 1 + badgeWidth + 1 + 4 + 1 + 12 + 1 + 1 + 1 // cursor, badge, age, model, mark and gaps
-	seedSizeWidth = 1 + 10 + 1 + 9                               // " seed" and " size": rows of one batch differ there
+	seedSizeWidth = 1 + 10 + 1 + 9                              // " seed" and " size": rows of one batch differ there
 )
 
 // showSeedSize reports whether the seed and size columns fit beside a
