@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -88,4 +89,27 @@ func overlayBottom(body, box string, w, h int) string {
 		}
 	}
 	return fitLines(strings.Join(lines, "\n"), w, h)
+}
+
+// flashFor is how long a status line stays.
+const flashFor = 8 * time.Second
+
+// messageBox shows a message too long for the footer, whole; any key
+// closes it (and does nothing else).
+func messageBox(s *styles, msg string, isErr bool, width int) string {
+	w := min(width, 78)
+	st := s.flash
+	if isErr {
+		st = s.flashErr
+	}
+	var lines []string
+	for _, l := range wrap(safe(msg), w-4) {
+		lines = append(lines, st.Render(l))
+	}
+	lines = append(lines, "", s.muted.Render("any key closes this"))
+	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1).Width(w)
+	if !s.noColor {
+		box = box.BorderForeground(st.GetForeground())
+	}
+	return box.Render(strings.Join(lines, "\n"))
 }

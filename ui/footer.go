@@ -21,6 +21,8 @@ func (m Model) footerView() string {
 	switch {
 	case m.screen == screenComposer && m.composer.submitting:
 		status = s.flash.Render("submitting… (keys typed now are ignored)")
+	case m.flashBox:
+		status = s.muted.Render("(message above: any key closes it)")
 	case m.flash != "" && m.flashErr:
 		status = s.flashErr.Render(safe(m.flash))
 	case m.flash != "":

@@ -91,6 +91,10 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if held {
 		return m, nil
 	}
+	if m.flashBox {
+		m.flash, m.flashBox = "", false // the key closes the box, nothing more
+		return m, nil
+	}
 	m.flash = ""
 	switch {
 	case m.confirm != nil:

@@ -292,6 +292,7 @@ func (l listModel) applyPage(msg pageLoadedMsg) listModel {
 		if r, ok := l.selected(); ok {
 			keep = r.ID
 		}
+		got = newerOf(l.rows, got)
 		l.rows = got
 		l.hasOlder = msg.page.HasMore
 		l.cursor = min(l.cursor, max(len(got)-1, 0))
@@ -322,6 +323,26 @@ func (l listModel) applyPage(msg pageLoadedMsg) listModel {
 	l.cursor = min(max(l.cursor, 0), max(len(l.rows)-1, 0))
 	l.clampOffset()
 	return l
+}
+
+// newerOf keeps, for each row of a re-read page, the copy already on
+// screen when it is newer: a page read before a callback committed can
+// arrive after the row was patched from that callback.
+func newerOf(current, page []app.Request) []app.Request {
+	byID := make(map[string]app.Request, len(current))
+	for _, r := range current {
+		byID[r.ID] = r
+	}
+	out := page
+	for i, r := range page {
+		if c, ok := byID[r.ID]; ok && c.UpdatedAt.After(r.UpdatedAt) {
+			if &out[0] == &page[0] {
+				out = append([]app.Request(nil), page...)
+			}
+			out[i] = c
+		}
+	}
+	return out
 }
 
 // matches reports whether r belongs in the current filter and search.

@@ -49,6 +49,10 @@ func (m Model) handleRequestReloaded(msg requestReloadedMsg) (Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	list, prev, found := m.list.patch(msg.req)
 	m.list = list
+	if found && !m.list.matches(msg.req) && m.list.filter > 0 {
+		// it left the state the filter shows (processing → completed)
+		m.list = m.list.remove(msg.req.ID)
+	}
 	switch {
 	case found && settled(prev, msg.req.Status):
 		cmds = append(cmds, m.notifySettled([]app.Request{msg.req}))
@@ -228,6 +232,9 @@ func (m *Model) reloadAll() []tea.Cmd {
 // are coalesced here so a burst of events costs one query per 250 ms.
 func (m Model) handlePollTicked() (Model, tea.Cmd) {
 	cmds := []tea.Cmd{checkDataVersionCmd(m.ctx, m.b.Store)}
+	if m.flash != "" && !m.flashBox && m.b.Clock.Now().Sub(m.flashAt) > flashFor {
+		m.flash = "" // a status line is news, not a permanent label
+	}
 	if m.headerDirty {
 		m.headerDirty = false
 		cmds = append(cmds, loadHeaderCmd(m.ctx, m.b))

@@ -75,6 +75,8 @@ type Model struct {
 	typedAhead  bool          // keys of the burst that ended in ctrl+s are dropped
 	heldKeys    int           // how many were dropped, for the footer
 	quitArmed   bool          // ctrl+c was pressed once with a draft
+	flashAt     time.Time     // when the flash line was set: it goes after flashFor
+	flashBox    bool          // the flash is too long for the footer: shown in a box until a key
 	batches     batches       // submitted batches still in flight: one bell each, the progress bar
 	flash       string
 	flashErr    bool
@@ -146,6 +148,11 @@ func (m Model) Init() tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	next, cmd := m.dispatch(msg)
 	next = next.refreshKeys()
+	if next.flash != m.flash {
+		next.flashAt = next.b.Clock.Now()
+		// a message wider than the footer opens in a box instead of being cut
+		next.flashBox = lipgloss.Width(next.flash) > next.width && next.width > 0
+	}
 	if clear := m.clearStaleImage(next); clear != nil {
 		return next, tea.Batch(clear, cmd)
 	}
@@ -249,8 +256,11 @@ func (m Model) render() string {
 		return lipgloss.PlaceVertical(m.height, lipgloss.Center, strings.Join(lines, "\n"))
 	}
 	body := m.bodyView()
-	if m.confirm != nil {
+	switch {
+	case m.confirm != nil:
 		body = overlayBottom(body, m.confirm.View(m.styles, m.width), m.width, m.bodyHeight())
+	case m.flashBox:
+		body = overlayBottom(body, messageBox(m.styles, m.flash, m.flashErr, m.width), m.width, m.bodyHeight())
 	}
 	return m.header.View(m.styles, m.b.Clock.Now()) + "\n" + body + "\n" + m.footerView()
 }
