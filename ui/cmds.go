@@ -20,7 +20,6 @@ import (
 const (
 	ioTimeout    = 5 * time.Second
 	pollInterval = 250 * time.Millisecond
-	spinInterval = 120 * time.Millisecond
 )
 
 func loadPageCmd(ctx context.Context, st app.Store, seq int, mode loadMode, q app.ListQuery) tea.Cmd {
@@ -138,7 +137,7 @@ func (m Model) spinnerTickCmd() tea.Cmd {
 	if m.noTicks {
 		return nil
 	}
-	return tea.Tick(spinInterval, func(time.Time) tea.Msg { return spinnerTickedMsg{} })
+	return m.spinner.Tick
 }
 
 func submitCmd(ctx context.Context, svc Service, in app.ParamsInput) tea.Cmd {

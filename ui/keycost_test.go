@@ -3,6 +3,7 @@ package ui
 import (
 	"testing"
 
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -31,7 +32,7 @@ func BenchmarkFrameOnTheList(b *testing.B) {
 	r := newRig(b, true)
 	m := r.model(b, 160, 48)
 	for b.Loop() {
-		next, _ := m.Update(spinnerTickedMsg{})
+		next, _ := m.Update(spinner.TickMsg{})
 		m = next.(Model)
 		_ = m.View()
 	}

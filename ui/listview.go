@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+
+	"charm.land/bubbles/v2/spinner"
 	"strings"
 	"time"
 
@@ -53,7 +55,9 @@ func (l listModel) View(s *styles, focused bool, now time.Time) string {
 
 const badgeWidth = 13 // icon, space, the longest label ("init failed", "processing")
 
-var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+// spinnerFrames are bubbles/spinner's MiniDot: the one spinner model ticks,
+// the badges for each frame are rendered once per theme.
+var spinnerFrames = spinner.MiniDot.Frames
 
 func statusIcon(st app.Status, frame int) string {
 	switch st {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/influencegen/influencegen/app"
@@ -255,14 +256,24 @@ func (m Model) handleDataVersion(msg dataVersionCheckedMsg) (Model, tea.Cmd) {
 	return m, tea.Batch(append(m.reloadAll(), next)...)
 }
 
-func (m Model) handleSpinnerTicked() (Model, tea.Cmd) {
-	m.list.frame++
-	m.detail.frame = m.list.frame
+// handleSpinnerTicked advances the one spinner; with no active request on
+// screen the tick is dropped, which ends the loop until spinCmd restarts it.
+func (m Model) handleSpinnerTicked(msg spinner.TickMsg) (Model, tea.Cmd) {
 	if !m.spinnerVisible() {
 		m.spinning = false
 		return m, nil
 	}
-	return m, m.spinnerTickCmd()
+	next, cmd := m.spinner.Update(msg)
+	if cmd == nil {
+		return m, nil // a tick of a loop that was replaced
+	}
+	m.spinner = next
+	m.list.frame++
+	m.detail.frame = m.list.frame
+	if m.noTicks {
+		cmd = nil
+	}
+	return m, cmd
 }
 
 // spinnerVisible reports whether a spinner is on screen: an active row, or

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -83,6 +84,7 @@ type Model struct {
 	dataVersion int64
 	headerDirty bool
 	spinning    bool
+	spinner     spinner.Model // one for every row and the detail: they turn together
 	previews    *previewCache
 	noTicks     bool // tests drive time themselves
 }
@@ -114,6 +116,7 @@ func New(ctx context.Context, b Backend) Model {
 		activity:   newActivity(newActivityKeys(g)),
 		previews:   newPreviewCache(32),
 		batches:    batches{},
+		spinner:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 	}
 	if noColor {
 		m.gfx.proto = protoHalfBlocks
@@ -195,8 +198,8 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handlePollTicked()
 	case dataVersionCheckedMsg:
 		return m.handleDataVersion(msg)
-	case spinnerTickedMsg:
-		return m.handleSpinnerTicked()
+	case spinner.TickMsg:
+		return m.handleSpinnerTicked(msg)
 	case submittedMsg:
 		return m.handleSubmitted(msg)
 	case actionDoneMsg:

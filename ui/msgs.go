@@ -65,9 +65,6 @@ type dataVersionCheckedMsg struct {
 	err     error
 }
 
-// spinnerTickedMsg advances the row spinners.
-type spinnerTickedMsg struct{}
-
 // submittedMsg answers a composer submit.
 type submittedMsg struct {
 	reqs []app.Request
