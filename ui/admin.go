@@ -10,6 +10,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"charm.land/lipgloss/v2/table"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/influencegen/influencegen/app"
@@ -132,32 +134,14 @@ func (a adminModel) View(s *styles) string {
 	add(s.title.Render("Admin"))
 	add("")
 	add(s.label.Render("Secrets") + s.muted.Render("  (values are never shown: fingerprint = first 8 hex of SHA-256)"))
-	add(s.muted.Render(fmt.Sprintf("  %-24s %-8s %-9s %s", "NAME", "SOURCE", "PRINT", "EXPIRY / STATE")))
 	switch {
 	case a.err != nil:
 		add(s.err.Render("  cannot read secrets: " + errText(a.err)))
 	case !a.loaded:
 		add(s.muted.Render("  loading…"))
 	}
-	for i, sec := range a.secrets {
-		state := ""
-		switch {
-		case sec.Error != "":
-			state = s.err.Render(safe(sec.Error))
-		case sec.ExpiresAt != nil && sec.Expired:
-			state = s.muted.Render("expired " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
-		case sec.ExpiresAt != nil:
-			state = s.warn.Render("valid until " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + " (" + untilText(a.now, *sec.ExpiresAt) + ")")
-		case sec.Source == app.SourceMissing:
-			state = s.warn.Render("not set")
-		default:
-			state = s.ok.Render("set")
-		}
-		cursor := "  "
-		if i == a.cursor {
-			cursor = s.accent.Render("› ")
-		}
-		add(cursor + fmt.Sprintf("%-24s %-8s %-9s ", sec.Name, sec.Source, firstNonEmpty(sec.Fingerprint, "-")) + state)
+	for _, l := range strings.Split(a.secretsTable(s), "\n") {
+		add(l)
 	}
 	add("")
 	switch a.mode {
@@ -243,6 +227,43 @@ func (a adminModel) View(s *styles) string {
 		out = append(out, "")
 	}
 	return strings.Join(out, "\n")
+}
+
+// secretsTable is the secrets as a lipgloss table: name, source,
+// fingerprint and state, the selected one marked.
+func (a adminModel) secretsTable(s *styles) string {
+	rows := make([][]string, 0, len(a.secrets))
+	for i, sec := range a.secrets {
+		state := ""
+		switch {
+		case sec.Error != "":
+			state = s.err.Render(safe(sec.Error))
+		case sec.ExpiresAt != nil && sec.Expired:
+			state = s.muted.Render("expired " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
+		case sec.ExpiresAt != nil:
+			state = s.warn.Render("valid until " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + " (" + untilText(a.now, *sec.ExpiresAt) + ")")
+		case sec.Source == app.SourceMissing:
+			state = s.warn.Render("not set")
+		default:
+			state = s.ok.Render("set")
+		}
+		cursor := " "
+		if i == a.cursor {
+			cursor = s.accent.Render("›")
+		}
+		rows = append(rows, []string{cursor, sec.Name, sec.Source, firstNonEmpty(sec.Fingerprint, "-"), state})
+	}
+	t := table.New().Border(lipgloss.HiddenBorder()).BorderTop(false).BorderBottom(false).BorderLeft(false).
+		BorderRight(false).BorderColumn(false).BorderHeader(false).
+		Headers("", "NAME", "SOURCE", "PRINT", "EXPIRY / STATE").Rows(rows...).
+		StyleFunc(func(row, col int) lipgloss.Style {
+			st := lipgloss.NewStyle().PaddingRight(1)
+			if row == table.HeaderRow {
+				return s.muted.PaddingRight(1)
+			}
+			return st
+		})
+	return t.String()
 }
 
 // isLoopbackURL reports whether u points at this machine only.
