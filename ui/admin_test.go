@@ -191,3 +191,16 @@ func TestALoopbackPublicURLIsNotCalledATunnel(t *testing.T) {
 		t.Fatalf("%s", s)
 	}
 }
+
+func TestUCopiesTheCallbackURLANarrowScreenCuts(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 80, 24)
+	m = press(t, m, "a")
+	m, msgs := do(t, m, keyMsg("u"))
+	if !hasMsg(msgs, "tea.setClipboardMsg") {
+		t.Fatalf("u produced %v", msgTypes(msgs))
+	}
+	if want := "https://fox.trycloudflare.com" + app.CallbackPath; !strings.Contains(m.admin.notice, want) {
+		t.Fatalf("notice %q, want the whole URL %q", m.admin.notice, want)
+	}
+}

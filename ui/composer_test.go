@@ -215,3 +215,21 @@ func TestEveryFormProblemShowsAtOnceAndClearsWhenFixed(t *testing.T) {
 		t.Fatal("the prompt error should go once a prompt is pasted")
 	}
 }
+
+func TestTheChosenSizePresetStaysVisibleAt80Columns(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 80, 24)
+	m = press(t, m, "n", "tab", "tab", "tab", "left", "left") // classic 3:4
+	line := ""
+	for _, l := range strings.Split(screenText(m), "\n") {
+		if strings.Contains(l, "Size") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "‹ classic 3:4 ›") {
+		t.Fatalf("the chosen preset is not on screen: %q", line)
+	}
+	if m.composer.prompt.Height() < 8 {
+		t.Fatalf("the prompt box is %d lines high with room to spare", m.composer.prompt.Height())
+	}
+}
