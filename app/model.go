@@ -104,6 +104,7 @@ const (
 	ActivitySyncError        = "sync_error"
 	ActivityN8NError         = "n8n_error"
 	ActivityTokenRotated     = "token_rotated"
+	ActivitySecretSet        = "secret_set" // a secret replaced from the dashboard (name and fingerprint, never the value)
 )
 
 // Activity levels.

@@ -186,7 +186,7 @@ func (c *Client) Send(ctx context.Context, req app.Request, callbackURL string) 
 	}
 
 	log := c.opts.Log.With("request_id", req.ID, "host", target.Host,
-		"key", "fp:"+app.Fingerprint(key), "prompt", clip(req.Params.Prompt, promptLogChars))
+		"key_fingerprint", app.Fingerprint(key), "prompt", clip(req.Params.Prompt, promptLogChars))
 	attempts := len(retryDelays) + 1
 	for attempt := 1; ; attempt++ {
 		res := c.attempt(ctx, target, key, req.ID, body)

@@ -200,7 +200,10 @@ func TestSendWithoutSettingsFailsAtOnceWithoutNetwork(t *testing.T) {
 func TestSendLogsEachAttemptWithoutTheKey(t *testing.T) {
 	fake := n8ntest.New(t, n8ntest.Options{APIKey: "sup3r-secret-key-value"})
 	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// the program's own masking handler: the fingerprint it logs must be
+	// the one `secrets status` and the admin screen show, not a fingerprint
+	// of a fingerprint
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: app.MaskSecretAttr}))
 	req := sampleRequest()
 	req.Params.Prompt = strings.Repeat("a very long prompt about foxes ", 20)
 	fake.FailNext(n8ntest.ServerError)
@@ -221,7 +224,7 @@ func TestSendLogsEachAttemptWithoutTheKey(t *testing.T) {
 	if strings.Contains(out, req.Params.Prompt) {
 		t.Error("log contains the whole prompt; it must be truncated")
 	}
-	for _, want := range []string{"method=POST", "host=" + strings.TrimPrefix(fake.URL, "http://"), "status=500", "status=202", "status=403", "duration=", "key=fp:" + app.Fingerprint("sup3r-secret-key-value")} {
+	for _, want := range []string{"method=POST", "host=" + strings.TrimPrefix(fake.URL, "http://"), "status=500", "status=202", "status=403", "duration=", "key_fingerprint=" + app.Fingerprint("sup3r-secret-key-value")} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}

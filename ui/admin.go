@@ -2,12 +2,16 @@ package ui
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"charm.land/lipgloss/v2/table"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/influencegen/influencegen/app"
@@ -16,10 +20,9 @@ import (
 type adminMode int
 
 const (
-	adminBrowse        adminMode = iota
-	adminSetting                 // typing a secret into the masked input
-	adminConfirmRotate           // "rotate the callback token?" y/n
-	adminShowToken               // the new token, shown once
+	adminBrowse    adminMode = iota
+	adminSetting             // typing a secret into the masked input
+	adminShowToken           // the new token, shown once
 )
 
 // adminModel is the secrets table, the token rotation, the Odoo check and
@@ -27,6 +30,7 @@ const (
 // callback token right after a rotation, which is dropped on leaving.
 type adminModel struct {
 	keys          adminKeys
+	inputKeys     secretInputKeys
 	width, height int
 	mode          adminMode
 	secrets       []app.SecretStatus
@@ -35,6 +39,7 @@ type adminModel struct {
 	cursor        int
 	input         textinput.Model
 	settingName   string
+	pending       string // the typed value while its confirmation is asked; never drawn
 	token         string
 	tokenExpires  time.Time
 	copied        bool
@@ -58,8 +63,7 @@ func newAdmin(keys adminKeys, cfg app.Config) adminModel {
 	in.EchoCharacter = '•'
 	in.Prompt = "value: "
 	in.CharLimit = 4096
-	in = steadyCursor(in)
-	return adminModel{keys: keys, input: in, auth: cfg.Callback.Auth, webhook: cfg.N8N.WebhookURL, odooURL: cfg.Odoo.URL}
+	return adminModel{keys: keys, inputKeys: newSecretInputKeys(), input: in, auth: cfg.Callback.Auth, webhook: cfg.N8N.WebhookURL, odooURL: cfg.Odoo.URL}
 }
 
 func (a *adminModel) SetSize(w, h int) {
@@ -116,55 +120,34 @@ func (a adminModel) startSetting() (adminModel, tea.Cmd) {
 
 // leave forgets everything sensitive: the typed value and the new token.
 func (a adminModel) leave() adminModel {
-	a.mode, a.token, a.copied, a.settingName = adminBrowse, "", false, ""
+	a.mode, a.token, a.copied, a.settingName, a.pending = adminBrowse, "", false, "", ""
 	a.input.Reset()
 	a.input.Blur()
 	a.keys.Copy.SetEnabled(false)
 	return a
 }
 
-func (a adminModel) View(s styles) string {
+func (a adminModel) View(s *styles) string {
 	w := a.width
 	var out []string
 	add := func(l string) { out = append(out, ansi.Truncate(l, w, "…")) }
 	add(s.title.Render("Admin"))
 	add("")
 	add(s.label.Render("Secrets") + s.muted.Render("  (values are never shown: fingerprint = first 8 hex of SHA-256)"))
-	add(s.muted.Render(fmt.Sprintf("  %-24s %-8s %-9s %s", "NAME", "SOURCE", "PRINT", "EXPIRY / STATE")))
 	switch {
 	case a.err != nil:
-		add(s.err.Render("  cannot read secrets: " + app.ErrorMessage(a.err)))
+		add(s.err.Render("  cannot read secrets: " + errText(a.err)))
 	case !a.loaded:
 		add(s.muted.Render("  loading…"))
 	}
-	for i, sec := range a.secrets {
-		state := ""
-		switch {
-		case sec.Error != "":
-			state = s.err.Render(sec.Error)
-		case sec.ExpiresAt != nil && sec.Expired:
-			state = s.muted.Render("expired " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
-		case sec.ExpiresAt != nil:
-			state = s.warn.Render("valid until " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + " (" + untilText(a.now, *sec.ExpiresAt) + ")")
-		case sec.Source == app.SourceMissing:
-			state = s.warn.Render("not set")
-		default:
-			state = s.ok.Render("set")
-		}
-		cursor := "  "
-		if i == a.cursor {
-			cursor = s.accent.Render("› ")
-		}
-		add(cursor + fmt.Sprintf("%-24s %-8s %-9s ", sec.Name, sec.Source, firstNonEmpty(sec.Fingerprint, "-")) + state)
+	for _, l := range strings.Split(a.secretsTable(s), "\n") {
+		add(l)
 	}
 	add("")
 	switch a.mode {
 	case adminSetting:
-		add(s.bold.Render("Set "+a.settingName) + s.muted.Render("  enter save · esc cancel (typed characters are masked)"))
+		add(s.bold.Render("Set "+a.settingName) + s.muted.Render("  enter save (asks to confirm) · esc cancel (typed characters are masked)"))
 		add("  " + a.input.View())
-	case adminConfirmRotate:
-		add(s.warn.Render("Rotate the callback token? The current one stays valid as callback-token-previous for the grace period."))
-		add(s.bold.Render("  y rotate · n keep"))
 	case adminShowToken:
 		add(s.ok.Render("New callback token (shown once, it is not stored anywhere you can read it back here):"))
 		add("  " + s.secret.Render(a.token))
@@ -181,25 +164,29 @@ func (a adminModel) View(s styles) string {
 		if a.noticeErr {
 			st = s.err
 		}
-		add(st.Render(a.notice))
+		add(st.Render(safe(a.notice)))
 	}
 	add("")
 	add(s.label.Render("Listener / tunnel"))
 	l := a.listener
 	add("  " + s.muted.Render("listening  ") + firstNonEmpty(l.Address, "off"))
 	tunnel := s.muted.Render("  (tunnel: " + firstNonEmpty(l.Tunnel, "none detected") + ")")
+	if isLoopbackURL(l.PublicURL) {
+		// a loopback "public" URL is no tunnel: only n8n on this machine reaches it
+		tunnel = s.muted.Render("  (loopback: only an n8n on this machine can reach it)")
+	}
 	add("  " + s.muted.Render("public URL ") + firstNonEmpty(l.PublicURL, "(none: n8n must reach the listen address)") + tunnel)
 	check := s.muted.Render("not run yet")
 	if l.Checked && l.SelfCheck == nil {
 		check = s.ok.Render("✓ reached us through the public URL")
 	} else if l.Checked {
-		check = s.err.Render("✗ " + app.ErrorMessage(l.SelfCheck))
+		check = s.err.Render("✗ " + errText(l.SelfCheck))
 	}
 	add("  " + s.muted.Render("self-check ") + check)
 	if l.Warning != "" {
 		add("  " + s.err.Render(l.Warning))
 	}
-	add("  " + s.muted.Render("auth       ") + a.auth + s.muted.Render("   callback ") + firstNonEmpty(l.PublicURL, "http://"+firstNonEmpty(l.Address, "127.0.0.1:8787")) + app.CallbackPath)
+	add("  " + s.muted.Render("auth       ") + a.auth + s.muted.Render("   callback ") + a.callbackURL() + s.muted.Render("  (u copies it)"))
 	add("")
 	add(s.label.Render("Odoo"))
 	odoo := s.muted.Render("not configured (odoo.url is empty)")
@@ -207,12 +194,12 @@ func (a adminModel) View(s styles) string {
 	case a.erpChecking:
 		odoo = s.muted.Render("testing " + a.odooURL + " …")
 	case a.erpChecked && a.erpErr == nil && a.erpCheck.OK():
-		odoo = s.ok.Render("✓ "+firstNonEmpty(a.erpCheck.URL, a.odooURL)) + s.muted.Render(fmt.Sprintf("  Odoo %s · %s · %s · checked %s",
-			a.erpCheck.Version, a.erpCheck.Protocol, a.erpCheck.User, a.erpAt.UTC().Format("15:04:05 UTC")))
+		odoo = s.ok.Render("✓ "+safe(firstNonEmpty(a.erpCheck.URL, a.odooURL))) + s.muted.Render(safe(fmt.Sprintf("  Odoo %s · %s · %s · checked %s",
+			a.erpCheck.Version, a.erpCheck.Protocol, a.erpCheck.User, a.erpAt.Local().Format("15:04:05"))))
 	case a.erpChecked && a.erpErr == nil:
 		odoo = s.err.Render("✗ the connection check failed:")
 	case a.erpChecked:
-		odoo = s.err.Render("✗ " + app.ErrorMessage(a.erpErr))
+		odoo = s.err.Render("✗ " + errText(a.erpErr))
 	case a.odooURL != "":
 		odoo = s.text.Render(a.odooURL) + s.muted.Render("  press o to test the connection")
 	}
@@ -223,7 +210,7 @@ func (a adminModel) View(s styles) string {
 			if !it.OK {
 				mark = s.err.Render("✗")
 			}
-			add("    " + mark + " " + fmt.Sprintf("%-18s", it.Name) + " " + s.muted.Render(oneLine(it.Detail)))
+			add("    " + mark + " " + fmt.Sprintf("%-18s", it.Name) + " " + s.muted.Render(oneLine(safe(it.Detail))))
 		}
 	}
 	if len(out) > a.height {
@@ -241,6 +228,76 @@ func (a adminModel) View(s styles) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// secretsTable is the secrets as a lipgloss table: name, source,
+// fingerprint and state, the selected one marked.
+func (a adminModel) secretsTable(s *styles) string {
+	rows := make([][]string, 0, len(a.secrets))
+	for i, sec := range a.secrets {
+		state := ""
+		switch {
+		case sec.Error != "":
+			state = s.err.Render(safe(sec.Error))
+		case sec.ExpiresAt != nil && sec.Expired:
+			state = s.muted.Render("expired " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
+		case sec.ExpiresAt != nil:
+			state = s.warn.Render("valid until " + sec.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC") + " (" + untilText(a.now, *sec.ExpiresAt) + ")")
+		case sec.Source == app.SourceMissing:
+			state = s.warn.Render("not set")
+		default:
+			state = s.ok.Render("set")
+		}
+		cursor := " "
+		if i == a.cursor {
+			cursor = s.accent.Render("›")
+		}
+		rows = append(rows, []string{cursor, sec.Name, sec.Source, firstNonEmpty(sec.Fingerprint, "-"), state})
+	}
+	t := table.New().Border(lipgloss.HiddenBorder()).BorderTop(false).BorderBottom(false).BorderLeft(false).
+		BorderRight(false).BorderColumn(false).BorderHeader(false).
+		Headers("", "NAME", "SOURCE", "PRINT", "EXPIRY / STATE").Rows(rows...).
+		StyleFunc(func(row, col int) lipgloss.Style {
+			st := lipgloss.NewStyle().PaddingRight(1)
+			if row == table.HeaderRow {
+				return s.muted.PaddingRight(1)
+			}
+			return st
+		})
+	return t.String()
+}
+
+// isLoopbackURL reports whether u points at this machine only.
+func isLoopbackURL(u string) bool {
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Hostname() == "" {
+		return false
+	}
+	h := parsed.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// callbackURL is where n8n must send its results.
+func (a adminModel) callbackURL() string {
+	l := a.listener
+	return firstNonEmpty(l.PublicURL, "http://"+firstNonEmpty(l.Address, "127.0.0.1:8787")) + app.CallbackPath
+}
+
+type secretInputKeys struct{ Save, Cancel key.Binding }
+
+func newSecretInputKeys() secretInputKeys {
+	return secretInputKeys{
+		Save:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
+		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	}
+}
+
+func (k secretInputKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Save} }
+func (k secretInputKeys) Essential() []key.Binding  { return []key.Binding{k.Cancel} }
+func (k secretInputKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Save, k.Cancel}} }
 
 func untilText(now, t time.Time) string {
 	d := t.Sub(now)

@@ -15,10 +15,19 @@ func TestRotatingTheTokenAsksFirstThenShowsItOnceWithCopy(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 100, 40)
 	m = press(t, m, "a", "t")
-	if m.admin.mode != adminConfirmRotate || r.secrets.rotated != 0 {
+	if m.confirm == nil || m.confirm.action != actionRotate || r.secrets.rotated != 0 {
 		t.Fatal("t should ask before rotating")
 	}
-	m, msgs := do(t, m, keyMsg("y"))
+	if !strings.Contains(screenText(m), "for 15m0s") {
+		t.Errorf("the question should say how long the old token stays valid:\n%s", screenText(m))
+	}
+	m = press(t, m, "y", "enter")
+	if r.secrets.rotated != 0 || m.confirm == nil || !m.confirm.wrong {
+		t.Fatal("a single y must not rotate the token")
+	}
+	m = press(t, m, "backspace")
+	m = typeText(t, m, "rotate")
+	m, msgs := do(t, m, keyMsg("enter"))
 	if !hasMsg(msgs, "ui.tokenRotatedMsg") {
 		t.Fatalf("y produced %v", msgTypes(msgs))
 	}
@@ -44,12 +53,12 @@ func TestRotatingTheTokenAsksFirstThenShowsItOnceWithCopy(t *testing.T) {
 	}
 }
 
-func TestNKeepsTheTokenUnrotated(t *testing.T) {
+func TestEscKeepsTheTokenUnrotated(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 100, 40)
-	m = press(t, m, "a", "t", "n")
-	if r.secrets.rotated != 0 || m.admin.mode != adminBrowse {
-		t.Fatal("n must not rotate")
+	m = press(t, m, "a", "t", "n", "esc")
+	if r.secrets.rotated != 0 || m.admin.mode != adminBrowse || m.confirm != nil {
+		t.Fatal("n then esc must not rotate")
 	}
 }
 
@@ -64,6 +73,11 @@ func TestSettingASecretMasksWhatIsTyped(t *testing.T) {
 	if strings.Contains(m.View().Content, "s3cr3t") {
 		t.Fatal("the typed secret is visible")
 	}
+	m = press(t, m, "enter")
+	if m.confirm == nil || r.secrets.values[app.SecretOdooAPIKey] != "" {
+		t.Fatal("enter should ask before replacing the secret")
+	}
+	m = typeText(t, m, app.SecretOdooAPIKey)
 	m, msgs := do(t, m, keyMsg("enter"))
 	if !hasMsg(msgs, "ui.secretSetMsg") {
 		t.Fatalf("enter produced %v", msgTypes(msgs))
@@ -117,9 +131,10 @@ func TestAnOdooCheckFailureIsShown(t *testing.T) {
 func TestWithoutOdooTheCheckSaysHowToConfigureIt(t *testing.T) {
 	r := newRig(t, true)
 	r.b.ERP = nil
+	r.b.Config.Odoo.URL = ""
 	m := r.model(t, 100, 40)
 	m = press(t, m, "a", "o")
-	if !strings.Contains(screenText(m), "Odoo is not configured") {
+	if !strings.Contains(screenText(m), "not configured (odoo.url is empty)") || strings.Contains(screenText(m), "test Odoo") {
 		t.Fatalf("%s", screenText(m))
 	}
 }
@@ -128,7 +143,7 @@ func TestAServiceErrorIsShownInTheStatusLine(t *testing.T) {
 	r := newRig(t, true)
 	r.svc.err = app.Errorf(app.ECONFLICT, "request is being sent to n8n right now")
 	m := r.model(t, 100, 30)
-	m = press(t, m, "r")
+	m = press(t, m, "j", "j", "j", "j", "r") // the init failure
 	if !m.flashErr || !strings.Contains(screenText(m), "being sent to n8n right now") {
 		t.Fatalf("flash %q", m.flash)
 	}
@@ -142,4 +157,50 @@ func TestAStoreFailureIsShownInsteadOfAnEmptyList(t *testing.T) {
 		t.Fatal(screenText(m))
 	}
 	_ = context.Background()
+}
+
+func TestRotationsAndSecretChangesAreInTheActivityLog(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 160, 40)
+	m = press(t, m, "a", "t")
+	m = typeText(t, m, "rotate")
+	m = press(t, m, "enter", "esc", "j", "j", "j", "j", "e")
+	m = typeText(t, m, "odoo-secret")
+	m = press(t, m, "enter")
+	m = typeText(t, m, app.SecretOdooAPIKey)
+	m = press(t, m, "enter", "esc", "l")
+	screen := screenText(m)
+	for _, want := range []string{"token_rotated", "callback token rotated from the dashboard", "secret_set", "odoo-api-key replaced from the dashboard (fingerprint " + app.Fingerprint("odoo-secret") + ")"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("activity lacks %q:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, "odoo-secret") {
+		t.Fatal("the secret value reached the activity log")
+	}
+}
+
+func TestALoopbackPublicURLIsNotCalledATunnel(t *testing.T) {
+	r := newRig(t, true)
+	r.b.Listener = func() ListenerStatus {
+		return ListenerStatus{Address: "127.0.0.1:8787", PublicURL: "http://127.0.0.1:8787", Tunnel: "configured", Checked: true}
+	}
+	m := r.model(t, 120, 40)
+	m = press(t, m, "a")
+	if s := screenText(m); strings.Contains(s, "tunnel: configured") || !strings.Contains(s, "loopback") {
+		t.Fatalf("%s", s)
+	}
+}
+
+func TestUCopiesTheCallbackURLANarrowScreenCuts(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 80, 24)
+	m = press(t, m, "a")
+	m, msgs := do(t, m, keyMsg("u"))
+	if !hasMsg(msgs, "tea.setClipboardMsg") {
+		t.Fatalf("u produced %v", msgTypes(msgs))
+	}
+	if want := "https://fox.trycloudflare.com" + app.CallbackPath; !strings.Contains(m.admin.notice, want) {
+		t.Fatalf("notice %q, want the whole URL %q", m.admin.notice, want)
+	}
 }

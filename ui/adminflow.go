@@ -3,8 +3,6 @@ package ui
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/influencegen/influencegen/app"
 )
 
 // Admin and activity screens: the root performs the actions (they need the
@@ -28,34 +26,7 @@ func (m Model) handleAdminKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	a := m.admin
 	switch a.mode {
 	case adminSetting:
-		switch msg.String() {
-		case "esc":
-			m.admin = a.leave()
-			m.admin.notice, m.admin.noticeErr = "not changed", false
-			return m, nil
-		case "enter":
-			value := a.input.Value()
-			name := a.settingName
-			m.admin = a.leave()
-			if value == "" {
-				m.admin.notice, m.admin.noticeErr = "empty value: "+name+" not changed", true
-				return m, nil
-			}
-			m.admin.notice, m.admin.noticeErr = "saving "+name+"…", false
-			return m, setSecretCmd(m.ctx, m.b.Secrets, name, value)
-		}
-		var cmd tea.Cmd
-		m.admin, cmd = a.Update(msg)
-		return m, cmd
-	case adminConfirmRotate:
-		switch msg.String() {
-		case "y":
-			m.admin.mode, m.admin.notice, m.admin.noticeErr = adminBrowse, "rotating…", false
-			return m, rotateTokenCmd(m.ctx, m.b.Secrets, m.b.TokenGrace)
-		case "n", "esc":
-			m.admin.mode, m.admin.notice, m.admin.noticeErr = adminBrowse, "token not rotated", false
-		}
-		return m, nil
+		return m.handleSecretInputKey(msg)
 	case adminShowToken:
 		if key.Matches(msg, a.keys.Copy) {
 			m.admin.copied = true
@@ -66,32 +37,54 @@ func (m Model) handleAdminKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	switch {
-	case key.Matches(msg, a.keys.Close), msg.String() == "a":
+	case key.Matches(msg, a.keys.Close):
 		return m.closeAdmin(), nil
-	case msg.String() == "q":
+	case key.Matches(msg, a.keys.Quit):
 		return m, tea.Quit
-	case msg.String() == "?":
-		m.back, m.screen = screenAdmin, screenHelp
-		return m, nil
+	case key.Matches(msg, a.keys.Help):
+		return m.openHelp()
 	case key.Matches(msg, a.keys.Set):
-		if m.b.Secrets == nil {
-			return m, nil
-		}
 		var cmd tea.Cmd
 		m.admin, cmd = a.startSetting()
 		return m, cmd
 	case key.Matches(msg, a.keys.Rotate):
-		if m.b.Secrets == nil {
-			return m, nil
-		}
-		m.admin.mode, m.admin.notice = adminConfirmRotate, ""
-		return m, nil
+		m.admin.notice = ""
+		return m.askRotate()
+	case key.Matches(msg, a.keys.CopyURL):
+		url := a.callbackURL()
+		m.admin.notice, m.admin.noticeErr = "copied "+url+" (OSC 52)", false
+		return m, tea.SetClipboard(url)
 	case key.Matches(msg, a.keys.TestOdoo):
 		m.admin.erpChecking, m.admin.erpChecked = true, false
 		return m, checkERPCmd(m.ctx, m.b.ERP, m.b.Clock)
 	case key.Matches(msg, a.keys.Refresh):
 		m.admin.now = m.b.Clock.Now()
 		return m, tea.Batch(loadSecretsCmd(m.ctx, m.b.Secrets), loadHeaderCmd(m.ctx, m.b))
+	}
+	var cmd tea.Cmd
+	m.admin, cmd = a.Update(msg)
+	return m, cmd
+}
+
+// handleSecretInputKey edits the masked value; enter asks to confirm.
+func (m Model) handleSecretInputKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	a := m.admin
+	switch {
+	case key.Matches(msg, a.inputKeys.Cancel):
+		m.admin = a.leave()
+		m.admin.notice, m.admin.noticeErr = "not changed", false
+		return m, nil
+	case key.Matches(msg, a.inputKeys.Save):
+		if a.input.Value() == "" {
+			name := a.settingName
+			m.admin = a.leave()
+			m.admin.notice, m.admin.noticeErr = "empty value: "+name+" not changed", true
+			return m, nil
+		}
+		m.admin.pending = a.input.Value()
+		m.admin.input.Reset()
+		m.admin.input.Blur()
+		return m.askSetSecret(a.settingName)
 	}
 	var cmd tea.Cmd
 	m.admin, cmd = a.Update(msg)
@@ -106,7 +99,7 @@ func (m Model) handleSecretsLoaded(msg secretsLoadedMsg) (Model, tea.Cmd) {
 
 func (m Model) handleSecretSet(msg secretSetMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.admin.notice, m.admin.noticeErr = "could not set "+msg.name+": "+app.ErrorMessage(msg.err), true
+		m.admin.notice, m.admin.noticeErr = "could not set "+msg.name+": "+errText(msg.err), true
 		return m, nil
 	}
 	m.admin.notice, m.admin.noticeErr = msg.name+" saved", false
@@ -115,7 +108,7 @@ func (m Model) handleSecretSet(msg secretSetMsg) (Model, tea.Cmd) {
 
 func (m Model) handleTokenRotated(msg tokenRotatedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.admin.notice, m.admin.noticeErr = "rotation failed: "+app.ErrorMessage(msg.err), true
+		m.admin.notice, m.admin.noticeErr = "rotation failed: "+errText(msg.err), true
 		return m, nil
 	}
 	m.admin.mode, m.admin.token, m.admin.tokenExpires, m.admin.copied = adminShowToken, msg.token, msg.expires, false
@@ -137,11 +130,8 @@ func (m Model) handleActivityKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Close):
 		m.screen = screenMain
 		return m, nil
-	case msg.String() == "q":
-		return m, tea.Quit
-	case msg.String() == "?":
-		m.back, m.screen = screenActivity, screenHelp
-		return m, nil
+	case key.Matches(msg, k.Help):
+		return m.openHelp()
 	case key.Matches(msg, k.Refresh):
 		return m, loadActivityCmd(m.ctx, m.b.Store)
 	}

@@ -25,9 +25,15 @@ var benchDBs struct {
 }
 
 func TestMain(m *testing.M) {
+	// the dashboard shows local time; goldens must not depend on where
+	// they run
+	time.Local = time.UTC
 	code := m.Run()
 	if benchDBs.dir != "" {
 		os.RemoveAll(benchDBs.dir)
+	}
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
 	}
 	os.Exit(code)
 }

@@ -20,7 +20,6 @@ import (
 const (
 	ioTimeout    = 5 * time.Second
 	pollInterval = 250 * time.Millisecond
-	spinInterval = 120 * time.Millisecond
 )
 
 func loadPageCmd(ctx context.Context, st app.Store, seq int, mode loadMode, q app.ListQuery) tea.Cmd {
@@ -30,6 +29,16 @@ func loadPageCmd(ctx context.Context, st app.Store, seq int, mode loadMode, q ap
 		page, err := st.ListRequests(ctx, q)
 		return pageLoadedMsg{seq: seq, mode: mode, page: page, err: err}
 	}
+}
+
+// clickedCmd delivers what a click hit (see clickHandler).
+func clickedCmd(msg tea.Msg) tea.Cmd {
+	return func() tea.Msg { return msg }
+}
+
+// wantPageCmd carries a list's read request to the root.
+func wantPageCmd(msg pageWantedMsg) tea.Cmd {
+	return func() tea.Msg { return msg }
 }
 
 func reloadRequestCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
@@ -73,9 +82,12 @@ func loadHeaderCmd(ctx context.Context, b Backend) tea.Cmd {
 			b.Log.Warn("dashboard: header", "error", msg.err)
 			return msg
 		}
-		acts, err := b.Store.ListActivity(ctx, app.ActivityQuery{Kinds: []string{app.ActivityN8NError, app.ActivityInitiationFailed}, Limit: 1})
-		if err == nil && len(acts) > 0 {
-			msg.n8nError = acts[0].Message
+		// the newest n8n outcome, good or bad: an error shows only while
+		// nothing has gone through since
+		acts, err := b.Store.ListActivity(ctx, app.ActivityQuery{Kinds: []string{app.ActivityN8NError, app.ActivityInitiationFailed,
+			app.ActivityAccepted, app.ActivityCallback, app.ActivityCompleted}, Limit: 1})
+		if err == nil && len(acts) > 0 && (acts[0].Kind == app.ActivityN8NError || acts[0].Kind == app.ActivityInitiationFailed) {
+			msg.n8nError = &acts[0]
 		}
 		msg.err = err
 		if msg.err != nil {
@@ -125,7 +137,7 @@ func (m Model) spinnerTickCmd() tea.Cmd {
 	if m.noTicks {
 		return nil
 	}
-	return tea.Tick(spinInterval, func(time.Time) tea.Msg { return spinnerTickedMsg{} })
+	return m.spinner.Tick
 }
 
 func submitCmd(ctx context.Context, svc Service, in app.ParamsInput) tea.Cmd {
@@ -179,20 +191,38 @@ func loadSecretsCmd(ctx context.Context, sec app.Secrets) tea.Cmd {
 	}
 }
 
-func setSecretCmd(ctx context.Context, sec app.Secrets, name, value string) tea.Cmd {
+func setSecretCmd(ctx context.Context, sec app.Secrets, st app.Store, clock app.Clock, name, value string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
-		return secretSetMsg{name: name, err: sec.Set(ctx, name, value)}
+		if err := sec.Set(ctx, name, value); err != nil {
+			return secretSetMsg{name: name, err: err}
+		}
+		recordActivity(ctx, st, app.Activity{Kind: app.ActivitySecretSet, Level: app.LevelInfo, CreatedAt: clock.Now(),
+			Message: fmt.Sprintf("%s replaced from the dashboard (fingerprint %s)", name, app.Fingerprint(value))})
+		return secretSetMsg{name: name}
 	}
 }
 
-func rotateTokenCmd(ctx context.Context, sec app.Secrets, grace time.Duration) tea.Cmd {
+func rotateTokenCmd(ctx context.Context, sec app.Secrets, st app.Store, clock app.Clock, grace time.Duration) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
 		token, expires, err := sec.RotateCallbackToken(ctx, grace)
+		if err == nil {
+			recordActivity(ctx, st, app.Activity{Kind: app.ActivityTokenRotated, Level: app.LevelInfo, CreatedAt: clock.Now(),
+				Message: fmt.Sprintf("callback token rotated from the dashboard (new fingerprint %s); the previous one is accepted until %s",
+					app.Fingerprint(token), expires.UTC().Format(time.RFC3339))})
+		}
 		return tokenRotatedMsg{token: token, expires: expires, err: err}
+	}
+}
+
+// recordActivity writes an admin action to the activity log; a failure is
+// logged, not shown: the action itself succeeded.
+func recordActivity(ctx context.Context, st app.Store, a app.Activity) {
+	if err := st.AppendActivity(ctx, a); err != nil {
+		logFrom(ctx).Warn("dashboard: activity not recorded", "kind", a.Kind, "error", err)
 	}
 }
 

@@ -3,15 +3,14 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textarea"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/influencegen/influencegen/app"
 )
@@ -56,6 +55,7 @@ type composerModel struct {
 	model      int // index into cfg.Generation.Models
 	preset     int // index into aspectPresets, or customPreset
 	errs       *app.ValidationError
+	checked    bool   // a submit was refused: the form is re-checked on every change
 	failure    string // a non-field error from the last submit
 	submitting bool
 	history    []string
@@ -70,20 +70,17 @@ func newComposer(cfg app.Config, keys composerKeys) composerModel {
 	c.prompt.ShowLineNumbers = false
 	c.prompt.CharLimit = 0 // the count shows the 4,000 limit; validation enforces it
 	c.prompt.SetHeight(4)
-	ts := c.prompt.Styles()
-	ts.Cursor.Blink = false // a calm screen: no blink ticks, no repaints while idle
-	c.prompt.SetStyles(ts)
 	mk := func(placeholder string, limit int) textinput.Model {
 		in := textinput.New()
 		in.Prompt = ""
 		in.Placeholder = placeholder
 		in.CharLimit = limit
-		return steadyCursor(in)
+		return in
 	}
 	c.negative = mk("what to avoid (optional)", app.MaxPromptChars+100)
 	c.resolution = mk("WxH", 11)
 	c.aspect = mk("W:H", 7)
-	c.seed = mk("⟳ random", 10)
+	c.seed = mk("random", 20)
 	c.count = mk("1", 2)
 	c.reset(app.ParamsInput{})
 	return c
@@ -116,20 +113,37 @@ func (c *composerModel) reset(in app.ParamsInput) {
 	if in.Count > 1 {
 		c.count.SetValue(strconv.Itoa(in.Count))
 	}
-	c.errs, c.failure, c.submitting, c.histPos, c.draft = nil, "", false, -1, ""
+	c.errs, c.failure, c.submitting, c.histPos, c.draft, c.checked = nil, "", false, -1, "", false
 	c.setFocus(fieldPrompt)
+}
+
+// hasDraft reports whether anything was typed into the prompt: esc keeps
+// it, n brings it back, ctrl+c asks before throwing it away.
+func (c composerModel) hasDraft() bool {
+	return strings.TrimSpace(c.prompt.Value()) != "" || strings.TrimSpace(c.negative.Value()) != ""
 }
 
 func (c *composerModel) SetSize(w, h int) {
 	c.width, c.height = w, h
 	inner := max(w-4, 20)
 	c.prompt.SetWidth(inner)
-	c.prompt.SetHeight(min(max(h-18, 2), 8))
+	// the prompt takes the height the other fields leave (eight lines,
+	// and two kept for error messages), up to 15 lines
+	c.prompt.SetHeight(min(max(h-10, 2), 15))
 	c.negative.SetWidth(max(inner-12, 10))
 	c.resolution.SetWidth(11)
 	c.aspect.SetWidth(7)
 	c.seed.SetWidth(12)
 	c.count.SetWidth(3)
+}
+
+// setStyles themes every input of the form (the theme turns blinking off:
+// a calm screen has no blink ticks and no repaints while idle).
+func (c *composerModel) setStyles(s *styles) {
+	c.prompt.SetStyles(s.textarea)
+	for _, in := range c.inputs() {
+		in.SetStyles(s.textinput)
+	}
 }
 
 func (c *composerModel) setFocus(f composerField) tea.Cmd {
@@ -181,15 +195,15 @@ func (c composerModel) handleKey(msg tea.KeyPressMsg) (composerModel, tea.Cmd) {
 	case key.Matches(msg, c.keys.Prev):
 		return c, c.setFocus((c.focus + fieldCountAll - 1) % fieldCountAll)
 	case key.Matches(msg, c.keys.HistoryPrev):
-		return c.browseHistory(1), nil
+		return c.browseHistory(1).revalidate(), nil
 	case key.Matches(msg, c.keys.HistoryNext):
-		return c.browseHistory(-1), nil
+		return c.browseHistory(-1).revalidate(), nil
 	case key.Matches(msg, c.keys.Cycle) && (c.focus == fieldModel || c.focus == fieldPreset):
 		step := 1
 		if msg.String() == "left" {
 			step = -1
 		}
-		return c.cycle(step), nil
+		return c.cycle(step).revalidate(), nil
 	}
 	return c.forward(msg)
 }
@@ -227,7 +241,7 @@ func (c composerModel) forward(msg tea.Msg) (composerModel, tea.Cmd) {
 	case fieldCount:
 		c.count, cmd = c.count.Update(msg)
 	}
-	return c, cmd
+	return c.revalidate(), cmd
 }
 
 // area is the pixel count a new aspect keeps: the current resolution's,
@@ -299,9 +313,11 @@ func (c composerModel) browseHistory(step int) composerModel {
 	return c
 }
 
-// params reads the form; seed and count must be numbers before the
-// service can judge them, so those two are checked here.
-func (c composerModel) params() (app.ParamsInput, *app.ValidationError) {
+// validate reads the form and checks it by the app's own rules
+// (app.Validate, as the service will), adding only what the form alone can
+// get wrong: a seed or count that is not a number. Every problem is
+// reported at once.
+func (c composerModel) validate() (app.ParamsInput, *app.ValidationError) {
 	in := app.ParamsInput{
 		Prompt:         c.prompt.Value(),
 		NegativePrompt: c.negative.Value(),
@@ -315,7 +331,7 @@ func (c composerModel) params() (app.ParamsInput, *app.ValidationError) {
 	if s := strings.TrimSpace(c.seed.Value()); s != "" {
 		v, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			errs = append(errs, app.FieldError{Field: app.FieldSeed, Message: fmt.Sprintf("seed %q: type a whole number from 0 to %d, or clear it for a random seed", s, int64(app.MaxSeed))})
+			errs = append(errs, app.FieldError{Field: app.FieldSeed, Message: fmt.Sprintf("seed %q: must be between 0 and %d, or -1 (or empty) for random", s, int64(app.MaxSeed))})
 		} else {
 			in.Seed = &v
 		}
@@ -323,9 +339,18 @@ func (c composerModel) params() (app.ParamsInput, *app.ValidationError) {
 	if s := strings.TrimSpace(c.count.Value()); s != "" {
 		v, err := strconv.Atoi(s)
 		if err != nil {
-			errs = append(errs, app.FieldError{Field: app.FieldCount, Message: fmt.Sprintf("count %q: type a number from 1 to %d", s, app.MaxCount)})
+			errs = append(errs, app.FieldError{Field: app.FieldCount, Message: fmt.Sprintf("count %q: must be between 1 and %d", s, app.MaxCount)})
 		} else {
 			in.Count = v
+		}
+	}
+	_, err := app.Validate(in, c.cfg.Defaults(), func() uint32 { return 0 })
+	var ve *app.ValidationError
+	if errors.As(err, &ve) {
+		for _, f := range ve.Fields {
+			if !slices.ContainsFunc(errs, func(e app.FieldError) bool { return e.Field == f.Field }) {
+				errs = append(errs, f)
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -334,112 +359,23 @@ func (c composerModel) params() (app.ParamsInput, *app.ValidationError) {
 	return in, nil
 }
 
+// revalidate refreshes the problems shown once a submit was refused, so a
+// fix (typed or pasted) clears its message at once.
+func (c composerModel) revalidate() composerModel {
+	if c.checked {
+		_, c.errs = c.validate()
+	}
+	return c
+}
+
 // failed records why a submit was refused: field errors go inline.
 func (c composerModel) failed(err error) composerModel {
 	c.submitting = false
 	var ve *app.ValidationError
 	if errors.As(err, &ve) {
-		c.errs, c.failure = ve, ""
+		c.errs, c.failure, c.checked = ve, "", true
 		return c
 	}
-	c.errs, c.failure = nil, app.ErrorMessage(err)
+	c.errs, c.failure = nil, errText(err)
 	return c
-}
-
-func (c composerModel) View(s styles) string {
-	w := c.width
-	var b []string
-	add := func(l string) { b = append(b, ansi.Truncate(l, w, "…")) }
-	label := func(f composerField, text string) string {
-		if c.focus == f {
-			return s.accent.Bold(true).Render("› " + text)
-		}
-		return s.label.Render("  " + text)
-	}
-	fieldErr := func(fields ...string) {
-		if c.errs == nil {
-			return
-		}
-		for _, f := range fields {
-			if msg := c.errs.For(f); msg != "" {
-				for i, l := range wrap(msg, w-6) {
-					mark := "    ✗ "
-					if i > 0 {
-						mark = "      "
-					}
-					add(s.fieldErr.Render(mark + l))
-				}
-			}
-		}
-	}
-	title := s.title.Render("New request")
-	if c.submitting {
-		title += s.muted.Render("  submitting…")
-	}
-	add(title)
-	n := utf8.RuneCountInString(strings.TrimSpace(c.prompt.Value()))
-	countStyle := s.muted
-	if n > app.MaxPromptChars {
-		countStyle = s.err
-	}
-	hist := ""
-	if c.histPos >= 0 {
-		hist = s.muted.Render(fmt.Sprintf("  history %d/%d", c.histPos+1, len(c.history)))
-	}
-	add(label(fieldPrompt, "Prompt") + "  " + countStyle.Render(fmt.Sprintf("%d/%d", n, app.MaxPromptChars)) + hist)
-	for _, l := range strings.Split(c.prompt.View(), "\n") {
-		add("  " + l)
-	}
-	fieldErr(app.FieldPrompt)
-	add(label(fieldNegative, "Negative ") + " " + c.negative.View())
-	fieldErr(app.FieldNegativePrompt)
-	add(label(fieldModel, "Model    ") + " " + c.pickerView(s, c.cfg.Generation.Models, c.model, c.focus == fieldModel))
-	fieldErr(app.FieldModel)
-	presetNames := make([]string, len(aspectPresets))
-	for i, p := range aspectPresets {
-		presetNames[i] = p.name
-	}
-	cur := c.preset
-	if cur == customPreset {
-		presetNames = append(presetNames, "custom")
-		cur = len(presetNames) - 1
-	}
-	add(label(fieldPreset, "Size     ") + " " + c.pickerView(s, presetNames, cur, c.focus == fieldPreset))
-	add(label(fieldResolution, "Resolution") + " " + c.resolution.View() + "  " + label(fieldAspect, "Aspect") + " " + c.aspect.View())
-	fieldErr(app.FieldResolution, app.FieldAspectRatio)
-	seedNote := s.muted.Render("⟳ random each time")
-	if strings.TrimSpace(c.seed.Value()) != "" {
-		seedNote = s.muted.Render("locked (a batch uses seed, seed+1, …)")
-	}
-	add(label(fieldSeed, "Seed     ") + " " + c.seed.View() + " " + seedNote)
-	fieldErr(app.FieldSeed)
-	add(label(fieldCount, "Count    ") + " " + c.count.View() + s.muted.Render(fmt.Sprintf(" requests (1-%d)", app.MaxCount)))
-	fieldErr(app.FieldCount)
-	if c.failure != "" {
-		add("")
-		for _, l := range wrap(c.failure, w-2) {
-			add(s.err.Render(l))
-		}
-	}
-	return strings.Join(b, "\n")
-}
-
-// pickerView shows the current choice between arrows, with neighbours
-// when there is room.
-func (c composerModel) pickerView(s styles, items []string, cur int, focused bool) string {
-	if len(items) == 0 {
-		return s.err.Render("none configured (generation.models)")
-	}
-	parts := make([]string, len(items))
-	for i, it := range items {
-		if i == cur {
-			parts[i] = s.bold.Render("‹ " + it + " ›")
-			if focused {
-				parts[i] = s.accent.Bold(true).Render("‹ " + it + " ›")
-			}
-		} else {
-			parts[i] = s.muted.Render(it)
-		}
-	}
-	return strings.Join(parts, " ")
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	tea "charm.land/bubbletea/v2"
 	"fmt"
 	"slices"
 	"strings"
@@ -64,7 +65,7 @@ func TestASeedThatIsNotANumberIsRefusedBeforeTheServiceIsCalled(t *testing.T) {
 	if len(r.svc.Calls()) != 0 {
 		t.Fatalf("service called: %v", r.svc.Calls())
 	}
-	if !strings.Contains(screenText(m), `seed "lucky": type a whole number`) {
+	if !strings.Contains(screenText(m), `seed "lucky": must be between 0 and`) {
 		t.Fatalf("no inline seed error:\n%s", screenText(m))
 	}
 }
@@ -98,11 +99,11 @@ func TestTheModelPickerCyclesThroughTheConfiguredModels(t *testing.T) {
 	r := newRig(t, false)
 	m := r.model(t, 100, 30)
 	m = press(t, m, "n", "tab", "tab", "right")
-	if in, _ := m.composer.params(); in.Model != "sd3.5-large" {
+	if in, _ := m.composer.validate(); in.Model != "sd3.5-large" {
 		t.Fatalf("model %q", in.Model)
 	}
 	m = press(t, m, "left", "left")
-	if in, _ := m.composer.params(); in.Model != "flux-dev" {
+	if in, _ := m.composer.validate(); in.Model != "flux-dev" {
 		t.Fatalf("model %q after wrapping left", in.Model)
 	}
 }
@@ -155,15 +156,80 @@ func TestABatchSubmitShowsEveryNewRow(t *testing.T) {
 	}
 }
 
-func TestSubmittingWhileFilteredShowsAllStatesWithTheNewRowOnTop(t *testing.T) {
+func TestSubmittingKeepsTheFilterAndSearchAndSaysTheNewRowsAreHidden(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 100, 30)
-	m = press(t, m, "4") // completed only
+	m = press(t, m, "4", "/") // completed only, searching for a fox
+	m = typeText(t, m, "fox")
+	m = press(t, m, "enter", "n")
+	m = typeText(t, m, "a heron in the reeds")
+	m = press(t, m, "ctrl+s")
+	if m.list.filter != 4 || m.list.search != "fox" || len(m.list.rows) != 1 {
+		t.Fatalf("filter %d search %q rows %d", m.list.filter, m.list.search, len(m.list.rows))
+	}
+	if !strings.Contains(m.flash, "submitted 1 request — hidden by the current filter") {
+		t.Fatalf("flash %q", m.flash)
+	}
+}
+
+func TestSubmittingUnfilteredPutsTheNewRowOnTop(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 100, 30)
 	m = press(t, m, "n")
 	m = typeText(t, m, "a heron in the reeds")
 	m = press(t, m, "ctrl+s")
-	top, _ := m.list.selected()
-	if m.list.filter != 0 || top.Params.Prompt != "a heron in the reeds" || len(m.list.rows) != 9 {
-		t.Fatalf("filter %d, top %q, %d rows", m.list.filter, top.Params.Prompt, len(m.list.rows))
+	if top, _ := m.list.selected(); top.Params.Prompt != "a heron in the reeds" || len(m.list.rows) != 9 {
+		t.Fatalf("top %q, %d rows", top.Params.Prompt, len(m.list.rows))
+	}
+}
+
+func TestEveryFormProblemShowsAtOnceAndClearsWhenFixed(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 120, 40)
+	m = press(t, m, "n", "tab", "tab", "tab", "tab", "tab", "tab") // seed
+	m = typeText(t, m, "abc")
+	m = press(t, m, "tab", "backspace")
+	m = typeText(t, m, "20")
+	m = press(t, m, "ctrl+s")
+	for _, f := range []string{app.FieldPrompt, app.FieldSeed, app.FieldCount} {
+		if m.composer.errs == nil || m.composer.errs.For(f) == "" {
+			t.Fatalf("%s is not flagged; errors %v", f, m.composer.errs)
+		}
+	}
+	m = step(t, m, tea.PasteMsg{Content: "5"}) // count 205? no: the field holds at most 2 characters
+	m = press(t, m, "backspace", "backspace")
+	m = typeText(t, m, "3")
+	if m.composer.errs.For(app.FieldCount) != "" {
+		t.Fatalf("count 3 is fine, still flagged: %q", m.composer.errs.For(app.FieldCount))
+	}
+	m = press(t, m, "shift+tab", "ctrl+a", "ctrl+k")
+	m = typeText(t, m, "-5")
+	if got := m.composer.errs.For(app.FieldSeed); !strings.Contains(got, "-1") {
+		t.Fatalf("seed -5 message %q", got)
+	}
+	for range 6 {
+		m = press(t, m, "shift+tab")
+	}
+	m = step(t, m, tea.PasteMsg{Content: "a pasted prompt"})
+	if m.composer.errs.For(app.FieldPrompt) != "" {
+		t.Fatal("the prompt error should go once a prompt is pasted")
+	}
+}
+
+func TestTheChosenSizePresetStaysVisibleAt80Columns(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 80, 24)
+	m = press(t, m, "n", "tab", "tab", "tab", "left", "left") // classic 3:4
+	line := ""
+	for _, l := range strings.Split(screenText(m), "\n") {
+		if strings.Contains(l, "Size") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "‹ classic 3:4 ›") {
+		t.Fatalf("the chosen preset is not on screen: %q", line)
+	}
+	if m.composer.prompt.Height() < 8 {
+		t.Fatalf("the prompt box is %d lines high with room to spare", m.composer.prompt.Height())
 	}
 }

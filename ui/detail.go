@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -27,6 +29,9 @@ type detailModel struct {
 	previewWant   previewKey
 	inlineImages  bool // a terminal-graphics protocol draws over a blank block
 	odooOff       bool // odoo.url is empty: sync states mean nothing yet
+	keys          viewport.KeyMap
+	frame         int // the spinner frame, shared with the list
+	total         int // lines of the last layout, to clamp scrolling
 }
 
 func (d *detailModel) SetSize(w, h int) { d.width, d.height = max(w, 10), max(h, 3) }
@@ -49,31 +54,63 @@ func (d detailModel) Update(msg tea.Msg) (detailModel, tea.Cmd) {
 		}
 		d.loadedID, d.images, d.activity, d.err = msg.id, msg.images, msg.activity, msg.err
 	case tea.KeyPressMsg:
-		switch msg.String() {
-		case "j", "down":
+		k := d.keys
+		switch {
+		case key.Matches(msg, k.Down):
 			d.scroll++
-		case "k", "up":
-			d.scroll = max(d.scroll-1, 0)
-		case "g", "home":
-			d.scroll = 0
-		case "pgdown", "ctrl+d":
+		case key.Matches(msg, k.Up):
+			d.scroll--
+		case key.Matches(msg, k.PageDown):
+			d.scroll += d.height
+		case key.Matches(msg, k.PageUp):
+			d.scroll -= d.height
+		case key.Matches(msg, k.HalfPageDown):
 			d.scroll += d.height / 2
-		case "pgup", "ctrl+u":
-			d.scroll = max(d.scroll-d.height/2, 0)
+		case key.Matches(msg, k.HalfPageUp):
+			d.scroll -= d.height / 2
 		}
 	case tea.MouseWheelMsg:
 		if msg.Mouse().Button == tea.MouseWheelUp {
-			d.scroll = max(d.scroll-3, 0)
+			d.scroll -= 3
 		} else {
 			d.scroll += 3
 		}
 	}
+	d.scroll = min(max(d.scroll, 0), max(d.total-d.height, 0))
 	return d, nil
 }
 
-// previewBox is the cell box the preview is fitted into.
-func (d detailModel) previewBox() (cols, rows int) {
-	return max(min(d.width-2, 64), 8), max(min(d.height/2, 24), 4)
+// measure records how many lines the detail has now, so scrolling stops
+// at its end (60 j then one k moves up at once).
+func (d detailModel) measure(s *styles, now time.Time) detailModel {
+	if !d.has {
+		d.total = 0
+		return d
+	}
+	n := 0
+	for _, l := range d.content(s, now) {
+		if l == previewMarker {
+			n += len(d.previewLines(s, d.width))
+			continue
+		}
+		n++
+	}
+	d.total = n
+	d.scroll = min(d.scroll, max(n-d.height, 0))
+	return d
+}
+
+// previewBox is the cell box the preview is fitted into: at most what is
+// left of the pane below the line where it starts, so a full-screen detail
+// shows the whole picture without scrolling.
+func (d detailModel) previewBox(startLine int) (cols, rows int) {
+	rows = d.height - startLine - 1
+	if startLine < 0 || rows < 8 {
+		// too little room below the fields: a picture that fits the pane
+		// whole once scrolled to
+		rows = d.height - 1
+	}
+	return max(min(d.width-2, 64), 8), max(min(rows, 24), 4)
 }
 
 func (d detailModel) firstImage() (app.Image, bool) {
@@ -85,7 +122,7 @@ func (d detailModel) firstImage() (app.Image, bool) {
 
 // previewLine is the line (before scrolling) where the preview starts,
 // used to place terminal-graphics images.
-func (d detailModel) previewLine(s styles, now time.Time) int {
+func (d detailModel) previewLine(s *styles, now time.Time) int {
 	for i, l := range d.content(s, now) {
 		if l == previewMarker {
 			return i
@@ -96,13 +133,13 @@ func (d detailModel) previewLine(s styles, now time.Time) int {
 
 const previewMarker = "\x00preview"
 
-func (d detailModel) View(s styles, now time.Time) string {
+func (d detailModel) View(s *styles, now time.Time) string {
 	return strings.Join(d.lines(s, now, d.width, d.height), "\n")
 }
 
 // lines is the visible part of the detail: exactly h lines, each exactly w
 // cells wide, so the caller can frame it without measuring again.
-func (d detailModel) lines(s styles, now time.Time, w, h int) []string {
+func (d detailModel) lines(s *styles, now time.Time, w, h int) []string {
 	if !d.has {
 		return strings.Split(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s.muted.Render("Select a request to see its details.")), "\n")
 	}
@@ -128,7 +165,7 @@ func (d detailModel) lines(s styles, now time.Time, w, h int) []string {
 // previewLines are the picture's lines padded to w. Their width is known
 // from the rendering, so the escape-heavy half-block lines are never
 // measured again.
-func (d detailModel) previewLines(s styles, w int) []string {
+func (d detailModel) previewLines(s *styles, w int) []string {
 	img, ok := d.firstImage()
 	one := func(l string) []string { return []string{padRight(ansi.Truncate(l, w, "…"), w)} }
 	switch {
@@ -162,7 +199,7 @@ func (d detailModel) previewLines(s styles, w int) []string {
 
 // content is every logical line of the detail, cut to the pane width, with
 // previewMarker where the picture goes.
-func (d detailModel) content(s styles, now time.Time) []string {
+func (d detailModel) content(s *styles, now time.Time) []string {
 	r := d.req
 	w := d.width
 	var out []string
@@ -173,19 +210,19 @@ func (d detailModel) content(s styles, now time.Time) []string {
 		}
 		add(s.label.Render(fmt.Sprintf("%-10s", label)) + " " + value)
 	}
-	add(s.bold.Render("Request "+r.ID) + "  " + s.status[r.Status].Render(statusIcon(r.Status, 0)+" "+statusLabel(r.Status)))
-	for i, l := range wrap(r.Params.Prompt, w-11) {
+	add(s.bold.Render("Request "+r.ID) + "  " + s.status[r.Status].Render(statusIcon(r.Status, d.frame)+" "+statusLabel(r.Status)))
+	for i, l := range wrap(safe(r.Params.Prompt), w-11) {
 		label := "Prompt"
 		if i > 0 {
 			label = ""
 		}
 		add(s.label.Render(fmt.Sprintf("%-10s", label)) + " " + l)
 	}
-	field("Negative", ansi.Truncate(oneLine(r.Params.NegativePrompt), w-11, "…"))
-	field("Model", r.Params.Model)
+	field("Negative", ansi.Truncate(oneLine(safe(r.Params.NegativePrompt)), w-11, "…"))
+	field("Model", safe(r.Params.Model))
 	field("Size", fmt.Sprintf("%s (%s)", r.Params.Resolution(), r.Params.AspectRatio))
 	field("Seed", fmt.Sprintf("%d", r.Params.Seed))
-	field("By", r.RequestedBy)
+	field("By", safe(r.RequestedBy))
 	field("Created", fmtTime(r.CreatedAt, now))
 	if r.SentAt != nil {
 		field("Accepted", fmtTime(*r.SentAt, now))
@@ -193,8 +230,11 @@ func (d detailModel) content(s styles, now time.Time) []string {
 	if r.CompletedAt != nil {
 		field("Finished", fmtTime(*r.CompletedAt, now))
 	}
-	field("Execution", r.ExecutionID)
-	field("Attempts", fmt.Sprintf("%d", r.SendAttempts))
+	field("Execution", safe(r.ExecutionID))
+	if r.SendAttempts > 1 && !strings.Contains(r.ErrorMessage, "attempt") {
+		// the error text counts the POSTs of the last send itself
+		field("Sends", fmt.Sprintf("%d", r.SendAttempts))
+	}
 	field("Retry of", r.RetryOf)
 	odoo := string(r.SyncState)
 	if d.odooOff {
@@ -205,8 +245,8 @@ func (d detailModel) content(s styles, now time.Time) []string {
 	field("Odoo", odoo)
 	if r.ErrorCode != "" || r.ErrorMessage != "" {
 		add("")
-		add(s.err.Render("Error " + r.ErrorCode))
-		for _, l := range wrap(r.ErrorMessage, w-2) {
+		add(s.err.Render("Error " + safe(r.ErrorCode)))
+		for _, l := range wrap(safe(r.ErrorMessage), w-2) {
 			add("  " + l)
 		}
 		if h := errorHint(r.Status, r.ErrorCode); h != "" {
@@ -220,7 +260,7 @@ func (d detailModel) content(s styles, now time.Time) []string {
 		}
 	}
 	if d.err != nil {
-		add(s.err.Render("cannot read details: " + app.ErrorMessage(d.err)))
+		add(s.err.Render("cannot read details: " + errText(d.err)))
 	}
 	if len(d.images) > 0 || r.Status == app.StatusCompleted {
 		add("")
@@ -246,18 +286,20 @@ func (d detailModel) content(s styles, now time.Time) []string {
 			case app.LevelWarn:
 				st = s.warn
 			}
-			add(s.muted.Render(a.CreatedAt.UTC().Format("15:04:05")) + " " + st.Render(fmt.Sprintf("%-17s", a.Kind)) + " " + oneLine(a.Message))
+			add(s.muted.Render(a.CreatedAt.Local().Format("15:04:05")) + " " + st.Render(fmt.Sprintf("%-17s", safe(a.Kind))) + " " + oneLine(safe(a.Message)))
 		}
 	}
 	return out
 }
 
+// fmtTime is local time with its age; UTC is in `status --json` and the
+// logs, and the help says so.
 func fmtTime(t, now time.Time) string {
 	age := relativeAge(now, t)
 	if age == "now" {
-		return t.UTC().Format("2006-01-02 15:04:05") + " UTC (just now)"
+		return t.Local().Format("2006-01-02 15:04:05 MST") + " (just now)"
 	}
-	return t.UTC().Format("2006-01-02 15:04:05") + " UTC (" + age + " ago)"
+	return t.Local().Format("2006-01-02 15:04:05 MST") + " (" + age + " ago)"
 }
 
 // errorHint says what to do about a stored error code (README
@@ -274,6 +316,8 @@ func errorHint(st app.Status, code string) string {
 		return "n8n could not be reached: check n8n.webhook_url and the network, then press r to retry."
 	case "image_unavailable", "image_fetch_failed":
 		return "the image URL could not be fetched: allow its host in callback.allow_image_hosts if it is private."
+	case "provider_error":
+		return "the image provider behind n8n failed (quota, content policy or an outage): see the n8n execution log, then R remixes or r retries it."
 	case "image_invalid", "image_too_large":
 		return "n8n sent something that is not a usable image: check the workflow's output node."
 	}

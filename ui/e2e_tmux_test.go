@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,16 +58,34 @@ func (s tmuxSession) waitFor(what string, want ...string) string {
 	}
 }
 
-// buildBinary builds influencegen from the module root, or skips.
+// built is the binary, built once per test run for every tmux test.
+var built struct {
+	sync.Mutex
+	dir, bin string
+	out      []byte
+	err      error
+}
+
+// buildBinary builds influencegen from the module root once, or skips.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "influencegen")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("the influencegen binary does not build yet: %v\n%s", err, out)
+	built.Lock()
+	defer built.Unlock()
+	if built.bin == "" && built.err == nil {
+		built.dir, built.err = os.MkdirTemp("", "influencegen-ui-e2e-")
+		if built.err == nil {
+			bin := filepath.Join(built.dir, "influencegen")
+			cmd := exec.Command("go", "build", "-o", bin, ".")
+			cmd.Dir = ".."
+			if built.out, built.err = cmd.CombinedOutput(); built.err == nil {
+				built.bin = bin
+			}
+		}
 	}
-	return bin
+	if built.err != nil {
+		t.Skipf("the influencegen binary does not build yet: %v\n%s", built.err, built.out)
+	}
+	return built.bin
 }
 
 // TestTheRealBinaryComposesAndShowsTheResultInTmux is the "done when" of

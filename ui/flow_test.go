@@ -73,7 +73,9 @@ func TestComposeSubmitAndCallbackShowTheFinishedImage(t *testing.T) {
 		return bytes.Contains(out, []byte("▀")) // the preview is drawn only for a completed request's image
 	}, teatest.WithDuration(10*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
 
-	tm.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
+	// ctrl+c, not q: a letter typed right after a submit counts as
+	// typeahead of the prompt and is held (see holdTypedAhead)
+	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
 	row, ok := final.list.selected()
 	if !ok || row.ID != id || row.Status != app.StatusCompleted {

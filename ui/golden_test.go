@@ -1,11 +1,12 @@
 package ui
 
 import (
-	tea "charm.land/bubbletea/v2"
 	"fmt"
+	"image/color"
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 )
@@ -19,36 +20,53 @@ func screenText(m Model) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
+var (
+	lightTerminal = tea.BackgroundColorMsg{Color: color.White}
+	darkTerminal  = tea.BackgroundColorMsg{Color: color.Black}
+)
+
 // TestScreensMatchTheirGoldenFiles renders every screen at a normal, a
-// large and a narrow size. Refresh with: go test ./ui -run Golden -update
+// large and a wide size, in a dark and in a light terminal. Refresh with:
+// go test ./ui -run Golden -update
 func TestScreensMatchTheirGoldenFiles(t *testing.T) {
-	sizes := []struct{ w, h int }{{80, 24}, {160, 48}, {60, 20}}
+	sizes := []struct{ w, h int }{{80, 24}, {120, 40}, {160, 48}}
 	screens := []struct {
-		name string
-		keys []string
-		text string
+		name   string
+		keys   []string
+		text   string
+		submit bool
 	}{
 		{name: "list"},
 		{name: "detail", keys: []string{"enter"}},
 		{name: "detail_failed", keys: []string{"j", "j", "j", "enter"}},
-		{name: "composer_errors", keys: []string{"n", "tab", "tab", "tab", "tab", "ctrl+a", "ctrl+k"}, text: "12x12"},
+		{name: "composer", keys: []string{"n"}, text: "a red fox in fresh snow"},
+		{name: "composer_errors", keys: []string{"n", "tab", "tab", "tab", "tab", "ctrl+a", "ctrl+k"}, text: "12x12", submit: true},
+		{name: "confirm_delete", keys: []string{"d"}},
 		{name: "admin", keys: []string{"a"}},
 		{name: "activity", keys: []string{"l"}},
 		{name: "help", keys: []string{"?"}},
 	}
 	// One seeded store serves every screen: none of them writes to it.
 	r := newRig(t, true)
-	for _, sz := range sizes {
-		for _, sc := range screens {
-			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, sz.w, sz.h), func(t *testing.T) {
-				m := r.model(t, sz.w, sz.h)
-				m = press(t, m, sc.keys...)
-				if sc.text != "" {
-					m = typeText(t, m, sc.text)
-					m = press(t, m, "ctrl+s")
-				}
-				golden.RequireEqual(t, screenText(m))
-			})
+	for _, theme := range []struct {
+		name string
+		bg   tea.BackgroundColorMsg
+	}{{"dark", darkTerminal}, {"light", lightTerminal}} {
+		for _, sz := range sizes {
+			for _, sc := range screens {
+				t.Run(fmt.Sprintf("%s_%dx%d_%s", sc.name, sz.w, sz.h, theme.name), func(t *testing.T) {
+					m := r.model(t, sz.w, sz.h)
+					m = step(t, m, theme.bg)
+					m = press(t, m, sc.keys...)
+					if sc.text != "" {
+						m = typeText(t, m, sc.text)
+					}
+					if sc.submit {
+						m = press(t, m, "ctrl+s")
+					}
+					golden.RequireEqual(t, screenText(m))
+				})
+			}
 		}
 	}
 }

@@ -2,7 +2,7 @@ package ui
 
 import (
 	"fmt"
-	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -45,6 +45,11 @@ func (m *Model) layout() {
 			m.screen = screenDetail
 		}
 	}
+	m.helpVP.SetWidth(m.width)
+	m.helpVP.SetHeight(body)
+	if m.screen == screenHelp {
+		m.helpVP.SetContent(m.helpContent())
+	}
 	m.composer.SetSize(m.width, body)
 	m.admin.SetSize(m.width, body)
 	m.activity.SetSize(m.width, body)
@@ -52,46 +57,100 @@ func (m *Model) layout() {
 
 func (m Model) handleBackground(msg tea.BackgroundColorMsg) (Model, tea.Cmd) {
 	m.styles = newStyles(msg.IsDark(), m.noColor)
-	m.help.Styles = m.styles.help
+	m.applyTheme()
 	return m, nil
 }
 
+// applyTheme hands the one theme to every bubble: their own defaults assume
+// a dark terminal.
+func (m *Model) applyTheme() {
+	s := m.styles
+	m.help.Styles = s.help
+	m.composer.setStyles(s)
+	m.admin.input.SetStyles(s.textinput)
+	m.list.input.SetStyles(s.textinput)
+	m.activity.setStyles(s)
+	if m.confirm != nil {
+		m.confirm.input.SetStyles(s.textinput)
+	}
+	if m.screen == screenHelp {
+		m.helpVP.SetContent(m.helpContent())
+	}
+}
+
+// typeaheadGap separates bursts of typing: keys closer together than this
+// belong to what the user was typing before, not to a new decision.
+const typeaheadGap = 500 * time.Millisecond
+
 func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if msg.String() == "ctrl+c" {
-		return m, tea.Quit
+		return m.handleInterrupt()
+	}
+	m.quitArmed = false
+	m, held := m.holdTypedAhead(msg)
+	if held {
+		return m, nil
+	}
+	if m.flashBox {
+		m.flash, m.flashBox = "", false // the key closes the box, nothing more
+		return m, nil
 	}
 	m.flash = ""
-	if m.confirm != nil {
+	switch {
+	case m.confirm != nil:
 		return m.handleConfirmKey(msg)
-	}
-	switch m.screen {
-	case screenComposer:
+	case m.screen == screenComposer:
 		return m.handleComposerKey(msg)
-	case screenAdmin:
+	case m.screen == screenAdmin:
 		return m.handleAdminKey(msg)
-	case screenActivity:
+	case m.screen == screenActivity:
 		return m.handleActivityKey(msg)
-	case screenHelp:
+	case m.screen == screenHelp:
 		return m.handleHelpKey(msg)
 	}
 	return m.handleMainKey(msg)
 }
 
-// handleHelpKey scrolls the help with j/k; any other key closes it.
-func (m Model) handleHelpKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch msg.String() {
-	case "j", "down", "pgdown", "space":
-		m.helpScroll++
-		return m, nil
-	case "k", "up", "pgup":
-		m.helpScroll = max(m.helpScroll-1, 0)
-		return m, nil
-	case "q":
-		if m.back != screenComposer {
-			return m, tea.Quit
-		}
+// holdTypedAhead keeps the keys of a submitted prompt's typing burst from
+// acting anywhere: while the submit is in flight the composer owns the
+// keyboard, and afterwards the burst is dropped until a pause in typing.
+func (m Model) holdTypedAhead(msg tea.KeyPressMsg) (Model, bool) {
+	now := m.b.Clock.Now()
+	gap := now.Sub(m.lastKeyAt)
+	m.lastKeyAt = now
+	if m.screen == screenComposer && m.composer.submitting {
+		m.heldKeys++
+		return m, true
 	}
-	m.screen, m.helpScroll = m.back, 0
+	if !m.typedAhead {
+		return m, false
+	}
+	// a stray burst is text: a named key (esc, enter, an arrow, a ctrl
+	// chord) is a deliberate act and ends the hold at once
+	if gap < typeaheadGap && msg.Text != "" && msg.Mod&^tea.ModShift == 0 {
+		m.heldKeys++
+		m.flash, m.flashErr = fmt.Sprintf("ignored %s typed while submitting", plural(m.heldKeys, "key")), false
+		return m, true
+	}
+	m.typedAhead, m.heldKeys = false, 0
+	return m, false
+}
+
+// handleHelpKey scrolls the help; esc, q and ? close it.
+func (m Model) handleHelpKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	if key.Matches(msg, m.helpKeys.Close) {
+		m.screen = m.back
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.helpVP, cmd = m.helpVP.Update(msg)
+	return m, cmd
+}
+
+func (m Model) openHelp() (Model, tea.Cmd) {
+	m.back, m.screen = m.screen, screenHelp
+	m.helpVP.SetContent(m.helpContent())
+	m.helpVP.GotoTop()
 	return m, nil
 }
 
@@ -99,50 +158,77 @@ func (m Model) handleMainKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if m.list.searching {
 		return m.updateList(msg)
 	}
-	k := m.listKeys
+	g := m.globalKeys
 	switch {
-	case key.Matches(msg, m.globalKeys.Quit):
+	case key.Matches(msg, g.Quit):
 		return m, tea.Quit
-	case key.Matches(msg, m.globalKeys.Help):
-		m.back, m.screen, m.helpScroll = m.screen, screenHelp, 0
-		return m, nil
-	case key.Matches(msg, m.globalKeys.Compose):
-		return m.openComposer(app.ParamsInput{})
-	case key.Matches(msg, m.globalKeys.Admin):
+	case key.Matches(msg, g.Help):
+		return m.openHelp()
+	case key.Matches(msg, g.Compose):
+		return m.openComposer()
+	case key.Matches(msg, g.Admin):
 		return m.openAdmin()
-	case key.Matches(msg, m.globalKeys.Activity):
+	case key.Matches(msg, g.Activity):
 		m.screen = screenActivity
 		return m, loadActivityCmd(m.ctx, m.b.Store)
-	case key.Matches(msg, m.globalKeys.Back):
-		return m.leaveDetail(), nil
-	case key.Matches(msg, k.Detail):
-		return m.enterDetail()
-	case key.Matches(msg, k.Focus):
+	case key.Matches(msg, m.listKeys.Focus):
 		if m.focus == focusDetail {
 			return m.leaveDetail(), nil
 		}
 		return m.enterDetail()
-	case key.Matches(msg, k.Retry):
-		return m.startAction(actionRetry)
-	case key.Matches(msg, k.Cancel):
-		return m.askConfirm(actionCancel, "Cancel request %s? n8n may still finish it; the result would be kept but the state stays cancelled.")
-	case key.Matches(msg, k.Delete):
-		return m.askConfirm(actionDelete, "Delete request %s, its images and its history? This cannot be undone.")
-	case key.Matches(msg, k.Remix):
-		return m.remix(false)
-	case key.Matches(msg, k.ReuseSeed):
-		return m.remix(true)
-	case key.Matches(msg, k.Open):
-		return m.openImage()
-	case key.Matches(msg, k.CopyPath):
-		return m.copyImagePath()
 	}
 	if m.focus == focusDetail {
-		var cmd tea.Cmd
-		m.detail, cmd = m.detail.Update(msg)
-		return m, tea.Batch(cmd, m.previewPlaceCmd())
+		return m.handleDetailKey(msg)
+	}
+	return m.handleListKey(msg)
+}
+
+func (m Model) handleListKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	if key.Matches(msg, m.listKeys.Detail) {
+		return m.enterDetail()
+	}
+	if next, cmd, ok := m.handleRequestKey(msg, m.listKeys.requestKeys); ok {
+		return next, cmd
 	}
 	return m.updateList(msg)
+}
+
+func (m Model) handleDetailKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	if key.Matches(msg, m.detailKeys.Back) {
+		return m.leaveDetail(), nil
+	}
+	if next, cmd, ok := m.handleRequestKey(msg, m.detailKeys.requestKeys); ok {
+		return next, cmd
+	}
+	var cmd tea.Cmd
+	m.detail = m.detail.measure(m.styles, m.b.Clock.Now())
+	m.detail, cmd = m.detail.Update(msg)
+	return m, tea.Batch(cmd, m.previewPlaceCmd())
+}
+
+// handleRequestKey runs the keys that act on the selected request, the
+// same from the list and the detail; disabled ones do not match.
+func (m Model) handleRequestKey(msg tea.KeyPressMsg, k requestKeys) (Model, tea.Cmd, bool) {
+	var cmd tea.Cmd
+	switch {
+	case key.Matches(msg, k.Retry):
+		m, cmd = m.startAction(actionRetry)
+	case key.Matches(msg, k.Cancel):
+		m, cmd = m.askCancel()
+	case key.Matches(msg, k.Delete):
+		m, cmd = m.askDelete()
+	case key.Matches(msg, k.Remix):
+		m, cmd = m.remix(false)
+	case key.Matches(msg, k.ReuseSeed):
+		m, cmd = m.remix(true)
+	case key.Matches(msg, k.Open):
+		m, cmd = m.openImage()
+	case key.Matches(msg, k.CopyPath):
+		m, cmd = m.copyImagePath()
+	default:
+		return m, nil, false
+	}
+	return m, cmd, true
 }
 
 // updateList forwards to the list and follows the selection.
@@ -189,33 +275,6 @@ func (m Model) leaveDetail() Model {
 	return m
 }
 
-func (m Model) askConfirm(action, prompt string) (Model, tea.Cmd) {
-	r, ok := m.list.selected()
-	if !ok {
-		return m, nil
-	}
-	if action == actionCancel && r.Status.Final() {
-		m.flash, m.flashErr = fmt.Sprintf("request %s is already %s; nothing to cancel", shortID(r.ID), r.Status), true
-		return m, nil
-	}
-	m.confirm = &confirmation{action: action, id: r.ID, prompt: fmt.Sprintf(prompt, shortID(r.ID))}
-	return m, nil
-}
-
-func (m Model) handleConfirmKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	c := m.confirm
-	switch {
-	case key.Matches(msg, m.confirmKeys.Yes):
-		m.confirm = nil
-		m.flash, m.flashErr = c.action+" "+shortID(c.id)+"…", false
-		return m, actionCmd(m.ctx, m.b.Service, c.action, c.id)
-	case key.Matches(msg, m.confirmKeys.No):
-		m.confirm = nil
-		m.flash, m.flashErr = "kept "+shortID(c.id), false
-	}
-	return m, nil
-}
-
 func (m Model) startAction(action string) (Model, tea.Cmd) {
 	r, ok := m.list.selected()
 	if !ok {
@@ -237,45 +296,19 @@ func (m Model) remix(seedOnly bool) (Model, tea.Cmd) {
 
 func (m Model) handleRemixLoaded(msg remixLoadedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.flash, m.flashErr = "remix: "+app.ErrorMessage(msg.err), true
+		m.flash, m.flashErr = "remix: "+errText(msg.err), true
 		return m, nil
 	}
-	return m.openComposer(msg.in)
-}
-
-func (m Model) openComposer(in app.ParamsInput) (Model, tea.Cmd) {
-	m.composer.reset(in)
-	m.screen = screenComposer
-	return m, tea.Batch(m.composer.prompt.Focus(), loadHistoryCmd(m.ctx, m.b.Store))
-}
-
-func (m Model) handleComposerKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	switch {
-	case key.Matches(msg, m.composer.keys.Close):
-		m.screen = screenMain
-		return m, nil
-	case key.Matches(msg, m.composer.keys.Submit):
-		if m.composer.submitting {
-			return m, nil
-		}
-		in, verr := m.composer.params()
-		if verr != nil {
-			m.composer = m.composer.failed(verr)
-			return m, nil
-		}
-		m.composer.submitting, m.composer.errs, m.composer.failure = true, nil, ""
-		return m, submitCmd(m.ctx, m.b.Service, in)
-	}
-	var cmd tea.Cmd
-	m.composer, cmd = m.composer.Update(msg)
-	return m, cmd
+	return m.openComposerWith(msg.in)
 }
 
 func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch {
-	case m.screen == screenComposer:
-		m.composer, cmd = m.composer.Update(msg)
+	case m.confirm != nil:
+		*m.confirm, cmd = m.confirm.Update(msg)
+	case m.screen == screenComposer && !m.composer.submitting:
+		*m.composer, cmd = m.composer.Update(msg)
 	case m.screen == screenAdmin:
 		m.admin, cmd = m.admin.Update(msg)
 	case m.list.searching:
@@ -284,31 +317,9 @@ func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m Model) handleSubmitted(msg submittedMsg) (Model, tea.Cmd) {
-	if msg.err != nil {
-		m.composer = m.composer.failed(msg.err)
-		return m, nil
-	}
-	m.composer.submitting = false
-	m.screen, m.focus = screenMain, focusList
-	var reload tea.Cmd
-	if len(msg.reqs) > 0 && (m.list.hasNewer || !m.list.matches(msg.reqs[0])) {
-		// scrolled away or filtered out: go back to everything, newest first,
-		// so the new rows are where the user looks
-		m.list.filter, m.list.search, m.list.hasNewer = 0, "", false
-		m.list.rows, m.list.cursor, m.list.offset = nil, 0, 0
-		reload = m.list.load(loadRefresh)
-	}
-	m.list = m.list.prepend(msg.reqs)
-	m.headerDirty = true
-	m.flash, m.flashErr = fmt.Sprintf("submitted %d request(s)", len(msg.reqs)), false
-	m, sel := m.followSelection()
-	return m, tea.Batch(reload, sel, m.spinCmd())
-}
-
 func (m Model) handleActionDone(msg actionDoneMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.flash, m.flashErr = msg.action+" "+shortID(msg.id)+": "+app.ErrorMessage(msg.err), true
+		m.flash, m.flashErr = msg.action+" "+shortID(msg.id)+": "+errText(msg.err), true
 		return m, nil
 	}
 	m.headerDirty = true
@@ -334,7 +345,7 @@ func (m Model) handleActionDone(msg actionDoneMsg) (Model, tea.Cmd) {
 
 func (m Model) handleHistoryLoaded(msg historyLoadedMsg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
-	m.composer, cmd = m.composer.Update(msg)
+	*m.composer, cmd = m.composer.Update(msg)
 	return m, cmd
 }
 
@@ -343,20 +354,4 @@ func shortID(id string) string {
 		return "…" + id[len(id)-8:]
 	}
 	return id
-}
-
-// finished reports whether a move from prev to next deserves a notification.
-func finished(prev, next app.Status) bool {
-	return prev != "" && !prev.Final() && next.Final() && next != app.StatusCancelled
-}
-
-func (m Model) notifyCmd(r app.Request) tea.Cmd {
-	if !m.b.Config.UI.Notify {
-		return nil
-	}
-	prompt := oneLine(r.Params.Prompt)
-	if len([]rune(prompt)) > 60 {
-		prompt = string([]rune(prompt)[:60]) + "…"
-	}
-	return notifyCmd(fmt.Sprintf("InfluenceGen: %s — %s", strings.ReplaceAll(string(r.Status), "_", " "), prompt))
 }

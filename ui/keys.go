@@ -1,9 +1,15 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+)
 
-// Each view has its own KeyMap built by a constructor; bindings that do not
-// apply are disabled with SetEnabled(false) so help never lies.
+// Each screen has its own KeyMap built by a constructor. Bindings that
+// cannot act right now are disabled with SetEnabled(false) (refreshKeys),
+// so neither the footer nor the help ever offers a key that does nothing.
+// ShortHelp lists a screen's keys most important first; Essential ones
+// (the way out, help) are never dropped from the footer.
 
 type globalKeys struct {
 	Quit, Help, Compose, Admin, Activity, Back key.Binding
@@ -11,7 +17,7 @@ type globalKeys struct {
 
 func newGlobalKeys() globalKeys {
 	return globalKeys{
-		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Quit:     key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Compose:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new")),
 		Admin:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "admin")),
@@ -20,26 +26,13 @@ func newGlobalKeys() globalKeys {
 	}
 }
 
-type listKeys struct {
-	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
-	Detail, Focus, Filter, Search           key.Binding
-	Retry, Cancel, Remix, ReuseSeed, Delete key.Binding
-	Open, CopyPath                          key.Binding
-	global                                  globalKeys
+// requestKeys act on the selected request, from the list or the detail.
+type requestKeys struct {
+	Retry, Cancel, Remix, ReuseSeed, Delete, Open, CopyPath key.Binding
 }
 
-func newListKeys(g globalKeys) listKeys {
-	return listKeys{
-		Up:        key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
-		Down:      key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
-		Top:       key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "newest")),
-		Bottom:    key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "oldest")),
-		PageUp:    key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
-		PageDown:  key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
-		Detail:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
-		Focus:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
-		Filter:    key.NewBinding(key.WithKeys("0", "1", "2", "3", "4", "5", "6", "7", "8", "[", "]"), key.WithHelp("0-8/[ ]", "filter state")),
-		Search:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+func newRequestKeys() requestKeys {
+	return requestKeys{
 		Retry:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel")),
 		Remix:     key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "remix")),
@@ -47,22 +40,94 @@ func newListKeys(g globalKeys) listKeys {
 		Delete:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete")),
 		Open:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open image")),
 		CopyPath:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy path")),
-		global:    g,
+	}
+}
+
+type listKeys struct {
+	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
+	Detail, Focus, Filter, Search           key.Binding
+	requestKeys
+	global globalKeys
+}
+
+func newListKeys(g globalKeys) listKeys {
+	return listKeys{
+		Up:          key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+		Down:        key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		Top:         key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "newest")),
+		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "oldest")),
+		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		Detail:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "detail")),
+		Focus:       key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
+		Filter:      key.NewBinding(key.WithKeys("0", "1", "2", "3", "4", "5", "6", "7", "8", "[", "]"), key.WithHelp("0-8/[ ]", "filter")),
+		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		requestKeys: newRequestKeys(),
+		global:      g,
 	}
 }
 
 func (k listKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.global.Compose, k.Detail, k.Retry, k.Cancel, k.Remix, k.Filter, k.Search, k.global.Help, k.global.Quit}
+	return []key.Binding{k.global.Compose, k.Detail, k.Retry, k.Cancel, k.Remix, k.Filter, k.Search, k.global.Admin, k.global.Activity}
 }
+
+func (k listKeys) Essential() []key.Binding { return []key.Binding{k.global.Help, k.global.Quit} }
 
 func (k listKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Detail, k.Focus, k.Filter, k.Search, k.Open, k.CopyPath},
 		{k.global.Compose, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete},
-		{k.global.Admin, k.global.Activity, k.global.Help, k.global.Back, k.global.Quit},
+		{k.global.Admin, k.global.Activity, k.global.Help, k.global.Quit},
 	}
 }
+
+// detailKeys are the detail's, full screen or focused beside the list.
+type detailKeys struct {
+	Scroll viewport.KeyMap
+	requestKeys
+	Back, Help, Quit key.Binding
+}
+
+func newDetailKeys(g globalKeys) detailKeys {
+	sc := viewport.DefaultKeyMap()
+	sc.Left.SetEnabled(false)
+	sc.Right.SetEnabled(false)
+	sc.HalfPageUp.SetKeys("ctrl+u") // u and d stay free for the request keys
+	sc.HalfPageDown.SetKeys("ctrl+d")
+	sc.HalfPageUp.SetHelp("ctrl+u", "½ page up")
+	sc.HalfPageDown.SetHelp("ctrl+d", "½ page down")
+	sc.PageUp.SetKeys("pgup", "b")
+	return detailKeys{Scroll: sc, requestKeys: newRequestKeys(), Back: g.Back, Help: g.Help, Quit: g.Quit}
+}
+
+func (k detailKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Scroll.Down, k.Delete}
+}
+
+func (k detailKeys) Essential() []key.Binding { return []key.Binding{k.Back, k.Help} }
+
+func (k detailKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Scroll.Up, k.Scroll.Down, k.Scroll.PageUp, k.Scroll.PageDown, k.Scroll.HalfPageUp, k.Scroll.HalfPageDown},
+		{k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete},
+		{k.Back, k.Help, k.Quit},
+	}
+}
+
+// searchKeys are the list's while the search line is being typed.
+type searchKeys struct{ Apply, Clear key.Binding }
+
+func newSearchKeys() searchKeys {
+	return searchKeys{
+		Apply: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "search")),
+		Clear: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+	}
+}
+
+func (k searchKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Apply} }
+func (k searchKeys) Essential() []key.Binding  { return []key.Binding{k.Clear} }
+func (k searchKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Apply, k.Clear}} }
 
 type composerKeys struct {
 	Submit, Next, Prev, HistoryPrev, HistoryNext, Cycle, Close key.Binding
@@ -76,72 +141,74 @@ func newComposerKeys() composerKeys {
 		HistoryPrev: key.NewBinding(key.WithKeys("ctrl+p"), key.WithHelp("ctrl+p", "older prompt")),
 		HistoryNext: key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("ctrl+n", "newer prompt")),
 		Cycle:       key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "choose")),
-		Close:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		Close:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close (draft kept)")),
 	}
 }
 
 func (k composerKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Submit, k.Next, k.Cycle, k.HistoryPrev, k.HistoryNext, k.Close}
+	return []key.Binding{k.Next, k.Cycle, k.HistoryPrev, k.HistoryNext}
 }
+
+func (k composerKeys) Essential() []key.Binding { return []key.Binding{k.Submit, k.Close} }
 
 func (k composerKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Submit, k.Close}, {k.Next, k.Prev, k.Cycle}, {k.HistoryPrev, k.HistoryNext}}
 }
 
 type adminKeys struct {
-	Up, Down, Set, Rotate, Copy, TestOdoo, Refresh, Close key.Binding
+	Up, Down, Set, Rotate, Copy, CopyURL, TestOdoo, Refresh, Close, Help, Quit key.Binding
 }
 
-func newAdminKeys() adminKeys {
+func newAdminKeys(g globalKeys) adminKeys {
 	return adminKeys{
 		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
 		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
 		Set:      key.NewBinding(key.WithKeys("e", "enter"), key.WithHelp("e", "set secret")),
-		Rotate:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "rotate callback token")),
+		Rotate:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "rotate token")),
 		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy new token"), key.WithDisabled()),
+		CopyURL:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "copy callback URL")),
 		TestOdoo: key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "test Odoo")),
 		Refresh:  key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "refresh")),
-		Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Close:    key.NewBinding(key.WithKeys("esc", "a"), key.WithHelp("esc", "back")),
+		Help:     g.Help,
+		Quit:     g.Quit,
 	}
 }
 
 func (k adminKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Set, k.Rotate, k.Copy, k.TestOdoo, k.Refresh, k.Close}
+	return []key.Binding{k.Copy, k.Set, k.Rotate, k.CopyURL, k.TestOdoo, k.Refresh}
 }
 
+func (k adminKeys) Essential() []key.Binding { return []key.Binding{k.Close, k.Help} }
+
 func (k adminKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Set}, {k.Rotate, k.Copy}, {k.TestOdoo, k.Refresh, k.Close}}
+	return [][]key.Binding{{k.Up, k.Down, k.Set}, {k.Rotate, k.Copy, k.CopyURL}, {k.TestOdoo, k.Refresh, k.Close, k.Quit}}
 }
 
 type activityKeys struct {
-	Up, Down, Top, Refresh, Close key.Binding
+	Scroll                    viewport.KeyMap
+	Top, Refresh, Close, Help key.Binding
 }
 
-func newActivityKeys() activityKeys {
+func newActivityKeys(g globalKeys) activityKeys {
+	sc := viewport.DefaultKeyMap()
+	sc.Left.SetEnabled(false)
+	sc.Right.SetEnabled(false)
 	return activityKeys{
-		Up:      key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
-		Down:    key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
-		Top:     key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "newest")),
+		Scroll:  sc,
+		Top:     key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "newest")),
 		Refresh: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "refresh")),
-		Close:   key.NewBinding(key.WithKeys("esc", "l"), key.WithHelp("esc", "back")),
+		Close:   key.NewBinding(key.WithKeys("esc", "l", "q"), key.WithHelp("esc", "back")),
+		Help:    g.Help,
 	}
 }
 
 func (k activityKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Top, k.Refresh, k.Close}
+	return []key.Binding{k.Scroll.Down, k.Scroll.Up, k.Top, k.Refresh}
 }
+
+func (k activityKeys) Essential() []key.Binding { return []key.Binding{k.Close, k.Help} }
+
 func (k activityKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Top}, {k.Refresh, k.Close}}
+	return [][]key.Binding{{k.Scroll.Up, k.Scroll.Down, k.Scroll.PageUp, k.Scroll.PageDown, k.Top}, {k.Refresh, k.Close}}
 }
-
-type confirmKeys struct{ Yes, No key.Binding }
-
-func newConfirmKeys() confirmKeys {
-	return confirmKeys{
-		Yes: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
-		No:  key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "keep")),
-	}
-}
-
-func (k confirmKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Yes, k.No} }
-func (k confirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Yes, k.No}} }

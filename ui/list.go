@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -32,12 +31,10 @@ const (
 // windowMax rows: scrolling reads the next window by keyset (ids are
 // time-sortable), so 100,000 requests cost the same as 100.
 type listModel struct {
-	ctx    context.Context
-	store  app.Store
-	keys   listKeys
-	clock  app.Clock
-	width  int
-	height int
+	keys       listKeys
+	searchKeys searchKeys
+	width      int
+	height     int
 
 	odooOff bool // no sync marks: nothing is synced while odoo.url is empty
 
@@ -59,13 +56,12 @@ type listModel struct {
 	counts    map[app.Status]int
 }
 
-func newListModel(ctx context.Context, st app.Store, clock app.Clock, keys listKeys) listModel {
+func newListModel(keys listKeys, search searchKeys) listModel {
 	in := textinput.New()
 	in.Prompt = "/ "
 	in.Placeholder = "search prompts"
 	in.CharLimit = 200
-	in = steadyCursor(in)
-	return listModel{ctx: ctx, store: st, clock: clock, keys: keys, input: in}
+	return listModel{keys: keys, searchKeys: search, input: in}
 }
 
 func (l *listModel) SetSize(w, h int) {
@@ -74,22 +70,18 @@ func (l *listModel) SetSize(w, h int) {
 	l.clampOffset()
 }
 
-// visibleRows is how many request rows fit under the tab line (and the
-// search line when it shows).
+// visibleRows is how many request rows fit under the tab line, the
+// column headings (and the search line when it shows).
 func (l listModel) visibleRows() int {
-	n := l.height - 1
-	if l.searching || l.search != "" {
-		n--
-	}
-	return max(n, 1)
+	return max(l.height-l.rowsTop(), 1)
 }
 
 // rowsTop is the line within the list view where the first row is drawn.
 func (l listModel) rowsTop() int {
 	if l.searching || l.search != "" {
-		return 2
+		return 3
 	}
-	return 1
+	return 2
 }
 
 func (l listModel) selected() (app.Request, bool) {
@@ -97,6 +89,16 @@ func (l listModel) selected() (app.Request, bool) {
 		return app.Request{}, false
 	}
 	return l.rows[l.cursor], true
+}
+
+// row finds a loaded request by id.
+func (l listModel) row(id string) (app.Request, bool) {
+	for _, r := range l.rows {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return app.Request{}, false
 }
 
 func (l listModel) query() app.ListQuery {
@@ -107,7 +109,8 @@ func (l listModel) query() app.ListQuery {
 	return q
 }
 
-// load starts a keyset read; a newer load supersedes any in flight.
+// load asks the root for a keyset read (the list holds no store); a newer
+// load supersedes any in flight.
 func (l *listModel) load(mode loadMode) tea.Cmd {
 	q := l.query()
 	switch mode {
@@ -135,7 +138,7 @@ func (l *listModel) load(mode loadMode) tea.Cmd {
 	}
 	l.seq++
 	l.loading = true
-	return loadPageCmd(l.ctx, l.store, l.seq, mode, q)
+	return wantPageCmd(pageWantedMsg{seq: l.seq, mode: mode, q: q})
 }
 
 func (l listModel) Update(msg tea.Msg) (listModel, tea.Cmd) {
@@ -203,13 +206,13 @@ func (l listModel) setFilter(k string) (listModel, tea.Cmd) {
 }
 
 func (l listModel) updateSearch(msg tea.KeyPressMsg) (listModel, tea.Cmd) {
-	switch msg.String() {
-	case "enter":
+	switch {
+	case key.Matches(msg, l.searchKeys.Apply):
 		l.searching = false
 		l.search = strings.TrimSpace(l.input.Value())
 		l.input.Blur()
 		return l, l.load(loadTop)
-	case "esc":
+	case key.Matches(msg, l.searchKeys.Clear):
 		l.searching = false
 		l.input.Blur()
 		if l.search == "" {
@@ -241,13 +244,19 @@ func (l listModel) moveBy(n int) (listModel, tea.Cmd) {
 	return l, nil
 }
 
-// clickAt selects the row drawn on line y of the list view.
-func (l listModel) clickAt(y int) listModel {
-	i := l.offset + y - l.rowsTop()
-	if y >= l.rowsTop() && i >= 0 && i < len(l.rows) {
+// selectRow moves the cursor to row i (a click).
+func (l listModel) selectRow(i int) listModel {
+	if i >= 0 && i < len(l.rows) {
 		l.cursor = i
+		l.clampOffset()
 	}
 	return l
+}
+
+// setFilterTo shows one state's tab (a click).
+func (l listModel) setFilterTo(i int) (listModel, tea.Cmd) {
+	l.filter = min(max(i, 0), len(app.Statuses))
+	return l, l.load(loadTop)
 }
 
 func (l *listModel) clampOffset() {
@@ -283,6 +292,7 @@ func (l listModel) applyPage(msg pageLoadedMsg) listModel {
 		if r, ok := l.selected(); ok {
 			keep = r.ID
 		}
+		got = newerOf(l.rows, got)
 		l.rows = got
 		l.hasOlder = msg.page.HasMore
 		l.cursor = min(l.cursor, max(len(got)-1, 0))
@@ -313,6 +323,26 @@ func (l listModel) applyPage(msg pageLoadedMsg) listModel {
 	l.cursor = min(max(l.cursor, 0), max(len(l.rows)-1, 0))
 	l.clampOffset()
 	return l
+}
+
+// newerOf keeps, for each row of a re-read page, the copy already on
+// screen when it is newer: a page read before a callback committed can
+// arrive after the row was patched from that callback.
+func newerOf(current, page []app.Request) []app.Request {
+	byID := make(map[string]app.Request, len(current))
+	for _, r := range current {
+		byID[r.ID] = r
+	}
+	out := page
+	for i, r := range page {
+		if c, ok := byID[r.ID]; ok && c.UpdatedAt.After(r.UpdatedAt) {
+			if &out[0] == &page[0] {
+				out = append([]app.Request(nil), page...)
+			}
+			out[i] = c
+		}
+	}
+	return out
 }
 
 // matches reports whether r belongs in the current filter and search.

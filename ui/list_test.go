@@ -32,7 +32,7 @@ func TestNumberKeysFilterByState(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 100, 30)
 	m, msgs := do(t, m, keyMsg("5"))
-	if !hasMsg(msgs, "ui.pageLoadedMsg") {
+	if !hasMsg(msgs, "ui.pageWantedMsg") {
 		t.Fatalf("5 produced %v", msgTypes(msgs))
 	}
 	m = feedAll(t, m, msgs)
@@ -88,8 +88,8 @@ func TestTheMouseWheelScrollsAndAClickSelects(t *testing.T) {
 	if m.list.cursor != 3 {
 		t.Fatalf("wheel down: cursor %d, want 3", m.list.cursor)
 	}
-	// row 5 (0-based) is drawn on screen line header(2) + tabs(1) + 5
-	m = step(t, m, tea.MouseClickMsg{X: 10, Y: headerHeight + 1 + 5, Button: tea.MouseLeft})
+	// row 5 (0-based) is drawn on screen line header(2) + tabs(1) + headings(1) + 5
+	m = click(t, m, 10, headerHeight+2+5)
 	if m.list.cursor != 5 || m.detail.req.ID != testID(3) {
 		t.Fatalf("click: cursor %d detail %s", m.list.cursor, m.detail.req.ID)
 	}

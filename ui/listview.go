@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+
+	"charm.land/bubbles/v2/spinner"
 	"strings"
 	"time"
 
@@ -12,7 +14,7 @@ import (
 
 // Rendering of the request list: the tab line and one row per request.
 
-func (l listModel) View(s styles, focused bool) string {
+func (l listModel) View(s *styles, focused bool, now time.Time) string {
 	var b strings.Builder
 	b.WriteString(l.tabsView(s))
 	if l.searching {
@@ -20,11 +22,12 @@ func (l listModel) View(s styles, focused bool) string {
 	} else if l.search != "" {
 		b.WriteString("\n" + padRight(s.muted.Render(ansi.Truncate("search: "+l.search+"  (/ to change, esc in search to clear)", l.width, "…")), l.width))
 	}
+	b.WriteString("\n" + l.headingsView(s))
 	vis := l.visibleRows()
 	lines := 0
 	switch {
 	case l.err != nil:
-		b.WriteString("\n" + padRight(truncate(s.err.Render(ansi.Truncate("cannot read requests: "+app.ErrorMessage(l.err), l.width, "…")), l.width), l.width))
+		b.WriteString("\n" + padRight(truncate(s.err.Render(ansi.Truncate("cannot read requests: "+errText(l.err), l.width, "…")), l.width), l.width))
 		lines++
 	case !l.loaded:
 		b.WriteString("\n" + padRight(truncate(s.muted.Render("loading…"), l.width), l.width))
@@ -36,7 +39,7 @@ func (l listModel) View(s styles, focused bool) string {
 		b.WriteString("\n" + padRight(truncate(s.muted.Render("No requests yet. Press n to compose one."), l.width), l.width))
 		lines++
 	}
-	now := l.clock.Now()
+
 	end := min(l.offset+vis, len(l.rows))
 	for i := l.offset; i < end; i++ {
 		b.WriteString("\n")
@@ -50,32 +53,11 @@ func (l listModel) View(s styles, focused bool) string {
 	return b.String()
 }
 
-var tabNames = []string{"All", "Queued", "Sending", "Processing", "Completed", "Failed", "Init failed", "Timed out", "Cancelled"}
-
-func (l listModel) tabsView(s styles) string {
-	parts := make([]string, 0, len(tabNames))
-	total := 0
-	for _, n := range l.counts {
-		total += n
-	}
-	for i, name := range tabNames {
-		n := total
-		if i > 0 {
-			n = l.counts[app.Statuses[i-1]]
-		}
-		label := fmt.Sprintf("%d %s %d", i, name, n)
-		if i == l.filter {
-			parts = append(parts, s.tabActive.Render(label))
-		} else {
-			parts = append(parts, s.tab.Render(label))
-		}
-	}
-	return padRight(ansi.Truncate(strings.Join(parts, s.muted.Render(" │ ")), l.width, "…"), l.width)
-}
-
 const badgeWidth = 13 // icon, space, the longest label ("init failed", "processing")
 
-var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+// spinnerFrames are bubbles/spinner's MiniDot: the one spinner model ticks,
+// the badges for each frame are rendered once per theme.
+var spinnerFrames = spinner.MiniDot.Frames
 
 func statusIcon(st app.Status, frame int) string {
 	switch st {
@@ -124,27 +106,65 @@ func (l listModel) syncMark(st app.SyncState) string {
 	return syncMark(st)
 }
 
-func (l listModel) styledSyncMark(s styles, st app.SyncState) string {
+func (l listModel) styledSyncMark(s *styles, st app.SyncState) string {
 	if l.odooOff {
 		return " "
 	}
 	return s.syncMarks[st]
 }
 
-const rowFixedWidth = 1 + badgeWidth + 1 + 4 + 1 + 12 + 1 + 1 + 1 // cursor, badge, age, model, mark and gaps
+const (
+	rowFixedWidth = 1 + badgeWidth + 1 + 4 + 1 + 12 + 1 + 1 + 1 // cursor, badge, age, model, mark and gaps
+	seedSizeWidth = 1 + 10 + 1 + 9                              // " seed" and " size": rows of one batch differ there
+)
+
+// showSeedSize reports whether the seed and size columns fit beside a
+// prompt of at least 20 cells.
+func (l listModel) showSeedSize() bool { return l.width-rowFixedWidth-seedSizeWidth >= 20 }
+
+// headingsView names the columns and says where the cursor is.
+func (l listModel) headingsView(s *styles) string {
+	h := " " + padRight("STATE", badgeWidth) + " " + " AGE" + " " + padRight("MODEL", 12)
+	if l.showSeedSize() {
+		h += " " + padRight("SEED", 10) + " " + padRight("SIZE", 9)
+	}
+	h += " PROMPT"
+	pos := ""
+	if len(l.rows) > 0 {
+		total := l.tabCount(l.filter)
+		switch {
+		case l.hasNewer: // the window starts below the newest: no exact position
+		case l.search != "": // the tab counts ignore the search
+			pos = fmt.Sprintf("row %d", l.cursor+1)
+		case total >= len(l.rows):
+			pos = fmt.Sprintf("row %d of %d", l.cursor+1, total)
+		}
+	}
+	gap := l.width - ansi.StringWidth(h) - ansi.StringWidth(pos) - 1
+	if gap < 1 {
+		return padRight(s.muted.Render(truncate(h, l.width)), l.width)
+	}
+	return s.muted.Render(h+strings.Repeat(" ", gap)+pos) + " "
+}
 
 // rowView renders one request in exactly l.width cells. It runs for every
 // visible row on every frame, so styled pieces come ready-made from
 // styles and plain parts are measured before styling, never after.
-func (l listModel) rowView(s styles, r app.Request, now time.Time, selected, focused bool) string {
+func (l listModel) rowView(s *styles, r app.Request, now time.Time, selected, focused bool) string {
 	promptW := l.width - rowFixedWidth
 	if promptW < 4 {
 		return truncate(padRight(statusLabel(r.Status)+" "+r.Params.Prompt, l.width), l.width)
 	}
-	meta := fmt.Sprintf("%4s %-12s", relativeAge(now, r.CreatedAt), ansi.Truncate(r.Params.Model, 12, "…"))
-	prompt := fitText(oneLine(r.Params.Prompt), promptW)
+	meta := fmt.Sprintf("%4s %-12s", relativeAge(now, r.CreatedAt), ansi.Truncate(safe(r.Params.Model), 12, "…"))
+	if l.showSeedSize() {
+		promptW -= seedSizeWidth
+		meta += fmt.Sprintf(" %-10d %-9s", r.Params.Seed, ansi.Truncate(r.Params.Resolution(), 9, "…"))
+	}
+	prompt := fitText(oneLine(safe(r.Params.Prompt)), promptW)
 	if selected && focused {
-		return s.selected.Render("▌" + statusIcon(r.Status, l.frame) + " " + padRight(statusLabel(r.Status), badgeWidth-2) + " " + meta + " " + prompt + " " + l.syncMark(r.SyncState))
+		// the state keeps its colour on the highlighted row
+		badge := s.status[r.Status].Inherit(s.selected).Render(statusIcon(r.Status, l.frame) + " " + padRight(statusLabel(r.Status), badgeWidth-2))
+		return s.selected.Render("▌") + badge + s.selected.Render(" "+meta+" "+prompt+" "+l.syncMark(r.SyncState))
 	}
 	cursor := " "
 	if selected {

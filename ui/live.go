@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/influencegen/influencegen/app"
@@ -13,11 +14,13 @@ func (m Model) handlePageLoaded(msg pageLoadedMsg) (Model, tea.Cmd) {
 	m.list = m.list.applyPage(msg)
 	var cmds []tea.Cmd
 	if msg.seq == m.list.seq && msg.err == nil && msg.mode == loadRefresh {
+		var done []app.Request
 		for _, r := range m.list.rows {
-			if prev, ok := before[r.ID]; ok && finished(prev, r.Status) {
-				cmds = append(cmds, m.notifyCmd(r))
+			if prev, ok := before[r.ID]; ok && settled(prev, r.Status) {
+				done = append(done, r)
 			}
 		}
+		cmds = append(cmds, m.notifySettled(done))
 	}
 	m, sel := m.followSelection()
 	if r, ok := m.list.selected(); ok && sel == nil && msg.mode == loadRefresh {
@@ -47,9 +50,13 @@ func (m Model) handleRequestReloaded(msg requestReloadedMsg) (Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	list, prev, found := m.list.patch(msg.req)
 	m.list = list
+	if found && !m.list.matches(msg.req) && m.list.filter > 0 {
+		// it left the state the filter shows (processing → completed)
+		m.list = m.list.remove(msg.req.ID)
+	}
 	switch {
-	case found && finished(prev, msg.req.Status):
-		cmds = append(cmds, m.notifyCmd(msg.req))
+	case found && settled(prev, msg.req.Status):
+		cmds = append(cmds, m.notifySettled([]app.Request{msg.req}))
 	case !found && !m.list.hasNewer && m.list.matches(msg.req) && (len(m.list.rows) == 0 || msg.req.ID > m.list.rows[0].ID):
 		// a request made elsewhere (CLI, another window) lands on top
 		keep := m.list.cursor
@@ -79,7 +86,7 @@ func (m *Model) previewCmd() tea.Cmd {
 	if !ok || m.noColor || m.width == 0 {
 		return nil
 	}
-	cols, rows := m.detail.previewBox()
+	cols, rows := m.detail.previewBox(m.detail.previewLine(m.styles, m.b.Clock.Now()))
 	k := m.gfx.previewKey(img.SHA256, cols, rows)
 	if m.detail.preview != nil && m.detail.preview.key == k {
 		return nil
@@ -226,6 +233,9 @@ func (m *Model) reloadAll() []tea.Cmd {
 // are coalesced here so a burst of events costs one query per 250 ms.
 func (m Model) handlePollTicked() (Model, tea.Cmd) {
 	cmds := []tea.Cmd{checkDataVersionCmd(m.ctx, m.b.Store)}
+	if m.flash != "" && !m.flashBox && m.b.Clock.Now().Sub(m.flashAt) > flashFor {
+		m.flash = "" // a status line is news, not a permanent label
+	}
 	if m.headerDirty {
 		m.headerDirty = false
 		cmds = append(cmds, loadHeaderCmd(m.ctx, m.b))
@@ -246,42 +256,42 @@ func (m Model) handleDataVersion(msg dataVersionCheckedMsg) (Model, tea.Cmd) {
 	return m, tea.Batch(append(m.reloadAll(), next)...)
 }
 
-func (m Model) handleSpinnerTicked() (Model, tea.Cmd) {
-	m.list.frame++
-	if !m.list.anyActiveVisible() {
+// handleSpinnerTicked advances the one spinner; with no active request on
+// screen the tick is dropped, which ends the loop until spinCmd restarts it.
+func (m Model) handleSpinnerTicked(msg spinner.TickMsg) (Model, tea.Cmd) {
+	if !m.spinnerVisible() {
 		m.spinning = false
 		return m, nil
 	}
-	return m, m.spinnerTickCmd()
+	next, cmd := m.spinner.Update(msg)
+	if cmd == nil {
+		return m, nil // a tick of a loop that was replaced
+	}
+	m.spinner = next
+	m.list.frame++
+	m.detail.frame = m.list.frame
+	if m.noTicks {
+		cmd = nil
+	}
+	return m, cmd
+}
+
+// spinnerVisible reports whether a spinner is on screen: an active row, or
+// the detail of an active request.
+func (m Model) spinnerVisible() bool {
+	detailShown := m.screen == screenDetail || m.screen == screenMain && m.wide()
+	st := m.detail.req.Status
+	return m.list.anyActiveVisible() || detailShown && m.detail.has && (st == app.StatusSending || st == app.StatusProcessing)
 }
 
 // spinCmd starts the spinner loop when an active row becomes visible; the
 // loop stops itself when none is left.
 func (m *Model) spinCmd() tea.Cmd {
-	if m.spinning || !m.list.anyActiveVisible() {
+	if m.spinning || !m.spinnerVisible() {
 		return nil
 	}
 	m.spinning = true
 	return m.spinnerTickCmd()
-}
-
-func (m Model) handleClick(msg tea.MouseClickMsg) (Model, tea.Cmd) {
-	mouse := msg.Mouse()
-	if m.screen != screenMain || mouse.Button != tea.MouseLeft {
-		return m, nil
-	}
-	y := mouse.Y - headerHeight
-	if y < 0 || y >= m.bodyHeight() {
-		return m, nil
-	}
-	if m.wide() && mouse.X >= m.listWidth() {
-		m.focus = focusDetail
-		return m, nil
-	}
-	m.focus = focusList
-	m.list = m.list.clickAt(y)
-	m, sel := m.followSelection()
-	return m, sel
 }
 
 func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
@@ -292,11 +302,13 @@ func (m Model) handleWheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 		return m, cmd
 	case screenDetail:
 		var cmd tea.Cmd
+		m.detail = m.detail.measure(m.styles, m.b.Clock.Now())
 		m.detail, cmd = m.detail.Update(msg)
 		return m, cmd
 	case screenMain:
 		if m.wide() && msg.Mouse().X >= m.listWidth() {
 			var cmd tea.Cmd
+			m.detail = m.detail.measure(m.styles, m.b.Clock.Now())
 			m.detail, cmd = m.detail.Update(msg)
 			return m, cmd
 		}
@@ -326,7 +338,7 @@ func (m Model) copyImagePath() (Model, tea.Cmd) {
 
 func (m Model) handleImageOpened(msg imageOpenedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.flash, m.flashErr = app.ErrorMessage(msg.err), true
+		m.flash, m.flashErr = errText(msg.err), true
 		return m, nil
 	}
 	m.flash, m.flashErr = "opened "+msg.path, false

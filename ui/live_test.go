@@ -55,7 +55,7 @@ func TestNotificationsCanBeTurnedOff(t *testing.T) {
 	r := newRig(t, true)
 	r.b.Config.UI.Notify = false
 	m := r.model(t, 100, 30)
-	if cmd := m.notifyCmd(app.Request{Status: app.StatusCompleted}); cmd != nil {
+	if cmd := m.notifySettled([]app.Request{{Status: app.StatusCompleted}}); cmd != nil {
 		t.Fatal("ui.notify = false must not ring")
 	}
 }
@@ -92,7 +92,7 @@ func TestDroppedEventsMakeTheDashboardReloadEverything(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 100, 30)
 	_, msgs := do(t, m, busEventMsg{resync: true})
-	if !hasMsg(msgs, "ui.pageLoadedMsg") || !hasMsg(msgs, "ui.headerLoadedMsg") {
+	if !hasMsg(msgs, "ui.pageWantedMsg") || !hasMsg(msgs, "ui.headerLoadedMsg") {
 		t.Fatalf("resync produced %v", msgTypes(msgs))
 	}
 }
@@ -110,7 +110,7 @@ func TestAWriteByAnotherProcessIsNoticedThroughTheDataVersion(t *testing.T) {
 	}
 	m, msgs := do(t, m, pollTickedMsg{})
 	m, msgs = do(t, m, msgs[0])
-	if !hasMsg(msgs, "ui.pageLoadedMsg") {
+	if !hasMsg(msgs, "ui.pageWantedMsg") {
 		t.Fatalf("a changed data version should reload the list, got %v", msgTypes(msgs))
 	}
 	m = feedAll(t, m, msgs)
@@ -172,5 +172,61 @@ func TestALightBackgroundGetsLightStyles(t *testing.T) {
 	m = step(t, m, tea.BackgroundColorMsg{Color: color.Black})
 	if !m.styles.isDark {
 		t.Fatal("a black background should select the dark palette")
+	}
+}
+
+func countRaw(msgs []tea.Msg) int {
+	n := 0
+	for _, t := range msgTypes(msgs) {
+		if t == "tea.RawMsg" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestABatchRingsOnceWhenItsLastRequestSettles(t *testing.T) {
+	r := newRig(t, false)
+	r.b.Config.UI.Notify = true
+	m := r.model(t, 100, 30)
+	m = press(t, m, "n")
+	m = typeText(t, m, "three foxes")
+	m = press(t, m, "tab", "tab", "tab", "tab", "tab", "tab", "tab", "backspace")
+	m = typeText(t, m, "3")
+	m = press(t, m, "ctrl+s")
+	if len(m.list.rows) != 3 {
+		t.Fatalf("want 3 rows, got %d", len(m.list.rows))
+	}
+	if pb := m.View().ProgressBar; pb == nil || pb.Value != 0 {
+		t.Fatalf("a running batch should show the terminal progress bar at 0, got %+v", pb)
+	}
+	path, sha := writeTestPNG(t, t.TempDir())
+	rings := 0
+	for i, row := range m.list.rows {
+		move(t, r.db, row.ID, app.Change{}, app.StatusSending, app.StatusProcessing)
+		m = step(t, m, busEventMsg{ev: app.Event{Kind: app.EventRequest, RequestID: row.ID}})
+		completeWithImage(t, r.db, row.ID, path, sha)
+		var msgs []tea.Msg
+		m, msgs = do(t, m, busEventMsg{ev: app.Event{Kind: app.EventRequest, RequestID: row.ID}})
+		for _, msg := range msgs {
+			var out []tea.Msg
+			m, out = do(t, m, msg)
+			rings += countRaw(out)
+			m = feedAll(t, m, out)
+		}
+		if i < 2 && rings != 0 {
+			t.Fatalf("rang after %d of 3 requests", i+1)
+		}
+		if i == 1 {
+			if pb := m.View().ProgressBar; pb == nil || pb.Value != 66 {
+				t.Fatalf("progress after 2 of 3: %+v", pb)
+			}
+		}
+	}
+	if rings != 1 {
+		t.Fatalf("the batch rang %d times, want once", rings)
+	}
+	if m.View().ProgressBar != nil {
+		t.Fatal("the progress bar should be gone once the batch is done")
 	}
 }

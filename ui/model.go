@@ -3,8 +3,11 @@ package ui
 import (
 	"context"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	uv "github.com/charmbracelet/ultraviolet"
@@ -39,13 +42,6 @@ const (
 	footerLines = 2
 )
 
-// confirmation is a pending destructive action waiting for y/n.
-type confirmation struct {
-	action string
-	id     string
-	prompt string
-}
-
 // Model is the root of the dashboard. It owns the screen and focus, the
 // size, the styles and the keymaps; children only render and edit their
 // own state.
@@ -57,29 +53,39 @@ type Model struct {
 	width, height int
 	screen        screen
 	back          screen // where esc returns from help
-	helpScroll    int
+	helpVP        viewport.Model
+	helpKeys      helpKeys
 	focus         focus
-	styles        styles
+	styles        *styles // shared and immutable: rebuilt whole on a new background
 	noColor       bool
 	gfx           graphicsEnv
 	help          help.Model
 	globalKeys    globalKeys
 	listKeys      listKeys
-	confirmKeys   confirmKeys
+	detailKeys    detailKeys
+	searchKeys    searchKeys
 
 	header   headerModel
 	list     listModel
 	detail   detailModel
-	composer composerModel
+	composer *composerModel // behind a pointer: the bubbles in it are large and Update copies the root
 	admin    adminModel
 	activity activityModel
 
-	confirm     *confirmation
+	confirm     *confirmModel // a question that owns the keyboard until answered
+	lastKeyAt   time.Time     // when the previous key arrived
+	typedAhead  bool          // keys of the burst that ended in ctrl+s are dropped
+	heldKeys    int           // how many were dropped, for the footer
+	quitArmed   bool          // ctrl+c was pressed once with a draft
+	flashAt     time.Time     // when the flash line was set: it goes after flashFor
+	flashBox    bool          // the flash is too long for the footer: shown in a box until a key
+	batches     batches       // submitted batches still in flight: one bell each, the progress bar
 	flash       string
 	flashErr    bool
 	dataVersion int64
 	headerDirty bool
 	spinning    bool
+	spinner     spinner.Model // one for every row and the detail: they turn together
 	previews    *previewCache
 	noTicks     bool // tests drive time themselves
 }
@@ -92,26 +98,32 @@ func New(ctx context.Context, b Backend) Model {
 	noColor := b.Getenv("NO_COLOR") != ""
 	g := newGlobalKeys()
 	m := Model{
-		ctx:         ctx,
-		b:           b,
-		styles:      newStyles(true, noColor),
-		noColor:     noColor,
-		gfx:         detectGraphics(b.Getenv),
-		help:        help.New(),
-		globalKeys:  g,
-		listKeys:    newListKeys(g),
-		confirmKeys: newConfirmKeys(),
-		header:      headerModel{profile: b.Profile, demo: b.Demo, memory: b.SecretsInMemory},
-		list:        newListModel(ctx, b.Store, b.Clock, newListKeys(g)),
-		composer:    newComposer(b.Config, newComposerKeys()),
-		admin:       newAdmin(newAdminKeys(), b.Config),
-		activity:    activityModel{keys: newActivityKeys()},
-		previews:    newPreviewCache(previewCacheBytes),
+		ctx:        ctx,
+		b:          b,
+		styles:     newStyles(true, noColor),
+		noColor:    noColor,
+		gfx:        detectGraphics(b.Getenv),
+		help:       help.New(),
+		helpVP:     viewport.New(),
+		helpKeys:   newHelpKeys(),
+		globalKeys: g,
+		listKeys:   newListKeys(g),
+		detailKeys: newDetailKeys(g),
+		searchKeys: newSearchKeys(),
+		header:     headerModel{profile: b.Profile, demo: b.Demo, memory: b.SecretsInMemory},
+		list:       newListModel(newListKeys(g), newSearchKeys()),
+		composer:   ptr(newComposer(b.Config, newComposerKeys())),
+		admin:      newAdmin(newAdminKeys(g), b.Config),
+		activity:   newActivity(newActivityKeys(g)),
+		previews:   newPreviewCache(previewCacheBytes),
+		batches:    batches{},
+		spinner:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 	}
 	if noColor {
 		m.gfx.proto = protoHalfBlocks
 	}
-	m.help.Styles = m.styles.help
+	m.applyTheme()
+	m.detail.keys = m.detailKeys.Scroll
 	m.detail.inlineImages = m.gfx.proto != protoHalfBlocks
 	m.detail.odooOff = !b.Config.OdooEnabled()
 	m.list.odooOff = m.detail.odooOff
@@ -140,6 +152,12 @@ func (m Model) Init() tea.Cmd {
 // graphics picture the new state no longer shows.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	next, cmd := m.dispatch(msg)
+	next = next.refreshKeys()
+	if next.flash != m.flash {
+		next.flashAt = next.b.Clock.Now()
+		// a message wider than the footer opens in a box instead of being cut
+		next.flashBox = lipgloss.Width(next.flash) > next.width && next.width > 0
+	}
 	if clear := m.clearStaleImage(next); clear != nil {
 		return next, tea.Batch(clear, cmd)
 	}
@@ -156,10 +174,16 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleKey(msg)
 	case tea.PasteMsg:
 		return m.handlePaste(msg)
-	case tea.MouseClickMsg:
-		return m.handleClick(msg)
+	case tabClickedMsg:
+		return m.handleTabClicked(msg)
+	case rowClickedMsg:
+		return m.handleRowClicked(msg)
+	case paneClickedMsg:
+		return m.enterDetail()
 	case tea.MouseWheelMsg:
 		return m.handleWheel(msg)
+	case pageWantedMsg:
+		return m, loadPageCmd(m.ctx, m.b.Store, msg.seq, msg.mode, msg.q)
 	case pageLoadedMsg:
 		return m.handlePageLoaded(msg)
 	case requestReloadedMsg:
@@ -178,8 +202,8 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handlePollTicked()
 	case dataVersionCheckedMsg:
 		return m.handleDataVersion(msg)
-	case spinnerTickedMsg:
-		return m.handleSpinnerTicked()
+	case spinner.TickMsg:
+		return m.handleSpinnerTicked(msg)
 	case submittedMsg:
 		return m.handleSubmitted(msg)
 	case actionDoneMsg:
@@ -210,8 +234,10 @@ func (m Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
+	v.OnMouse = clickHandler(m.hitAreas())
+	v.ProgressBar = m.progressBar()
 	v.WindowTitle = "InfluenceGen · " + m.b.Profile
-	if m.b.Demo {
+	if m.b.Demo && m.b.Profile != "demo" {
 		v.WindowTitle += " (demo)"
 	}
 	return v
@@ -222,14 +248,31 @@ func (m Model) render() string {
 		return ""
 	}
 	if m.width < minWidth || m.height < minHeight {
-		msg := m.styles.warn.Render("Terminal too small") + "\n" +
-			m.styles.muted.Render("InfluenceGen needs at least 60×15;") + "\n" +
-			m.styles.muted.Render("this one is "+itoa(m.width)+"×"+itoa(m.height)+". Enlarge it, or press q to quit.")
-		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
+		lines := []string{
+			m.styles.warn.Render("Terminal too small"),
+			m.styles.muted.Render("InfluenceGen needs at least 60×15;"),
+			m.styles.muted.Render("this one is " + itoa(m.width) + "×" + itoa(m.height) + "."),
+			m.styles.muted.Render("Enlarge it, or press q to quit."),
+		}
+		// each line centred on its own, and cut rather than wrapped
+		for i, l := range lines {
+			l = truncate(l, m.width)
+			pad := max(m.width-lipgloss.Width(l), 0)
+			lines[i] = strings.Repeat(" ", pad/2) + l
+		}
+		return lipgloss.PlaceVertical(m.height, lipgloss.Center, strings.Join(lines, "\n"))
 	}
 	body := m.bodyView()
-	return m.header.View(m.styles) + "\n" + body + "\n" + m.footerView()
+	switch {
+	case m.confirm != nil:
+		body = overlayBottom(body, m.confirm.View(m.styles, m.width), m.width, m.bodyHeight())
+	case m.flashBox:
+		body = overlayBottom(body, messageBox(m.styles, m.flash, m.flashErr, m.width), m.width, m.bodyHeight())
+	}
+	return m.header.View(m.styles, m.b.Clock.Now()) + "\n" + body + "\n" + m.footerView()
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func (m Model) bodyHeight() int { return m.height - headerHeight - footerLines }
 
@@ -254,11 +297,11 @@ func (m Model) bodyView() string {
 	case screenActivity:
 		out = m.activity.View(m.styles)
 	case screenHelp:
-		out = m.helpView()
+		out = m.helpVP.View()
 	case screenDetail:
 		out = m.detail.View(m.styles, m.b.Clock.Now())
 	default:
-		list := m.list.View(m.styles, m.focus == focusList)
+		list := m.list.View(m.styles, m.focus == focusList, m.b.Clock.Now())
 		if !m.wide() {
 			out = list
 			break
@@ -311,64 +354,6 @@ func (m Model) splitView(list string, h int) string {
 		}
 	}
 	return b.String()
-}
-
-func (m Model) footerView() string {
-	s := m.styles
-	status := ""
-	switch {
-	case m.confirm != nil:
-		status = s.warn.Render(m.confirm.prompt) + "  " + m.help.ShortHelpView(m.confirmKeys.ShortHelp())
-	case m.flash != "" && m.flashErr:
-		status = s.flashErr.Render(m.flash)
-	case m.flash != "":
-		status = s.flash.Render(m.flash)
-	}
-	var keys help.KeyMap = m.listKeys
-	switch m.screen {
-	case screenComposer:
-		keys = m.composer.keys
-	case screenAdmin:
-		keys = m.admin.keys
-	case screenActivity:
-		keys = m.activity.keys
-	}
-	return fitLines(status+"\n"+m.help.View(keys), m.width, footerLines)
-}
-
-func (m Model) helpView() string {
-	s := m.styles
-	var b strings.Builder
-	b.WriteString(s.title.Render("Keys") + s.muted.Render("  (j/k scroll · any other key closes)") + "\n\n")
-	sections := []struct {
-		name string
-		keys help.KeyMap
-	}{
-		{"Requests", m.listKeys}, {"Composer", m.composer.keys}, {"Admin", m.admin.keys}, {"Activity", m.activity.keys},
-	}
-	full := m.help
-	full.ShowAll = true
-	for _, sec := range sections {
-		b.WriteString(s.label.Render(sec.name) + "\n" + full.View(sec.keys) + "\n\n")
-	}
-	b.WriteString(s.label.Render("States") + "\n")
-	for _, st := range app.Statuses {
-		b.WriteString(s.status[st].Render(statusIcon(st, 0)+" "+padRight(statusLabel(st), 12)) + s.muted.Render(stateMeaning[st]) + "\n")
-	}
-	lines := strings.Split(b.String(), "\n")
-	start := min(m.helpScroll, max(len(lines)-m.bodyHeight(), 0))
-	return strings.Join(lines[start:], "\n")
-}
-
-var stateMeaning = map[app.Status]string{
-	app.StatusQueued:           "stored, waiting to be sent to n8n",
-	app.StatusSending:          "the webhook call to n8n is in flight",
-	app.StatusProcessing:       "n8n accepted it; waiting for the callback",
-	app.StatusCompleted:        "the image arrived and is stored",
-	app.StatusFailed:           "n8n reported a failure, or the image was unusable",
-	app.StatusInitiationFailed: "n8n refused or was unreachable; r re-sends the same id",
-	app.StatusTimedOut:         "no callback in time: lost, not done (a late one still completes it)",
-	app.StatusCancelled:        "cancelled by you; a late result is kept but the state stays",
 }
 
 // fitLines makes s exactly h lines, each cut to w cells, so a child can

@@ -9,6 +9,14 @@ import (
 // Messages are named in the past tense: each reports something a Cmd did
 // or the outside world did.
 
+// pageWantedMsg is the list asking for a keyset read: the list holds no
+// store, so the root turns this into the read.
+type pageWantedMsg struct {
+	seq  int
+	mode loadMode
+	q    app.ListQuery
+}
+
 // pageLoadedMsg carries a window of requests read by keyset.
 type pageLoadedMsg struct {
 	seq  int      // the list's load sequence; older answers are dropped
@@ -36,7 +44,7 @@ type headerLoadedMsg struct {
 	counts   map[app.Status]int
 	outbox   app.OutboxStats
 	odoo     bool
-	n8nError string
+	n8nError *app.Activity // the latest n8n outcome, only when it was an error
 	listener ListenerStatus
 	err      error
 }
@@ -56,9 +64,6 @@ type dataVersionCheckedMsg struct {
 	version int64
 	err     error
 }
-
-// spinnerTickedMsg advances the row spinners.
-type spinnerTickedMsg struct{}
 
 // submittedMsg answers a composer submit.
 type submittedMsg struct {
@@ -132,3 +137,12 @@ type imageOpenedMsg struct {
 	path string
 	err  error
 }
+
+// tabClickedMsg is a click on a state filter tab.
+type tabClickedMsg struct{ filter int }
+
+// rowClickedMsg is a click on a request row (its index in the loaded rows).
+type rowClickedMsg struct{ index int }
+
+// paneClickedMsg is a click in the detail pane beside the list.
+type paneClickedMsg struct{}

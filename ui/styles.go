@@ -4,6 +4,9 @@ import (
 	"image/color"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
 	"github.com/influencegen/influencegen/app"
@@ -57,13 +60,17 @@ type styles struct {
 	secret    lipgloss.Style
 	status    map[app.Status]lipgloss.Style
 	help      help.Styles
+	// the bubbles' own styles, from the same palette: their defaults
+	// assume a dark terminal (black cursor line, light grey values)
+	textarea  textarea.Styles
+	textinput textinput.Styles
 	// ready-made pieces of list rows, rendered once per theme
 	badges    map[app.Status][]string // per spinner frame for active states, one entry otherwise
 	syncMarks map[app.SyncState]string
 }
 
 // badge is the styled state column of a row.
-func (s styles) badge(st app.Status, frame int) string {
+func (s *styles) badge(st app.Status, frame int) string {
 	b := s.badges[st]
 	if len(b) == 0 {
 		return padRight(string(st), badgeWidth)
@@ -72,7 +79,7 @@ func (s styles) badge(st app.Status, frame int) string {
 }
 
 // withRowPieces renders the badges and sync marks once.
-func (s styles) withRowPieces() styles {
+func (s *styles) withRowPieces() *styles {
 	s.badges = map[app.Status][]string{}
 	for _, st := range app.Statuses {
 		frames := 1
@@ -90,7 +97,7 @@ func (s styles) withRowPieces() styles {
 	return s
 }
 
-func newStyles(isDark, noColor bool) styles {
+func newStyles(isDark, noColor bool) *styles {
 	p := newPalette(isDark)
 	s := styles{isDark: isDark, noColor: noColor}
 	base := lipgloss.NewStyle()
@@ -117,6 +124,7 @@ func newStyles(isDark, noColor bool) styles {
 			Ellipsis: base, ShortKey: base.Bold(true), ShortDesc: base, ShortSeparator: base,
 			FullKey: base.Bold(true), FullDesc: base, FullSeparator: base,
 		}
+		s.textarea, s.textinput = plainInputStyles()
 		return s.withRowPieces()
 	}
 	s.title = base.Bold(true).Foreground(p.accent)
@@ -148,6 +156,44 @@ func newStyles(isDark, noColor bool) styles {
 		app.StatusTimedOut:         base.Foreground(p.warning),
 		app.StatusCancelled:        base.Foreground(p.muted),
 	}
-	s.help = help.DefaultStyles(isDark)
+	key := base.Bold(true).Foreground(p.text)
+	desc := base.Foreground(p.muted)
+	sep := base.Foreground(p.subtle)
+	s.help = help.Styles{Ellipsis: sep, ShortKey: key, ShortDesc: desc, ShortSeparator: sep, FullKey: key, FullDesc: desc, FullSeparator: sep}
+	s.textarea, s.textinput = inputStyles(p)
 	return s.withRowPieces()
+}
+
+// inputStyles themes textarea and textinput: typed text in the text colour
+// on the terminal's own background, the cursor line a faint tint.
+func inputStyles(p palette) (textarea.Styles, textinput.Styles) {
+	base := lipgloss.NewStyle()
+	text := base.Foreground(p.text)
+	muted := base.Foreground(p.muted)
+	focused := textarea.StyleState{
+		Base: base, Text: text, CursorLine: text.Background(p.selectedBg), CursorLineNumber: muted,
+		EndOfBuffer: base.Foreground(p.subtle), LineNumber: muted, Placeholder: muted,
+		Prompt: base.Foreground(p.accent), Selection: base.Background(p.subtle),
+	}
+	blurred := focused
+	blurred.CursorLine, blurred.Prompt = text, base.Foreground(p.subtle)
+	ta := textarea.Styles{Focused: focused, Blurred: blurred,
+		Cursor: textarea.CursorStyle{Color: p.accent, Shape: tea.CursorBlock, Blink: false}}
+	ti := textinput.Styles{
+		Focused: textinput.StyleState{Text: text, Placeholder: muted, Suggestion: muted, Prompt: base.Foreground(p.accent)},
+		Blurred: textinput.StyleState{Text: text, Placeholder: muted, Suggestion: muted, Prompt: muted},
+		Cursor:  textinput.CursorStyle{Color: p.accent, Shape: tea.CursorBlock, Blink: false},
+	}
+	return ta, ti
+}
+
+// plainInputStyles is NO_COLOR: no colour, the cursor shown by reverse video.
+func plainInputStyles() (textarea.Styles, textinput.Styles) {
+	base := lipgloss.NewStyle()
+	st := textarea.StyleState{Base: base, Text: base, CursorLine: base, CursorLineNumber: base, EndOfBuffer: base,
+		LineNumber: base, Placeholder: base.Faint(true), Prompt: base, Selection: base.Reverse(true)}
+	ta := textarea.Styles{Focused: st, Blurred: st, Cursor: textarea.CursorStyle{Shape: tea.CursorBlock}}
+	in := textinput.StyleState{Text: base, Placeholder: base.Faint(true), Suggestion: base.Faint(true), Prompt: base}
+	ti := textinput.Styles{Focused: in, Blurred: in, Cursor: textinput.CursorStyle{Shape: tea.CursorBlock}}
+	return ta, ti
 }

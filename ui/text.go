@@ -4,19 +4,19 @@ import (
 	"strconv"
 	"strings"
 
-	"charm.land/bubbles/v2/textinput"
-
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/influencegen/influencegen/app"
 )
 
-// steadyCursor turns off blinking: the dashboard repaints only when
-// something changed.
-func steadyCursor(in textinput.Model) textinput.Model {
-	st := in.Styles()
-	st.Cursor.Blink = false
-	in.SetStyles(st)
-	return in
-}
+// errText is an error as the dashboard draws it: the human message, with
+// any control characters from outside (n8n, Odoo, image hosts) made visible
+// instead of reaching the terminal.
+func errText(err error) string { return app.TerminalSafe(app.ErrorMessage(err)) }
+
+// safe draws outside text (error messages, execution ids, activity
+// details) without letting it drive the terminal.
+func safe(s string) string { return app.TerminalSafe(s) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 

@@ -59,7 +59,9 @@ func TestKeysMoveBetweenScreens(t *testing.T) {
 		{"l opens the activity log", 80, []string{"l"}, screenActivity, []string{"ui.activityLoadedMsg"}},
 		{"esc leaves the activity log", 80, []string{"l", "esc"}, screenMain, nil},
 		{"? opens the help", 80, []string{"?"}, screenHelp, nil},
-		{"any key but scrolling closes the help", 80, []string{"?", "x"}, screenMain, nil},
+		{"q closes the help instead of quitting", 80, []string{"?", "q"}, screenMain, nil},
+		{"esc closes the help", 80, []string{"?", "esc"}, screenMain, nil},
+		{"other letters leave the help open", 80, []string{"?", "x"}, screenHelp, nil},
 		{"j scrolls the help instead of closing it", 80, []string{"?", "j"}, screenHelp, nil},
 		{"enter on a narrow terminal shows the detail full screen", 80, []string{"enter"}, screenDetail, nil},
 		{"esc returns from the full-screen detail", 80, []string{"enter", "esc"}, screenMain, nil},
@@ -123,7 +125,7 @@ func TestActionsCallTheServiceForTheSelectedRequest(t *testing.T) {
 		wantFinal app.Status
 	}{
 		{"r retries an initiation failure", []string{"j", "j", "j", "j"}, []string{"r"}, "retry " + testID(4), app.StatusQueued},
-		{"x then y cancels a processing request", []string{"j"}, []string{"x", "y"}, "cancel " + testID(7), app.StatusCancelled},
+		{"x then typing cancel cancels a processing request", []string{"j"}, []string{"x", "c", "a", "n", "c", "e", "l", "enter"}, "cancel " + testID(7), app.StatusCancelled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,25 +149,46 @@ func TestActionsCallTheServiceForTheSelectedRequest(t *testing.T) {
 	}
 }
 
-func TestCancelAsksFirstAndNKeepsTheRequest(t *testing.T) {
+func TestCancelAsksFirstAndStrayLettersOrEscKeepTheRequest(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 80, 24)
 	m = press(t, m, "j", "x")
 	if m.confirm == nil || !strings.Contains(screenText(m), "Cancel request") {
 		t.Fatalf("x should ask for confirmation, screen:\n%s", screenText(m))
 	}
-	m = press(t, m, "n")
+	m = press(t, m, "y", "enter", "n", "enter")
+	if m.confirm == nil || len(r.svc.Calls()) != 0 {
+		t.Fatalf("y or n must not answer the question; calls %v", r.svc.Calls())
+	}
+	m = press(t, m, "esc")
 	if m.confirm != nil || len(r.svc.Calls()) != 0 {
-		t.Fatalf("n should keep the request; calls %v", r.svc.Calls())
+		t.Fatalf("esc should keep the request; calls %v", r.svc.Calls())
 	}
 }
 
-func TestCancelOnAFinishedRequestExplainsInsteadOfAsking(t *testing.T) {
+func TestCancelIsNotOfferedOnAFinishedRequest(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 160, 40)
+	if strings.Contains(screenText(m), "x cancel") || strings.Contains(screenText(m), "r retry") {
+		t.Fatalf("the footer offers cancel or retry on a completed request:\n%s", screenText(m))
+	}
+	m = press(t, m, "x") // the completed one is selected
+	if m.confirm != nil || len(r.svc.Calls()) != 0 {
+		t.Fatalf("confirm=%v calls=%v", m.confirm, r.svc.Calls())
+	}
+}
+
+func TestAConfirmAnsweredAfterTheRequestFinishedSaysWhatChanged(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 80, 24)
-	m = press(t, m, "x") // the completed one is selected
-	if m.confirm != nil || !strings.Contains(m.flash, "already completed") {
-		t.Fatalf("confirm=%v flash=%q", m.confirm, m.flash)
+	m = press(t, m, "j", "x") // processing
+	path, sha := writeTestPNG(t, t.TempDir())
+	completeWithImage(t, r.db, testID(7), path, sha)
+	m = step(t, m, busEventMsg{ev: app.Event{Kind: app.EventRequest, RequestID: testID(7)}})
+	m = typeText(t, m, "cancel")
+	m = press(t, m, "enter")
+	if len(r.svc.Calls()) != 0 || !strings.Contains(m.flash, "became completed while you were asked") {
+		t.Fatalf("calls %v flash %q", r.svc.Calls(), m.flash)
 	}
 }
 
@@ -176,7 +199,8 @@ func TestDeleteAsksThenRemovesTheRow(t *testing.T) {
 	if m.confirm == nil || m.confirm.action != actionDelete {
 		t.Fatal("d should ask for confirmation")
 	}
-	m = press(t, m, "y")
+	m = typeText(t, m, "delete")
+	m = press(t, m, "enter")
 	if calls := r.svc.Calls(); !slices.Contains(calls, "delete "+testID(8)) {
 		t.Fatalf("calls %v", calls)
 	}
@@ -223,11 +247,15 @@ func TestOpenAndCopyActOnTheSelectedImage(t *testing.T) {
 	}
 }
 
-func TestOpenWithoutAnImageSaysSo(t *testing.T) {
+func TestOpenIsNotOfferedWithoutAnImage(t *testing.T) {
 	r := newRig(t, true)
-	m := r.model(t, 80, 24)
-	m = press(t, m, "j", "o")
-	if !m.flashErr || !strings.Contains(m.flash, "no image") {
-		t.Fatalf("flash %q", m.flash)
+	m := r.model(t, 160, 40)
+	m = press(t, m, "j", "tab")
+	if strings.Contains(screenText(m), "o open image") {
+		t.Fatalf("the footer offers to open a missing image:\n%s", screenText(m))
+	}
+	m, msgs := do(t, m, keyMsg("o"))
+	if hasMsg(msgs, "ui.imageOpenedMsg") {
+		t.Fatal("o opened something without an image")
 	}
 }

@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// Destructive actions ask first, through the one confirm component, and
+// look again when the answer comes: the world may have moved meanwhile.
+
+const (
+	actionRotate    = "rotate"
+	actionSetSecret = "set secret"
+)
+
+func (m Model) askCancel() (Model, tea.Cmd) {
+	r, ok := m.list.selected()
+	if !ok {
+		return m, nil
+	}
+	if r.Status.Final() {
+		m.flash, m.flashErr = fmt.Sprintf("request %s is already %s; nothing to cancel", shortID(r.ID), statusLabel(r.Status)), true
+		return m, nil
+	}
+	return m.ask(actionCancel, r.ID, fmt.Sprintf("Cancel request %s? n8n may still finish it; the result would be kept but the state stays cancelled.", shortID(r.ID)), "cancel")
+}
+
+func (m Model) askDelete() (Model, tea.Cmd) {
+	r, ok := m.list.selected()
+	if !ok {
+		return m, nil
+	}
+	return m.ask(actionDelete, r.ID, fmt.Sprintf("Delete request %s, its images and its history? This cannot be undone.", shortID(r.ID)), "delete")
+}
+
+func (m Model) askRotate() (Model, tea.Cmd) {
+	q := fmt.Sprintf("Rotate the callback token? A new token is made now; the current one stays valid as callback-token-previous for %s, then n8n must send the new one.", m.b.TokenGrace)
+	return m.ask(actionRotate, app.SecretCallbackToken, q, "rotate")
+}
+
+func (m Model) askSetSecret(name string) (Model, tea.Cmd) {
+	q := fmt.Sprintf("Replace %s with the value you typed? Whatever uses the old value stops working at once.", name)
+	return m.ask(actionSetSecret, name, q, name)
+}
+
+func (m Model) ask(action, target, question, word string) (Model, tea.Cmd) {
+	c, cmd := newConfirm(action, target, question, word, m.styles)
+	m.confirm = c
+	return m, cmd
+}
+
+func (m Model) handleConfirmKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	c := m.confirm
+	switch {
+	case key.Matches(msg, c.keys.Keep):
+		m.confirm = nil
+		m = m.keepAfterConfirm(c.action, c.target)
+		return m, nil
+	case key.Matches(msg, c.keys.Confirm):
+		if !c.answered() {
+			c.wrong = true
+			return m, nil
+		}
+		m.confirm = nil
+		return m.confirmed(c.action, c.target)
+	}
+	var cmd tea.Cmd
+	*m.confirm, cmd = c.Update(msg)
+	return m, cmd
+}
+
+func (m Model) keepAfterConfirm(action, target string) Model {
+	switch action {
+	case actionRotate:
+		m.admin.notice, m.admin.noticeErr = "token not rotated", false
+	case actionSetSecret:
+		m.admin = m.admin.leave()
+		m.admin.notice, m.admin.noticeErr = target+" not changed", false
+	default:
+		m.flash, m.flashErr = "kept "+shortID(target), false
+	}
+	return m
+}
+
+// confirmed runs the action, after re-checking what the question assumed.
+func (m Model) confirmed(action, target string) (Model, tea.Cmd) {
+	switch action {
+	case actionRotate:
+		m.admin.notice, m.admin.noticeErr = "rotating…", false
+		return m, rotateTokenCmd(m.ctx, m.b.Secrets, m.b.Store, m.b.Clock, m.b.TokenGrace)
+	case actionSetSecret:
+		value := m.admin.pending
+		m.admin = m.admin.leave()
+		m.admin.notice, m.admin.noticeErr = "saving "+target+"…", false
+		return m, setSecretCmd(m.ctx, m.b.Secrets, m.b.Store, m.b.Clock, target, value)
+	case actionCancel:
+		if r, ok := m.list.row(target); ok && r.Status.Final() {
+			m.flash, m.flashErr = fmt.Sprintf("request %s became %s while you were asked; nothing was cancelled", shortID(target), statusLabel(r.Status)), true
+			return m, nil
+		}
+	case actionDelete:
+		if _, ok := m.list.row(target); !ok {
+			m.flash, m.flashErr = fmt.Sprintf("request %s is gone already; nothing was deleted", shortID(target)), true
+			return m, nil
+		}
+	}
+	m.flash, m.flashErr = action+" "+shortID(target)+"…", false
+	return m, actionCmd(m.ctx, m.b.Service, action, target)
+}
+
+// handleInterrupt is ctrl+c: it quits at once unless a draft would be
+// lost, in which case a second ctrl+c in a row is the answer.
+func (m Model) handleInterrupt() (Model, tea.Cmd) {
+	if !m.composer.hasDraft() || m.quitArmed {
+		return m, tea.Quit
+	}
+	m.quitArmed = true
+	m.flash, m.flashErr = "the composer holds an unsent draft: ctrl+c again quits and loses it; any other key keeps it", true
+	return m, nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
