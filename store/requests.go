@@ -20,7 +20,7 @@ type querier interface {
 
 const requestCols = `id, prompt, negative_prompt, model, width, height, aspect_ratio, seed, num_images,
 	status, error_code, error_message, requested_by, created_at, updated_at, sent_at, completed_at,
-	execution_id, odoo_id, retry_of, send_attempts, image_count, sync_state`
+	execution_id, odoo_id, retry_of, send_attempts, image_count, sync_state, dry_run`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -36,7 +36,7 @@ func scanRequest(s rowScanner) (app.Request, error) {
 	err := s.Scan(&r.ID, &r.Params.Prompt, &r.Params.NegativePrompt, &r.Params.Model, &r.Params.Width,
 		&r.Params.Height, &r.Params.AspectRatio, &r.Params.Seed, &r.Params.NumImages,
 		&status, &r.ErrorCode, &r.ErrorMessage, &r.RequestedBy, &created, &updated, &sent, &completed,
-		&r.ExecutionID, &odooID, &retryOf, &r.SendAttempts, &r.ImageCount, &syncState)
+		&r.ExecutionID, &odooID, &retryOf, &r.SendAttempts, &r.ImageCount, &syncState, &r.Params.DryRun)
 	if err != nil {
 		return app.Request{}, err
 	}
@@ -148,13 +148,13 @@ func insertRequest(ctx context.Context, tx *sql.Tx, r app.Request) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO requests (id, prompt, prompt_fold, negative_prompt, model,
 		width, height, aspect_ratio, seed, num_images, status, error_code, error_message, requested_by,
 		created_at, updated_at, sent_at, completed_at, execution_id, odoo_id, retry_of, send_attempts,
-		image_count, sync_state)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		image_count, sync_state, dry_run)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Params.Prompt, strings.ToLower(r.Params.Prompt), r.Params.NegativePrompt, r.Params.Model,
 		r.Params.Width, r.Params.Height, r.Params.AspectRatio, r.Params.Seed, r.Params.NumImages,
 		string(r.Status), r.ErrorCode, r.ErrorMessage, r.RequestedBy,
 		fmtTime(r.CreatedAt), fmtTime(r.UpdatedAt), fmtTimePtr(r.SentAt), fmtTimePtr(r.CompletedAt),
-		r.ExecutionID, odooID, retryOf, r.SendAttempts, r.ImageCount, string(r.SyncState))
+		r.ExecutionID, odooID, retryOf, r.SendAttempts, r.ImageCount, string(r.SyncState), r.Params.DryRun)
 	return err
 }
 
