@@ -64,6 +64,23 @@ func TestN8NSetupIsIdempotentProvesTheRoundTripAndRemovesCleanly(t *testing.T) {
 		t.Errorf("a re-run made duplicates: %d credentials, %d workflows", creds, wfs)
 	}
 
+	// Why did it fail: a provider failure, then `status ID` shows n8n's run.
+	code, out, errOut = runCLI(ctx, "generate", "--prompt", "FAIL500 please", "--model", "gpt-image-1", "--resolution", "1024x1024", "--wait", "--json")
+	var gen []struct {
+		ID        string `json:"id"`
+		Status    string `json:"status"`
+		ErrorCode string `json:"error_code"`
+	}
+	if err := json.Unmarshal([]byte(out), &gen); err != nil || len(gen) != 1 || gen[0].Status != "failed" || gen[0].ErrorCode != "gpu_oom" {
+		t.Fatalf("generate FAIL500 exited %d: %s %s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(ctx, "status", gen[0].ID)
+	for _, want := range []string{"failing node", "Stop and Error", "gpu_oom: " + n8ntest.ProviderFailure, fake.URL + "/workflow/"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("status %s lacks %q (exit %d):\n%s\n%s", gen[0].ID, want, code, out, errOut)
+		}
+	}
+
 	if code, out, errOut = runCLI(ctx, "n8n", "status"); code != 0 || !strings.Contains(out, "✓ webhook URL matches the config") {
 		t.Errorf("status exited %d:\n%s\n%s", code, out, errOut)
 	}

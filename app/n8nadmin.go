@@ -67,3 +67,17 @@ type N8NAdmin interface {
 	// Explain finds the n8n run of a failed or timed-out request.
 	Explain(ctx context.Context, r Request) (N8NExecution, error)
 }
+
+// ExplainFailure looks up the n8n run behind a request that failed or
+// timed out; other states (and a nil admin) have nothing to explain and
+// return nil. The dashboard's detail and `status ID` both use it.
+func ExplainFailure(ctx context.Context, admin N8NAdmin, r Request) (*N8NExecution, error) {
+	if admin == nil || (r.Status != StatusFailed && r.Status != StatusTimedOut) {
+		return nil, nil
+	}
+	e, err := admin.Explain(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}

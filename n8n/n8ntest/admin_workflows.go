@@ -225,8 +225,9 @@ func (a *Admin) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		RequestID   any    `json:"ai_generation_request_id"`
 		CallbackURL string `json:"callback_url"`
 		Params      struct {
-			DryRun bool `json:"dry_run"`
-			Seed   any  `json:"seed"`
+			DryRun bool   `json:"dry_run"`
+			Seed   any    `json:"seed"`
+			Prompt string `json:"prompt"`
 		} `json:"generation_params"`
 	}
 	if json.Unmarshal(raw, &body) != nil {
@@ -244,9 +245,43 @@ func (a *Admin) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusAccepted)
 	_, _ = io.WriteString(w, fmt.Sprint(opts["responseData"]))
-	if body.Params.DryRun {
+	switch {
+	case body.Params.DryRun:
 		go a.dryRun(wf, callbackCred, body.RequestID, body.CallbackURL, body.Params.Seed)
+	case strings.Contains(body.Params.Prompt, "FAIL500"):
+		go a.providerFailure(wf, callbackCred, body.RequestID, body.CallbackURL)
 	}
+}
+
+// ProviderFailure is what the fake's provider says to a FAIL500 prompt,
+// like the recorded fake provider (peers/n8n-api 30).
+const ProviderFailure = "CUDA out of memory"
+
+// providerFailure plays the templates' failure path: a failure callback
+// with the provider's code and message, then Stop and Error, which n8n
+// saves as an error execution.
+func (a *Admin) providerFailure(wf *fakeWorkflow, cred *fakeCredential, requestID any, callbackURL string) {
+	a.mu.Lock()
+	execID := fmt.Sprint(1000 + a.seq)
+	a.seq++
+	a.mu.Unlock()
+	if cred != nil {
+		payload, _ := json.Marshal(map[string]any{"ai_generation_request_id": requestID, "status": "failed",
+			"error_code": "gpu_oom", "error_message": ProviderFailure, "execution_id": execID})
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, callbackURL, bytes.NewReader(payload))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(fmt.Sprint(cred.Data["name"]), fmt.Sprint(cred.Data["value"]))
+			if resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+	}
+	a.AddExecution(map[string]any{"id": execID, "finished": false, "mode": "webhook", "retryOf": nil, "retrySuccessId": nil, "status": "error",
+		"startedAt": now(), "stoppedAt": now(), "workflowId": wf.ID, "waitTill": nil,
+		"data": map[string]any{"resultData": map[string]any{"error": map[string]any{"message": "gpu_oom: " + ProviderFailure, "node": map[string]any{"name": "Stop and Error"}},
+			"lastNodeExecuted": "Stop and Error",
+			"runData":          map[string]any{"Webhook": []any{map[string]any{"data": map[string]any{"main": []any{[]any{map[string]any{"json": map[string]any{"body": map[string]any{"ai_generation_request_id": requestID}}}}}}}}}}}})
 }
 
 // dryRun calls back like the templates' dry-run branch; a missing

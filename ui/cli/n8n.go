@@ -320,3 +320,24 @@ func readHidden(f *os.File) (string, error) {
 	}
 	return strings.TrimSpace(string(b)), nil
 }
+
+// n8nAdminIfKeyed returns the n8n admin when an n8n-admin-key is set and
+// setup recorded where n8n is; nil otherwise, without a word: explaining
+// a failure is a bonus, never a reason for a command to fail.
+func n8nAdminIfKeyed(ctx context.Context, env *Env) app.N8NAdmin {
+	if env.Wiring.NewN8NAdmin == nil {
+		return nil
+	}
+	p, err := env.Open(ctx)
+	if err != nil {
+		return nil
+	}
+	if _, _, err := p.Secrets.Get(ctx, app.SecretN8NAdminKey); err != nil {
+		return nil
+	}
+	admin, err := env.Wiring.NewN8NAdmin(ctx, p.Config, p.Secrets, p.Store, "")
+	if err != nil {
+		return nil
+	}
+	return admin
+}
