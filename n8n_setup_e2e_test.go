@@ -64,6 +64,19 @@ func TestN8NSetupIsIdempotentProvesTheRoundTripAndRemovesCleanly(t *testing.T) {
 		t.Errorf("a re-run made duplicates: %d credentials, %d workflows", creds, wfs)
 	}
 
+	_, out, _ = runCLI(ctx, "doctor", "--json")
+	var report struct {
+		Checks []struct{ Name, State string }
+	}
+	_ = json.Unmarshal([]byte(out), &report)
+	found := map[string]string{}
+	for _, c := range report.Checks {
+		found[c.Name] = c.State
+	}
+	if found["n8n api: credentials bound"] != "ok" || found["n8n api: webhook URL matches the config"] != "ok" {
+		t.Errorf("doctor does not check n8n through its API: %v", found)
+	}
+
 	// Why did it fail: a provider failure, then `status ID` shows n8n's run.
 	code, out, errOut = runCLI(ctx, "generate", "--prompt", "FAIL500 please", "--model", "gpt-image-1", "--resolution", "1024x1024", "--wait", "--json")
 	var gen []struct {
