@@ -178,7 +178,7 @@ func TestTemplatesAckWithJSONAndSkipReSends(t *testing.T) {
 		}
 		dedupe := tc.wf.next("Webhook", 0)
 		d, _ := tc.wf.named(strings.Join(dedupe, ""))
-		if d.Type != "n8n-nodes-base.removeDuplicates" || d.Parameters["operation"] != "removeItemsRepeatedInPreviousExecutions" ||
+		if d.Type != "n8n-nodes-base.removeDuplicates" || d.Parameters["operation"] != "removeItemsSeenInPreviousExecutions" ||
 			d.Parameters["dedupeValue"] != "={{ $json.body.ai_generation_request_id }}" {
 			t.Errorf("%s: the Webhook must lead straight to a Remove Duplicates node keyed on the request id across executions, got %v", tc.provider.Name, d)
 		}

@@ -186,7 +186,8 @@ func buildTemplate(t *testing.T, p Provider, signed bool) tplWorkflow {
 	wh.Credentials = headerCred(CredentialAPIKey)
 
 	b.add("Skip re-sends", "n8n-nodes-base.removeDuplicates", 2, map[string]any{
-		"operation":   "removeItemsRepeatedInPreviousExecutions",
+		"operation":   "removeItemsSeenInPreviousExecutions",
+		"logic":       "removeItemsWithAlreadySeenKeyValues",
 		"dedupeValue": "={{ $json.body.ai_generation_request_id }}",
 		"options":     map[string]any{},
 	})
@@ -240,7 +241,7 @@ func buildTemplate(t *testing.T, p Provider, signed bool) tplWorkflow {
 		b.link("Call provider", 0, "Read submission")
 		b.ifNode("Still running?", "={{ $json.pending === true }}")
 		b.link("Read submission", 0, "Still running?")
-		b.add("Wait", "n8n-nodes-base.wait", 1.1, map[string]any{"amount": 3}).WebhookID = stableUUID(key, "wait")
+		b.add("Wait", "n8n-nodes-base.wait", 1.1, map[string]any{"resume": "timeInterval", "amount": 3, "unit": "seconds"}).WebhookID = stableUUID(key, "wait")
 		b.link("Still running?", 0, "Wait")
 		b.providerCall("Poll provider", "GET", "={{ $json.poll_url }}", p, nil)
 		b.link("Wait", 0, "Poll provider")
