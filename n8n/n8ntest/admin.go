@@ -306,3 +306,16 @@ func (a *Admin) serveExecutions(w http.ResponseWriter, r *http.Request, rest []s
 	}
 	adminJSON(w, http.StatusOK, map[string]any{"data": rows, "nextCursor": next})
 }
+
+// CredentialDataByName is CredentialData for the credential named name.
+func (a *Admin) CredentialDataByName(name string) map[string]any {
+	a.mu.Lock()
+	var id string
+	for _, c := range a.credentials {
+		if c.Name == name {
+			id = c.ID
+		}
+	}
+	a.mu.Unlock()
+	return a.CredentialData(id)
+}
