@@ -194,7 +194,7 @@ func (m *Manager) Setup(ctx context.Context, o app.N8NSetupOptions, step func(ap
 	}
 	step(app.N8NStep{Name: "n8n reachable, admin key accepted", OK: true, Detail: m.admin.BaseURL()})
 
-	rec, _ := loadRecord(context.WithoutCancel(ctx), m.settings)
+	rec, _ := loadRecord(ctx, m.settings)
 	if rec.Credentials == nil || rec.N8NURL != m.admin.BaseURL() {
 		rec = setupRecord{Credentials: map[string]string{}}
 	}

@@ -2,6 +2,7 @@ package n8n
 
 import (
 	"context"
+	"sort"
 
 	"github.com/influencegen/influencegen/app"
 )
@@ -86,7 +87,13 @@ func (m *Manager) Remove(ctx context.Context, step func(app.N8NStep)) error {
 			return err
 		}
 	}
-	for name, id := range rec.Credentials {
+	names := make([]string, 0, len(rec.Credentials))
+	for name := range rec.Credentials {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		id := rec.Credentials[name]
 		if err := m.admin.DeleteCredential(ctx, id); !gone(err) {
 			step(app.N8NStep{Name: "delete credential " + name, Detail: err.Error()})
 			return err

@@ -182,7 +182,7 @@ func providerKey(env *Env, provider string) (string, error) {
 	}
 	if f, ok := env.Stdin.(*os.File); ok && isTerminal(f) {
 		fmt.Fprintf(env.Stderr, "%s API key (Enter keeps the one n8n has; input hidden): ", provider)
-		return readHidden(f)
+		return readHidden(env, f)
 	}
 	return "", nil
 }
@@ -312,9 +312,9 @@ func newN8NRemoveCmd(env *Env) *cobra.Command {
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-func readHidden(f *os.File) (string, error) {
+func readHidden(env *Env, f *os.File) (string, error) {
 	b, err := term.ReadPassword(int(f.Fd()))
-	fmt.Fprintln(os.Stderr)
+	fmt.Fprintln(env.Stderr)
 	if err != nil {
 		return "", app.Errorf(app.EUNAVAILABLE, "read the provider key from the terminal: %v", err)
 	}
