@@ -115,6 +115,55 @@ func fakeProvider(t *testing.T) (*httptest.Server, *sync.Map) {
 	return srv, hits
 }
 
+// fakeAsyncProviders answers like Replicate (/replicate/v1: a prediction
+// that is "processing" on its first poll) and ComfyUI (/comfy: /prompt,
+// /history/{id} empty on the first poll, /view with the PNG).
+func fakeAsyncProviders(t *testing.T) *httptest.Server {
+	var mu sync.Mutex
+	polls := map[string]int{}
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/replicate/v1/models/"):
+			id := fmt.Sprint(len(polls) + 1)
+			polls["r"+id] = 0
+			w.WriteHeader(201)
+			fmt.Fprintf(w, `{"id":"%s","status":"starting","output":null,"error":null,"urls":{"get":"%s/replicate/v1/predictions/%s"}}`, id, srv.URL, id)
+		case strings.HasPrefix(r.URL.Path, "/replicate/v1/predictions/"):
+			id := strings.TrimPrefix(r.URL.Path, "/replicate/v1/predictions/")
+			polls["r"+id]++
+			if polls["r"+id] < 2 {
+				fmt.Fprintf(w, `{"id":"%s","status":"processing","urls":{"get":"%s/replicate/v1/predictions/%s"}}`, id, srv.URL, id)
+				return
+			}
+			fmt.Fprintf(w, `{"id":"%s","status":"succeeded","output":["https://replicate.delivery/fake/%s.png"]}`, id, id)
+		case r.Method == http.MethodPost && r.URL.Path == "/comfy/prompt":
+			id := fmt.Sprintf("c%d", len(polls)+1)
+			polls[id] = 0
+			fmt.Fprintf(w, `{"prompt_id":"%s","number":1,"node_errors":{}}`, id)
+		case strings.HasPrefix(r.URL.Path, "/comfy/history/"):
+			id := strings.TrimPrefix(r.URL.Path, "/comfy/history/")
+			polls[id]++
+			if polls[id] < 2 {
+				_, _ = io.WriteString(w, `{}`)
+				return
+			}
+			fmt.Fprintf(w, `{"%s":{"status":{"status_str":"success","completed":true,"messages":[]},"outputs":{"9":{"images":[{"filename":"ig_%s.png","subfolder":"","type":"output"}]}}}}`, id, id)
+		case r.URL.Path == "/comfy/view":
+			png, _ := base64.StdEncoding.DecodeString(realPNG)
+			w.Header().Set("Content-Type", "image/png")
+			_, _ = w.Write(png)
+		default:
+			w.WriteHeader(404)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func TestRealN8NRunsTheShippedTemplates(t *testing.T) {
 	base, key := os.Getenv("INFLUENCEGEN_REAL_N8N_URL"), os.Getenv("INFLUENCEGEN_REAL_N8N_KEY")
 	if base == "" || key == "" {
@@ -126,6 +175,7 @@ func TestRealN8NRunsTheShippedTemplates(t *testing.T) {
 	}
 	ctx := context.Background()
 	provider, hits := fakeProvider(t)
+	async := fakeAsyncProviders(t)
 	cb := newSink(t)
 	suffix := fmt.Sprint(time.Now().UnixNano())
 	apiKey, token := "real-api-key-"+suffix, "real-callback-token-"+suffix
@@ -144,12 +194,14 @@ func TestRealN8NRunsTheShippedTemplates(t *testing.T) {
 	}
 
 	for _, tc := range []struct {
-		provider, url string
-		signed        bool
+		provider, url, model string
+		signed               bool
 	}{
-		{"openai", provider.URL + "/v1", false},
-		{"custom", provider.URL + "/custom", false},
-		{"openai", provider.URL + "/v1", true},
+		{"openai", provider.URL + "/v1", "gpt-image-1", false},
+		{"custom", provider.URL + "/custom", "sdxl", false},
+		{"openai", provider.URL + "/v1", "gpt-image-1", true},
+		{"replicate", async.URL + "/replicate/v1", "black-forest-labs/flux-schnell", false},
+		{"comfyui", async.URL + "/comfy", "sd_xl_base_1.0.safetensors", false},
 	} {
 		name := tc.provider
 		if tc.signed {
@@ -173,7 +225,7 @@ func TestRealN8NRunsTheShippedTemplates(t *testing.T) {
 			}
 			send := func(id, prompt string, dry bool) {
 				t.Helper()
-				req := app.Request{ID: id, Params: app.GenerationParams{Prompt: prompt, Model: "gpt-image-1", Width: 1024, Height: 1024,
+				req := app.Request{ID: id, Params: app.GenerationParams{Prompt: prompt, Model: tc.model, Width: 1024, Height: 1024,
 					AspectRatio: "1:1", Seed: 7, NumImages: 1, DryRun: dry}, CreatedAt: time.Now()}
 				body, err := n8n.Payload(req, cb.srv.URL+app.CallbackPath, "test")
 				if err != nil {
@@ -197,8 +249,23 @@ func TestRealN8NRunsTheShippedTemplates(t *testing.T) {
 			send(id("ok"), "a fox "+id("ok"), false)
 			got := cb.wait(t, id("ok"))
 			images, _ := got["images"].([]any)
-			if got["status"] != "success" || len(images) != 1 || images[0].(map[string]any)["base64"] != realPNG || got["execution_id"] == nil {
+			wantImage := realPNG
+			if tc.provider == "replicate" {
+				wantImage = ""
+			}
+			if got["status"] != "success" || len(images) != 1 || fmt.Sprint(images[0].(map[string]any)["base64"]) != wantImage && wantImage != "" || got["execution_id"] == nil {
 				t.Errorf("success callback = %v", got["_raw"])
+			}
+			if tc.provider == "replicate" || tc.provider == "comfyui" {
+				// Polled providers: success after a Wait loop, and the dry run.
+				if tc.provider == "replicate" && !strings.HasPrefix(fmt.Sprint(images[0].(map[string]any)["url"]), "https://replicate.delivery/") {
+					t.Errorf("replicate image = %v", images[0])
+				}
+				send(id("dry"), "DRY "+id("dry"), true)
+				if got := cb.wait(t, id("dry")); got["status"] != "success" {
+					t.Errorf("dry-run callback = %v", got["_raw"])
+				}
+				return
 			}
 			if h := cb.hdrs[id("ok")]; h.Get("X-Callback-Token") != token {
 				t.Errorf("callback token header = %q", h.Get("X-Callback-Token"))
@@ -245,6 +312,22 @@ func TestRealN8NRunsTheShippedTemplates(t *testing.T) {
 			}
 			if n, _ := hits.Load("a fox " + id("ok")); *(n.(*int)) != 1 || okCalls != 1 {
 				t.Errorf("a re-sent id was generated again: provider calls %d, callbacks %d", *(n.(*int)), okCalls)
+			}
+
+			// A rotation pushed to the callback credential applies to the next run.
+			if !tc.signed && tc.provider == "openai" {
+				if err := admin.RotateHeaderValue(ctx, ids[n8n.CredentialCallbackToken], token+"-2"); err != nil {
+					t.Fatal(err)
+				}
+				send(id("rotated"), "a fox "+id("rotated"), false)
+				cb.wait(t, id("rotated"))
+				cb.mu.Lock()
+				h := cb.hdrs[id("rotated")]
+				cb.mu.Unlock()
+				if h.Get("X-Callback-Token") != token+"-2" {
+					t.Errorf("after the push n8n sent X-Callback-Token %q", h.Get("X-Callback-Token"))
+				}
+				_ = admin.RotateHeaderValue(ctx, ids[n8n.CredentialCallbackToken], token)
 			}
 
 			// The provider failure is an error execution naming Stop and Error.

@@ -218,7 +218,7 @@ func (m *Manager) Setup(ctx context.Context, o app.N8NSetupOptions, step func(ap
 			return fail("secrets", err, "")
 		}
 	}
-	detail := "n8n-api-key and callback-token from the keyring"
+	detail := "n8n-api-key and callback-token are set"
 	if madeKey || madeToken {
 		detail = "generated the missing n8n-api-key/callback-token"
 	}
