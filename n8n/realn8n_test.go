@@ -152,6 +152,15 @@ func fakeAsyncProviders(t *testing.T) *httptest.Server {
 				return
 			}
 			fmt.Fprintf(w, `{"%s":{"status":{"status_str":"success","completed":true,"messages":[]},"outputs":{"9":{"images":[{"filename":"ig_%s.png","subfolder":"","type":"output"}]}}}}`, id, id)
+		case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/stability/v2beta/stable-image/generate/"):
+			// Stability takes multipart form data and answers JSON when asked.
+			if err := r.ParseMultipartForm(1 << 20); err != nil || r.FormValue("prompt") == "" || r.FormValue("aspect_ratio") != "1:1" ||
+				r.FormValue("model") != "sd3.5-large" || r.Header.Get("Accept") != "application/json" {
+				w.WriteHeader(400)
+				fmt.Fprintf(w, `{"id":"x","name":"bad_request","errors":["fake: form %v, accept %q"]}`, r.MultipartForm, r.Header.Get("Accept"))
+				return
+			}
+			fmt.Fprintf(w, `{"image":"%s","seed":%s,"finish_reason":"SUCCESS"}`, realPNG, r.FormValue("seed"))
 		case r.URL.Path == "/comfy/view":
 			png, _ := base64.StdEncoding.DecodeString(realPNG)
 			w.Header().Set("Content-Type", "image/png")
@@ -202,6 +211,7 @@ func TestRealN8NRunsTheShippedTemplates(t *testing.T) {
 		{"openai", provider.URL + "/v1", "gpt-image-1", true},
 		{"replicate", async.URL + "/replicate/v1", "black-forest-labs/flux-schnell", false},
 		{"comfyui", async.URL + "/comfy", "sd_xl_base_1.0.safetensors", false},
+		{"stability", async.URL + "/stability", "sd3.5-large", false},
 	} {
 		name := tc.provider
 		if tc.signed {
@@ -256,7 +266,7 @@ func TestRealN8NRunsTheShippedTemplates(t *testing.T) {
 			if got["status"] != "success" || len(images) != 1 || fmt.Sprint(images[0].(map[string]any)["base64"]) != wantImage && wantImage != "" || got["execution_id"] == nil {
 				t.Errorf("success callback = %v", got["_raw"])
 			}
-			if tc.provider == "replicate" || tc.provider == "comfyui" {
+			if tc.provider == "replicate" || tc.provider == "comfyui" || tc.provider == "stability" {
 				// Polled providers: success after a Wait loop, and the dry run.
 				if tc.provider == "replicate" && !strings.HasPrefix(fmt.Sprint(images[0].(map[string]any)["url"]), "https://replicate.delivery/") {
 					t.Errorf("replicate image = %v", images[0])
