@@ -194,10 +194,10 @@ func writeN8NConfig(env *Env, paths app.Paths, res app.N8NSetupResult) error {
 	if err := env.Wiring.SetConfig(paths, "n8n.webhook_url", res.WebhookURL); err != nil {
 		return err
 	}
-	if len(res.Models) > 0 {
-		if err := env.Wiring.SetConfig(paths, "n8n.models", strings.Join(res.Models, ",")); err != nil {
-			return err
-		}
+	// An empty list (custom) clears a previous provider's models, so the
+	// composer falls back to generation.models.
+	if err := env.Wiring.SetConfig(paths, "n8n.models", strings.Join(res.Models, ",")); err != nil {
+		return err
 	}
 	env.ReloadConfig()
 	return nil
