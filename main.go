@@ -73,6 +73,8 @@ func wiring() cli.Wiring {
 		StartRuntime: startRuntime,
 		// Odoo sync commands and doctor's Odoo checks (odoo_wiring.go).
 		NewERP: newERP,
+		// `n8n setup|status|remove`, --push-n8n, doctor's n8n API check.
+		NewN8NAdmin: n8n.NewManager,
 		// doctor's probes and the demo's simulated n8n (issue 7).
 		Newcomer: cli.NewcomerWiring{
 			NetworkChecks: func(ctx context.Context, cfg app.Config) []app.Check {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,9 @@ type N8NConfig struct {
 	WebhookURL   string   `toml:"webhook_url" json:"webhook_url"`
 	APIKeyHeader string   `toml:"api_key_header" json:"api_key_header"`
 	Timeout      Duration `toml:"timeout" json:"timeout"`
+	// Models are the chosen provider's models (`n8n setup` writes them);
+	// when set, the composer offers these instead of generation.models.
+	Models []string `toml:"models" json:"models"`
 }
 
 type CallbackConfig struct {
@@ -102,6 +106,19 @@ func DefaultConfig() Config {
 // Defaults returns what parameter validation needs.
 func (c Config) Defaults() GenerationDefaults {
 	return GenerationDefaults{Models: c.Generation.Models, DefaultModel: c.Generation.DefaultModel, DefaultResolution: c.Generation.DefaultResolution}
+}
+
+// ApplyProviderModels makes n8n.models (the provider's list, written by
+// `n8n setup`) the models the composer and validation offer; the default
+// model falls back to the provider's first when it is not one of them.
+func (c *Config) ApplyProviderModels() {
+	if len(c.N8N.Models) == 0 {
+		return
+	}
+	c.Generation.Models = slices.Clone(c.N8N.Models)
+	if !slices.Contains(c.Generation.Models, c.Generation.DefaultModel) {
+		c.Generation.DefaultModel = c.Generation.Models[0]
+	}
 }
 
 // OdooEnabled reports whether sync is configured.

@@ -91,3 +91,17 @@ func TestErrorsCarryCodesReasonsAndCauses(t *testing.T) {
 type errFake string
 
 func (e errFake) Error() string { return string(e) }
+
+func TestProviderModelsReplaceTheGenerationModels(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.N8N.Models = []string{"gpt-image-1", "dall-e-3"}
+	cfg.ApplyProviderModels()
+	if d := cfg.Defaults(); d.DefaultModel != "gpt-image-1" || len(d.Models) != 2 || d.Models[1] != "dall-e-3" {
+		t.Errorf("defaults = %+v; want the provider's models, default its first", d)
+	}
+	plain := DefaultConfig()
+	plain.ApplyProviderModels()
+	if plain.Generation.DefaultModel != "sdxl" {
+		t.Errorf("without n8n.models the configured list stays: %+v", plain.Generation)
+	}
+}

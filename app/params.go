@@ -41,6 +41,9 @@ type GenerationParams struct {
 	AspectRatio    string `json:"aspect_ratio"`
 	Seed           int64  `json:"seed"`
 	NumImages      int    `json:"num_images"`
+	// DryRun asks the workflow to call back at once with a built-in image,
+	// without calling the provider: `n8n setup` proves the round trip.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // Resolution renders the size as WxH.
@@ -55,6 +58,7 @@ type ParamsInput struct {
 	AspectRatio    string // "" = derived from Resolution
 	Seed           *int64 // nil or -1 = random; the chosen seed is stored
 	Count          int    // requests in the batch; 0 = 1
+	DryRun         bool   // see GenerationParams.DryRun
 }
 
 // GenerationDefaults is the part of the configuration validation needs.
@@ -130,7 +134,7 @@ func Validate(in ParamsInput, def GenerationDefaults, randSeed func() uint32) ([
 		}
 		out[i] = GenerationParams{
 			Prompt: prompt, NegativePrompt: negative, Model: model,
-			Width: w, Height: h, AspectRatio: aspect, Seed: s, NumImages: 1,
+			Width: w, Height: h, AspectRatio: aspect, Seed: s, NumImages: 1, DryRun: in.DryRun,
 		}
 	}
 	return out, nil

@@ -14,10 +14,14 @@ const (
 	SecretCallbackTokenPrevious = "callback-token-previous"
 	SecretWebhookSecret         = "webhook-secret"
 	SecretOdooAPIKey            = "odoo-api-key"
+	// SecretN8NAdminKey is n8n's own public-API key (header X-N8N-API-KEY),
+	// used by `influencegen n8n …` to manage the workflow and its
+	// credentials; the running app never needs it.
+	SecretN8NAdminKey = "n8n-admin-key"
 )
 
 // SecretNames lists the secrets in display order.
-var SecretNames = []string{SecretN8NAPIKey, SecretCallbackToken, SecretCallbackTokenPrevious, SecretWebhookSecret, SecretOdooAPIKey}
+var SecretNames = []string{SecretN8NAPIKey, SecretCallbackToken, SecretCallbackTokenPrevious, SecretWebhookSecret, SecretOdooAPIKey, SecretN8NAdminKey}
 
 // Where a secret's value came from.
 const (

@@ -129,6 +129,7 @@ type payloadParams struct {
 	AspectRatio    string `json:"aspect_ratio"`
 	Seed           int64  `json:"seed"`
 	NumImages      int    `json:"num_images"`
+	DryRun         bool   `json:"dry_run,omitempty"` // only for `n8n setup`'s round trip
 }
 
 // Payload renders the exact JSON body sent for req.
@@ -139,6 +140,7 @@ func Payload(req app.Request, callbackURL, version string) ([]byte, error) {
 			Prompt: req.Params.Prompt, NegativePrompt: req.Params.NegativePrompt, Model: req.Params.Model,
 			Resolution: req.Params.Resolution(), Width: req.Params.Width, Height: req.Params.Height,
 			AspectRatio: req.Params.AspectRatio, Seed: req.Params.Seed, NumImages: max(req.Params.NumImages, 1),
+			DryRun: req.Params.DryRun,
 		},
 		CallbackURL: callbackURL,
 		RequestedBy: req.RequestedBy,

@@ -244,3 +244,13 @@ func TestSendReportsATLSFailureAsUnreachable(t *testing.T) {
 		t.Errorf("message %q does not name the host", app.ErrorMessage(err))
 	}
 }
+
+func TestPayloadAsksForADryRunOnlyWhenTheRequestIsOne(t *testing.T) {
+	req := sampleRequest()
+	body, _ := n8n.Payload(req, sampleCallback, "1.0.0")
+	req.Params.DryRun = true
+	dry, _ := n8n.Payload(req, sampleCallback, "1.0.0")
+	if bytes.Contains(body, []byte("dry_run")) || !bytes.Contains(dry, []byte(`"num_images":1,"dry_run":true}`)) {
+		t.Errorf("payloads = %s / %s", body, dry)
+	}
+}

@@ -1,20 +1,23 @@
 package n8n
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"os"
+	"image/png"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// The workflow templates are what a newcomer imports into n8n; these tests
-// keep them importable and in step with the callback contract (DESIGN §5).
+// Every shipped template is checked for what real n8n 2.8.4 accepts through
+// its public API (peers/n8n-api 16–21, 41–45) and for the app's contracts
+// (DESIGN §4 request fields, §5 callback fields).
 
 type wfNode struct {
 	ID          string                     `json:"id"`
@@ -24,6 +27,9 @@ type wfNode struct {
 	Position    []float64                  `json:"position"`
 	Parameters  map[string]any             `json:"parameters"`
 	Credentials map[string]json.RawMessage `json:"credentials"`
+	RetryOnFail bool                       `json:"retryOnFail"`
+	MaxTries    int                        `json:"maxTries"`
+	WaitBetween int                        `json:"waitBetweenTries"`
 }
 
 type wfConn struct {
@@ -36,236 +42,367 @@ type workflowFile struct {
 	Name        string                           `json:"name"`
 	Nodes       []wfNode                         `json:"nodes"`
 	Connections map[string]map[string][][]wfConn `json:"connections"`
+	Settings    map[string]any                   `json:"settings"`
 }
 
-func loadWorkflow(t *testing.T, path string) workflowFile {
+type templateCase struct {
+	provider Provider
+	signed   bool
+	raw      []byte
+	wf       workflowFile
+}
+
+func allTemplates(t *testing.T) []templateCase {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wf workflowFile
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	if err := dec.Decode(&wf); err != nil {
-		t.Fatalf("%s is not valid workflow JSON: %v", path, err)
-	}
-	return wf
-}
-
-func (wf workflowFile) node(t *testing.T, typ string) wfNode {
-	t.Helper()
-	var found []wfNode
-	for _, n := range wf.Nodes {
-		if n.Type == typ {
-			found = append(found, n)
-		}
-	}
-	if len(found) == 0 {
-		t.Fatalf("no %s node", typ)
-	}
-	return found[0]
-}
-
-func (wf workflowFile) nodesOf(typ string) []wfNode {
-	var out []wfNode
-	for _, n := range wf.Nodes {
-		if n.Type == typ {
-			out = append(out, n)
+	var out []templateCase
+	for _, p := range Providers {
+		for _, signed := range []bool{false, true} {
+			raw, err := WorkflowTemplate(p.Name, signed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wf workflowFile
+			if err := json.Unmarshal(raw, &wf); err != nil {
+				t.Fatalf("%s: not valid JSON: %v", templateFile(p.Name, signed), err)
+			}
+			out = append(out, templateCase{p, signed, raw, wf})
 		}
 	}
 	return out
 }
 
-// callbackFields are the DESIGN §5 body fields (with aliases) a workflow may send.
-var callbackFields = []string{
-	"ai_generation_request_id", "request_id", "status",
-	"images", "image_url", "image_base64", "image_data", "image_format", "mime_type", "width", "height", "seed",
-	"error_message", "error", "error_code", "execution_id", "model_id", "generation_time_ms", "metadata",
-}
-
-var objectKey = regexp.MustCompile(`(?m)^\s*([a-z0-9_]+):`)
-
-// bodyKeys extracts the keys of the JSON.stringify({...}) object literal in
-// an n8n expression.
-func bodyKeys(t *testing.T, expr string) []string {
-	t.Helper()
-	if !strings.HasPrefix(expr, "={{ JSON.stringify({") {
-		t.Fatalf("callback body is not a JSON.stringify expression: %q", expr)
-	}
-	var keys []string
-	for _, m := range objectKey.FindAllStringSubmatch(expr, -1) {
-		keys = append(keys, m[1])
-	}
-	return keys
-}
-
-func checkGraph(t *testing.T, wf workflowFile) {
-	t.Helper()
-	names := map[string]bool{}
-	ids := map[string]bool{}
+func (wf workflowFile) named(name string) (wfNode, bool) {
 	for _, n := range wf.Nodes {
-		if !strings.HasPrefix(n.Type, "n8n-nodes-base.") {
-			t.Errorf("node %q has type %q: only n8n's built-in n8n-nodes-base.* nodes import everywhere", n.Name, n.Type)
+		if n.Name == name {
+			return n, true
 		}
-		if n.Name == "" || n.ID == "" || n.TypeVersion == 0 || len(n.Position) != 2 {
-			t.Errorf("node %+v lacks name, id, typeVersion or position", n)
-		}
-		if names[n.Name] || ids[n.ID] {
-			t.Errorf("duplicate node name or id: %q", n.Name)
-		}
-		names[n.Name], ids[n.ID] = true, true
 	}
-	for from, outputs := range wf.Connections {
-		if !names[from] {
-			t.Errorf("connection from unknown node %q", from)
+	return wfNode{}, false
+}
+
+func (wf workflowFile) next(from string, out int) []string {
+	lanes := wf.Connections[from]["main"]
+	if out >= len(lanes) {
+		return nil
+	}
+	var names []string
+	for _, c := range lanes[out] {
+		names = append(names, c.Node)
+	}
+	return names
+}
+
+// acceptedNodeFields are the node properties n8n's public API schema allows.
+var acceptedNodeFields = []string{"id", "name", "type", "typeVersion", "position", "parameters", "credentials", "webhookId",
+	"onError", "retryOnFail", "maxTries", "waitBetweenTries", "notes", "notesInFlow", "disabled", "alwaysOutputData", "executeOnce"}
+
+func TestTemplatesHaveOnlyTheFieldsThePublicAPIAccepts(t *testing.T) {
+	for _, tc := range allTemplates(t) {
+		var top map[string]json.RawMessage
+		if err := json.Unmarshal(tc.raw, &top); err != nil {
+			t.Fatal(err)
 		}
-		for kind, lanes := range outputs {
-			for _, lane := range lanes {
+		for k := range top {
+			if !slices.Contains([]string{"name", "nodes", "connections", "settings"}, k) {
+				t.Errorf("%s: top-level %q: POST /api/v1/workflows answers 400 for anything but name, nodes, connections, settings", tc.provider.Name, k)
+			}
+		}
+		var nodes struct{ Nodes []map[string]json.RawMessage }
+		_ = json.Unmarshal(tc.raw, &nodes)
+		for _, n := range nodes.Nodes {
+			for k := range n {
+				if !slices.Contains(acceptedNodeFields, k) {
+					t.Errorf("%s: node field %q is not in the public API's node schema", tc.provider.Name, k)
+				}
+			}
+		}
+		if tc.wf.Settings["saveDataSuccessExecution"] != "none" || tc.wf.Settings["executionOrder"] != "v1" {
+			t.Errorf("%s: settings %v: successful runs must not keep the request (it holds the API key)", tc.provider.Name, tc.wf.Settings)
+		}
+	}
+}
+
+func TestTemplatesAreConnectedGraphsOfBuiltInNodes(t *testing.T) {
+	for _, tc := range allTemplates(t) {
+		names, ids := map[string]bool{}, map[string]bool{}
+		for _, n := range tc.wf.Nodes {
+			if !strings.HasPrefix(n.Type, "n8n-nodes-base.") {
+				t.Errorf("%s: node %q has type %q: only built-in nodes import everywhere", tc.provider.Name, n.Name, n.Type)
+			}
+			if n.Name == "" || n.ID == "" || n.TypeVersion == 0 || len(n.Position) != 2 || names[n.Name] || ids[n.ID] {
+				t.Errorf("%s: node %q lacks a unique name/id, typeVersion or position", tc.provider.Name, n.Name)
+			}
+			names[n.Name], ids[n.ID] = true, true
+		}
+		reached := map[string]bool{"Webhook": true}
+		for changed := true; changed; {
+			changed = false
+			for from, outs := range tc.wf.Connections {
+				if !names[from] {
+					t.Fatalf("%s: connection from unknown node %q", tc.provider.Name, from)
+				}
+				for _, lane := range outs["main"] {
+					for _, c := range lane {
+						if !names[c.Node] {
+							t.Fatalf("%s: connection to unknown node %q", tc.provider.Name, c.Node)
+						}
+						if reached[from] && !reached[c.Node] {
+							reached[c.Node], changed = true, true
+						}
+					}
+				}
+			}
+		}
+		for _, n := range tc.wf.Nodes {
+			if n.Type != "n8n-nodes-base.stickyNote" && !reached[n.Name] {
+				t.Errorf("%s: node %q is not reachable from the Webhook", tc.provider.Name, n.Name)
+			}
+		}
+	}
+}
+
+func TestTemplatesAckWithJSONAndSkipReSends(t *testing.T) {
+	for _, tc := range allTemplates(t) {
+		wh, _ := tc.wf.named("Webhook")
+		p := wh.Parameters
+		if p["httpMethod"] != "POST" || p["path"] != DefaultWebhookPath || p["authentication"] != "headerAuth" || p["responseMode"] != "onReceived" {
+			t.Errorf("%s: webhook %v", tc.provider.Name, p)
+		}
+		opts := p["options"].(map[string]any)
+		if opts["responseCode"].(map[string]any)["values"].(map[string]any)["customCode"] != float64(202) || opts["responseData"] != `{"status":"accepted"}` {
+			t.Errorf("%s: webhook must answer 202 {\"status\":\"accepted\"}", tc.provider.Name)
+		}
+		hdr, _ := json.Marshal(opts["responseHeaders"])
+		if !strings.Contains(string(hdr), `"name":"Content-Type","value":"application/json"`) {
+			t.Errorf("%s: the 202 ack needs Content-Type application/json (n8n sends text/html otherwise): %s", tc.provider.Name, hdr)
+		}
+		dedupe := tc.wf.next("Webhook", 0)
+		d, _ := tc.wf.named(strings.Join(dedupe, ""))
+		if d.Type != "n8n-nodes-base.removeDuplicates" || d.Parameters["operation"] != "removeItemsSeenInPreviousExecutions" ||
+			d.Parameters["dedupeValue"] != "={{ $json.body.ai_generation_request_id }}" {
+			t.Errorf("%s: the Webhook must lead straight to a Remove Duplicates node keyed on the request id across executions, got %v", tc.provider.Name, d)
+		}
+	}
+}
+
+func credName(t *testing.T, n wfNode, typ string) string {
+	t.Helper()
+	var c struct {
+		ID   *string `json:"id"`
+		Name string  `json:"name"`
+	}
+	if raw, ok := n.Credentials[typ]; ok {
+		if err := json.Unmarshal(raw, &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c.Name
+}
+
+func TestEveryNodeThatAuthenticatesNamesItsCredential(t *testing.T) {
+	for _, tc := range allTemplates(t) {
+		for _, n := range tc.wf.Nodes {
+			var want string
+			switch {
+			case n.Type == "n8n-nodes-base.webhook":
+				want = CredentialAPIKey
+			case n.Parameters["authentication"] == "genericCredentialType":
+				typ, _ := n.Parameters["genericAuthType"].(string)
+				if typ != CredentialTypeHeader {
+					t.Errorf("%s: %q uses %q, setup only makes Header Auth", tc.provider.Name, n.Name, typ)
+				}
+				want = CredentialProviderKey
+				if n.Name == "Callback" {
+					want = CredentialCallbackToken
+				}
+			case n.Type == "n8n-nodes-base.httpRequest" && n.Name != "Fetch image" && tc.provider.KeyHeader != "":
+				t.Errorf("%s: %q calls out without a credential", tc.provider.Name, n.Name)
+			}
+			if want != "" && credName(t, n, CredentialTypeHeader) != want {
+				t.Errorf("%s: %q must name the credential %q, has %v", tc.provider.Name, n.Name, want, n.Credentials)
+			}
+		}
+	}
+}
+
+func TestFailuresStopWithAnErrorAfterARetriedCallback(t *testing.T) {
+	for _, tc := range allTemplates(t) {
+		cb, ok := tc.wf.named("Callback")
+		if !ok || cb.Parameters["url"] != "={{ $('Webhook').first().json.body.callback_url }}" || cb.Parameters["body"] != "={{ $json.payload }}" {
+			t.Fatalf("%s: no Callback node posting the payload to the request's callback_url", tc.provider.Name)
+		}
+		if !cb.RetryOnFail || cb.MaxTries < 3 || cb.WaitBetween < 1000 {
+			t.Errorf("%s: the callback must retry (≥3 tries, seconds apart): %v/%d/%d", tc.provider.Name, cb.RetryOnFail, cb.MaxTries, cb.WaitBetween)
+		}
+		if next := tc.wf.next("Callback", 0); !slices.Equal(next, []string{"Failed?"}) || !slices.Equal(tc.wf.next("Failed?", 0), []string{"Stop and Error"}) {
+			t.Errorf("%s: Callback → Failed? → Stop and Error missing", tc.provider.Name)
+		}
+		if se, _ := tc.wf.named("Stop and Error"); se.Type != "n8n-nodes-base.stopAndError" {
+			t.Errorf("%s: Stop and Error node type %q", tc.provider.Name, se.Type)
+		}
+		// Every path into the callback goes through the one Callback body node.
+		for from, outs := range tc.wf.Connections {
+			for _, lane := range outs["main"] {
 				for _, c := range lane {
-					if !names[c.Node] || c.Type != kind {
-						t.Errorf("connection %q → %q (%s) names an unknown node or type", from, c.Node, c.Type)
+					if c.Node == "Callback" && from != "Callback body" && from != NodeSign {
+						t.Errorf("%s: %q feeds the callback directly", tc.provider.Name, from)
 					}
 				}
 			}
 		}
 	}
-	// Every node but the trigger and notes must be reachable from the webhook.
-	reached := map[string]bool{"Webhook": true}
-	for changed := true; changed; {
-		changed = false
-		for from, outputs := range wf.Connections {
-			if !reached[from] {
-				continue
-			}
-			for _, lane := range outputs["main"] {
-				for _, c := range lane {
-					if !reached[c.Node] {
-						reached[c.Node], changed = true, true
+}
+
+// requestFields are DESIGN §4's body and generation_params fields, plus
+// dry_run (this issue's extension).
+var (
+	requestFields = []string{"ai_generation_request_id", "ai_generation_request_model_id", "generation_params", "callback_url", "requested_by", "requested_at", "client"}
+	paramFields   = []string{"prompt", "negative_prompt", "model_id", "resolution", "width", "height", "aspect_ratio", "seed", "num_images", "dry_run"}
+	reqRef        = regexp.MustCompile(`(?:json\.body|\breq)\.([a-zA-Z_]+)`)
+	paramRef      = regexp.MustCompile(`(?:generation_params|\bgp)\.([a-zA-Z_]+)`)
+)
+
+func stringsIn(v any, out *[]string) {
+	switch x := v.(type) {
+	case string:
+		*out = append(*out, x)
+	case map[string]any:
+		for _, e := range x {
+			stringsIn(e, out)
+		}
+	case []any:
+		for _, e := range x {
+			stringsIn(e, out)
+		}
+	}
+}
+
+func TestExpressionsReadOnlyFieldsTheAppSends(t *testing.T) {
+	for _, tc := range allTemplates(t) {
+		for _, n := range tc.wf.Nodes {
+			var texts []string
+			stringsIn(n.Parameters, &texts)
+			for _, s := range texts {
+				for _, m := range reqRef.FindAllStringSubmatch(s, -1) {
+					if !slices.Contains(requestFields, m[1]) {
+						t.Errorf("%s/%s reads request field %q, which DESIGN §4 does not define", tc.provider.Name, n.Name, m[1])
+					}
+				}
+				for _, m := range paramRef.FindAllStringSubmatch(s, -1) {
+					if !slices.Contains(paramFields, m[1]) {
+						t.Errorf("%s/%s reads generation_params.%s, which DESIGN §4 does not define", tc.provider.Name, n.Name, m[1])
 					}
 				}
 			}
 		}
 	}
-	for _, n := range wf.Nodes {
-		if n.Type != "n8n-nodes-base.stickyNote" && !reached[n.Name] {
-			t.Errorf("node %q is not connected to the Webhook", n.Name)
+}
+
+var (
+	callbackFields = []string{"ai_generation_request_id", "request_id", "status", "images", "image_url", "image_base64", "image_data",
+		"image_format", "mime_type", "width", "height", "seed", "error_message", "error", "error_code", "execution_id", "model_id", "generation_time_ms", "metadata"}
+	imageFields   = []string{"url", "image_url", "base64", "image_base64", "data", "mime_type", "format", "width", "height", "seed"}
+	payloadObject = regexp.MustCompile(`(?s)payload = \{(.*?)\n  \};`)
+	imageObject   = regexp.MustCompile(`(?:push|success)\(\[?\{ ([^}]*)\}`)
+	literalKey    = regexp.MustCompile(`(?:^|[{,]\s*|\n\s*)([a-z_0-9]+):`)
+)
+
+func TestCallbackPayloadsUseOnlyCallbackContractFields(t *testing.T) {
+	for _, tc := range allTemplates(t) {
+		body, _ := tc.wf.named("Callback body")
+		js := body.Parameters["jsCode"].(string)
+		objs := payloadObject.FindAllStringSubmatch(js, -1)
+		if len(objs) != 2 {
+			t.Fatalf("%s: want a success and a failure payload, found %d", tc.provider.Name, len(objs))
 		}
-	}
-}
-
-func checkWebhook(t *testing.T, wf workflowFile) {
-	t.Helper()
-	wh := wf.node(t, "n8n-nodes-base.webhook")
-	p := wh.Parameters
-	if p["httpMethod"] != "POST" || p["path"] != "influence-gen/generate" || p["authentication"] != "headerAuth" || p["responseMode"] != "onReceived" {
-		t.Errorf("webhook parameters = %v; want POST influence-gen/generate, headerAuth, respond immediately", p)
-	}
-	code := p["options"].(map[string]any)["responseCode"].(map[string]any)["values"].(map[string]any)
-	if code["customCode"] != float64(202) {
-		t.Errorf("webhook answers %v, want 202", code)
-	}
-	if _, ok := wh.Credentials["httpHeaderAuth"]; !ok {
-		t.Error("webhook has no Header Auth credential")
-	}
-}
-
-func checkBodies(t *testing.T, success, failure string) {
-	t.Helper()
-	for name, expr := range map[string]string{"success": success, "failure": failure} {
-		keys := bodyKeys(t, expr)
-		for _, k := range keys {
-			if !slices.Contains(callbackFields, k) {
-				t.Errorf("%s body sends %q, which DESIGN §5 does not define", name, k)
+		for _, o := range objs {
+			keys := literalKey.FindAllStringSubmatch(o[1], -1)
+			for _, k := range keys {
+				if !slices.Contains(callbackFields, k[1]) {
+					t.Errorf("%s: callback sends %q, which DESIGN §5 does not define", tc.provider.Name, k[1])
+				}
 			}
 		}
-		for _, must := range []string{"ai_generation_request_id", "status"} {
-			if !slices.Contains(keys, must) {
-				t.Errorf("%s body lacks %q", name, must)
+		if !strings.Contains(js, "result.ok === true && images.length > 0") {
+			t.Errorf("%s: success must require at least one image", tc.provider.Name)
+		}
+		for _, n := range tc.wf.Nodes {
+			code, _ := n.Parameters["jsCode"].(string)
+			for _, o := range imageObject.FindAllStringSubmatch(code, -1) {
+				for _, k := range literalKey.FindAllStringSubmatch(o[1], -1) {
+					if !slices.Contains(imageFields, k[1]) {
+						t.Errorf("%s/%s: image field %q is not in DESIGN §5", tc.provider.Name, n.Name, k[1])
+					}
+				}
 			}
 		}
-		if !strings.Contains(expr, "$('Webhook').item.json.body.ai_generation_request_id") {
-			t.Errorf("%s body does not echo the request id from the webhook body", name)
-		}
-	}
-	if !strings.Contains(success, "status: 'success'") || !strings.Contains(failure, "status: 'failed'") {
-		t.Error("bodies must say status 'success' and 'failed'")
-	}
-	sk, fk := bodyKeys(t, success), bodyKeys(t, failure)
-	if !slices.Contains(sk, "image_url") || !slices.Contains(sk, "image_base64") || !slices.Contains(fk, "error_message") {
-		t.Errorf("success needs image_url/image_base64 and failure error_message: %v / %v", sk, fk)
 	}
 }
 
-const callbackURLExpr = "={{ $('Webhook').item.json.body.callback_url }}"
+var dryRunPNGLiteral = regexp.MustCompile(`base64: '([A-Za-z0-9+/=]+)'`)
 
-func TestWorkflowTemplateIsImportableAndMatchesTheCallbackContract(t *testing.T) {
-	wf := loadWorkflow(t, "workflow.example.json")
-	checkGraph(t, wf)
-	checkWebhook(t, wf)
-	var gen, success, failure wfNode
-	for _, n := range wf.nodesOf("n8n-nodes-base.httpRequest") {
-		switch {
-		case strings.HasPrefix(n.Name, "Generate image"):
-			gen = n
-		case n.Name == "Callback: success":
-			success = n
-		case n.Name == "Callback: failure":
-			failure = n
+func TestDryRunAnswersWithABuiltInPNGWithoutCallingTheProvider(t *testing.T) {
+	for _, tc := range allTemplates(t) {
+		if got := tc.wf.next("Dry run?", 0); !slices.Equal(got, []string{"Dry run image"}) || !slices.Equal(tc.wf.next("Dry run image", 0), []string{"Callback body"}) {
+			t.Errorf("%s: dry run must go straight to the callback, goes to %v", tc.provider.Name, got)
+		}
+		img, _ := tc.wf.named("Dry run image")
+		m := dryRunPNGLiteral.FindStringSubmatch(img.Parameters["jsCode"].(string))
+		if m == nil {
+			t.Fatalf("%s: no built-in PNG", tc.provider.Name)
+		}
+		raw, _ := base64.StdEncoding.DecodeString(m[1])
+		if _, err := png.Decode(bytes.NewReader(raw)); err != nil {
+			t.Errorf("%s: dry-run image is not a PNG: %v", tc.provider.Name, err)
 		}
 	}
-	if gen.Name == "" || !strings.Contains(gen.Name, "FILL IN") {
-		t.Error(`no clearly marked "Generate image (FILL IN…)" HTTP Request node`)
-	}
-	for _, cb := range []wfNode{success, failure} {
-		if cb.Parameters["url"] != callbackURLExpr || cb.Parameters["method"] != "POST" {
-			t.Errorf("%s posts to %v, want %s", cb.Name, cb.Parameters["url"], callbackURLExpr)
-		}
-		if cb.Parameters["genericAuthType"] != "httpHeaderAuth" || cb.Credentials["httpHeaderAuth"] == nil {
-			t.Errorf("%s does not send the X-Callback-Token Header Auth credential", cb.Name)
-		}
-	}
-	if _, ok := wf.Connections["Generated OK?"]; !ok || len(wf.Connections["Generated OK?"]["main"]) != 2 {
-		t.Error("the IF node must route to a success and a failure callback")
-	}
-	checkBodies(t, success.Parameters["jsonBody"].(string), failure.Parameters["jsonBody"].(string))
 }
 
-func TestSignedWorkflowTemplateSignsTheStandardWebhooksWay(t *testing.T) {
-	wf := loadWorkflow(t, "workflow.signed.example.json")
-	checkGraph(t, wf)
-	checkWebhook(t, wf)
-	bodies := map[string]string{}
-	for _, n := range wf.nodesOf("n8n-nodes-base.set") {
-		for _, a := range n.Parameters["assignments"].(map[string]any)["assignments"].([]any) {
-			as := a.(map[string]any)
-			bodies[n.Name+"/"+as["name"].(string)] = as["value"].(string)
+func TestSignedTemplatesSignTheStandardWebhooksWay(t *testing.T) {
+	for _, tc := range allTemplates(t) {
+		sign, ok := tc.wf.named(NodeSign)
+		if !tc.signed {
+			if ok {
+				t.Errorf("%s: the plain template signs", tc.provider.Name)
+			}
+			continue
+		}
+		p := sign.Parameters
+		if p["action"] != "hmac" || p["type"] != "SHA256" || p["encoding"] != "base64" || p["secret"] != signingKeyPlaceholder ||
+			p["value"] != "={{ $json.webhook_id + '.' + $json.webhook_timestamp + '.' + $json.payload }}" {
+			t.Errorf("%s: crypto node %v", tc.provider.Name, p)
+		}
+		cb, _ := tc.wf.named("Callback")
+		hdr, _ := json.Marshal(cb.Parameters["headerParameters"])
+		for _, h := range []string{`"webhook-id"`, `"webhook-timestamp"`, `"=v1,{{ $json.signature }}"`} {
+			if !strings.Contains(string(hdr), h) {
+				t.Errorf("%s: signed callback lacks %s", tc.provider.Name, h)
+			}
 		}
 	}
-	checkBodies(t, bodies["Body: success/payload"], bodies["Body: failure/payload"])
+}
 
-	sign := wf.node(t, "n8n-nodes-base.crypto").Parameters
-	if sign["action"] != "hmac" || sign["type"] != "SHA256" || sign["encoding"] != "base64" {
-		t.Errorf("crypto node = %v, want HMAC SHA256 base64", sign)
+func TestBuildWorkflowBindsCredentialsURLPathAndKey(t *testing.T) {
+	wf, err := BuildWorkflow(WorkflowOptions{Provider: "openai", Signed: true, ProviderURL: "http://127.0.0.1:9/v1", WebhookPath: "/ig/gen/",
+		SigningKey: "K123", CredentialIDs: map[string]string{CredentialAPIKey: "a1", CredentialCallbackToken: "c1", CredentialProviderKey: "p1"}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if sign["value"] != "={{ $json.webhook_id + '.' + $json.webhook_timestamp + '.' + $json.payload }}" {
-		t.Errorf("signed content = %v, want id.timestamp.body", sign["value"])
-	}
-	cb := wf.node(t, "n8n-nodes-base.httpRequest")
-	for _, n := range wf.nodesOf("n8n-nodes-base.httpRequest") {
-		if n.Name == "Callback (signed)" {
-			cb = n
+	all, _ := json.Marshal(wf)
+	for _, want := range []string{`"path":"ig/gen"`, `"value":"http://127.0.0.1:9/v1"`, `"secret":"K123"`, `"id":"a1","name":"InfluenceGen n8n API key"`, `"id":"c1"`, `"id":"p1"`} {
+		if !strings.Contains(string(all), want) {
+			t.Errorf("built workflow lacks %s", want)
 		}
 	}
-	if cb.Parameters["url"] != callbackURLExpr || cb.Parameters["contentType"] != "raw" || cb.Parameters["body"] != "={{ $json.payload }}" {
-		t.Errorf("signed callback must post the exact signed bytes raw to the callback URL: %v", cb.Parameters)
+	comfy, err := BuildWorkflow(WorkflowOptions{Provider: "comfyui", NoKey: true})
+	if err != nil {
+		t.Fatal(err)
 	}
-	headers := map[string]string{}
-	for _, h := range cb.Parameters["headerParameters"].(map[string]any)["parameters"].([]any) {
-		hm := h.(map[string]any)
-		headers[hm["name"].(string)] = hm["value"].(string)
+	if raw, _ := json.Marshal(comfy); strings.Contains(string(raw), CredentialProviderKey) {
+		t.Error("a keyless provider still names the provider credential")
 	}
-	if headers["webhook-id"] == "" || headers["webhook-timestamp"] == "" || headers["webhook-signature"] != "=v1,{{ $json.signature }}" {
-		t.Errorf("signature headers = %v", headers)
+	if _, err := BuildWorkflow(WorkflowOptions{Provider: "midjourney"}); err == nil || !strings.Contains(err.Error(), "openai, stability") {
+		t.Errorf("unknown provider error = %v", err)
 	}
 }
 
@@ -276,18 +413,15 @@ func TestSignedWorkflowTemplateSignsTheStandardWebhooksWay(t *testing.T) {
 func TestSigningKeyRecipeOfTheSignedTemplateVerifies(t *testing.T) {
 	k := "3f9a1c7e5b2d48a6c0e1f7b9d3a5c8e2f4b6d8a0c2e4f6a8"
 	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte(k))
-	id, ts, body := "msg_42_01JDX3V6Q6T7ZP3Y6N4B1K9S2E", time.Now().Unix(), []byte(`{"ai_generation_request_id":"01JDX3V6Q6T7ZP3Y6N4B1K9S2E","status":"success"}`)
-	// What n8n's Crypto node does: createHmac('sha256', secretText).update(value).digest('base64').
+	id, ts, body := "msg_42_01JDX3V6Q6T7ZP3Y6N4B1K9S2E", strconv.FormatInt(time.Now().Unix(), 10), []byte(`{"ai_generation_request_id":"01JDX3V6Q6T7ZP3Y6N4B1K9S2E","status":"success"}`)
 	mac := hmac.New(sha256.New, []byte(k))
-	mac.Write([]byte(id + "." + itoa(ts) + "." + string(body)))
+	mac.Write([]byte(id + "." + ts + "." + string(body)))
 	sig := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	key, err := DecodeWebhookSecret(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := VerifySignature(key, id, itoa(ts), sig, body, time.Now()); err != nil {
+	if err := VerifySignature(key, id, ts, sig, body, time.Now()); err != nil {
 		t.Errorf("listener rejects the template's signature: %v", err)
 	}
 }
-
-func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }

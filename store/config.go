@@ -84,6 +84,7 @@ func LoadConfig(opts LoadOptions) (app.Config, app.Paths, error) {
 	if err := cfg.Check(); err != nil {
 		return app.Config{}, paths, explainCheck(err, sources, paths.ConfigFile)
 	}
+	cfg.ApplyProviderModels()
 	return cfg, paths, nil
 }
 

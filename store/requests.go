@@ -21,7 +21,7 @@ type querier interface {
 const requestCols = `id, prompt, negative_prompt, model, width, height, aspect_ratio, seed, num_images,
 	status, error_code, error_message, requested_by, created_at, updated_at, sent_at, completed_at,
 	execution_id, odoo_id, retry_of, send_attempts, image_count, sync_state,
-	send_lease_owner, send_lease_beat`
+	send_lease_owner, send_lease_beat, dry_run`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -38,7 +38,7 @@ func scanRequest(s rowScanner) (app.Request, error) {
 		&r.Params.Height, &r.Params.AspectRatio, &r.Params.Seed, &r.Params.NumImages,
 		&status, &r.ErrorCode, &r.ErrorMessage, &r.RequestedBy, &created, &updated, &sent, &completed,
 		&r.ExecutionID, &odooID, &retryOf, &r.SendAttempts, &r.ImageCount, &syncState,
-		&r.LeaseOwner, &r.LeaseBeat)
+		&r.LeaseOwner, &r.LeaseBeat, &r.Params.DryRun)
 	if err != nil {
 		return app.Request{}, err
 	}
@@ -150,13 +150,13 @@ func insertRequest(ctx context.Context, tx *sql.Tx, r app.Request) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO requests (id, prompt, prompt_fold, negative_prompt, model,
 		width, height, aspect_ratio, seed, num_images, status, error_code, error_message, requested_by,
 		created_at, updated_at, sent_at, completed_at, execution_id, odoo_id, retry_of, send_attempts,
-		image_count, sync_state)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		image_count, sync_state, dry_run)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Params.Prompt, strings.ToLower(r.Params.Prompt), r.Params.NegativePrompt, r.Params.Model,
 		r.Params.Width, r.Params.Height, r.Params.AspectRatio, r.Params.Seed, r.Params.NumImages,
 		string(r.Status), r.ErrorCode, r.ErrorMessage, r.RequestedBy,
 		fmtTime(r.CreatedAt), fmtTime(r.UpdatedAt), fmtTimePtr(r.SentAt), fmtTimePtr(r.CompletedAt),
-		r.ExecutionID, odooID, retryOf, r.SendAttempts, r.ImageCount, string(r.SyncState))
+		r.ExecutionID, odooID, retryOf, r.SendAttempts, r.ImageCount, string(r.SyncState), r.Params.DryRun)
 	return err
 }
 

@@ -226,3 +226,25 @@ func TestQuickCheckPassesOnAHealthyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestADryRunRequestStaysADryRunWhenReadBack(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	dry := newRequest(db.now(), "setup dry run")
+	dry.Params.DryRun = true
+	plain := newRequest(db.now(), "a fox")
+	if err := db.CreateRequests(ctx, []app.Request{dry, plain}); err != nil {
+		t.Fatal(err)
+	}
+	gotDry, err := db.GetRequest(ctx, dry.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotPlain, err := db.GetRequest(ctx, plain.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !gotDry.Params.DryRun || gotPlain.Params.DryRun {
+		t.Errorf("dry_run read back as %v and %v, want true and false", gotDry.Params.DryRun, gotPlain.Params.DryRun)
+	}
+}

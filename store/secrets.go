@@ -104,6 +104,7 @@ var envVars = map[string]string{
 	app.SecretCallbackToken: "INFLUENCEGEN_CALLBACK_TOKEN",
 	app.SecretWebhookSecret: "INFLUENCEGEN_WEBHOOK_SECRET",
 	app.SecretOdooAPIKey:    "INFLUENCEGEN_ODOO_API_KEY",
+	app.SecretN8NAdminKey:   "INFLUENCEGEN_N8N_ADMIN_KEY",
 }
 
 // EnvVarFor returns the env override of a secret ("" if it has none); the

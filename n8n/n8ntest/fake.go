@@ -3,7 +3,8 @@
 // request it receives, and can be told to misbehave (500, 429, slow answers,
 // a closed connection, an inactive workflow) or to call back before its 202,
 // as real n8n often does. It is test-only code and must never be wired into
-// the program.
+// the program. Admin (admin.go) fakes n8n's public API the same way, from
+// the recordings in shared/peers/n8n-api.
 package n8ntest
 
 import (

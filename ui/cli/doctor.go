@@ -89,6 +89,9 @@ func RunDoctor(ctx context.Context, env *Env) app.DoctorReport {
 		checks = append(checks, app.NewCheck("network", app.CheckSkip, "network checks are not wired in this build", ""))
 	}
 
+	if secrets != nil {
+		checks = append(checks, doctorN8NAPI(ctx, env, cfg)...)
+	}
 	checks = append(checks, doctorERP(ctx, env, cfg, secrets)...)
 	if st != nil {
 		checks = append(checks, app.CheckOutbox(ctx, st, cfg.OdooEnabled()))
@@ -97,6 +100,27 @@ func RunDoctor(ctx context.Context, env *Env) app.DoctorReport {
 		checks = append(checks, app.CheckImageFiles(ctx, fh, paths.ImagesDir))
 	}
 	return app.NewDoctorReport(profile, checks)
+}
+
+// doctorN8NAPI checks the workflow through n8n's public API when an
+// n8n-admin-key is set (the same steps as `n8n status`); without one it
+// says what it would check.
+func doctorN8NAPI(ctx context.Context, env *Env, cfg app.Config) []app.Check {
+	admin := n8nAdminIfKeyed(ctx, env)
+	if admin == nil {
+		return []app.Check{app.NewCheck("n8n api", app.CheckSkip,
+			"no n8n-admin-key (or no n8n address recorded): workflow, credentials and runs are not checked",
+			"create a key in n8n (Settings → n8n API), `influencegen secrets set n8n-admin-key`, then `influencegen n8n setup`")}
+	}
+	var checks []app.Check
+	_, _ = admin.Status(ctx, cfg.N8N.WebhookURL, func(s app.N8NStep) {
+		state := app.CheckOK
+		if !s.OK {
+			state = app.CheckFail
+		}
+		checks = append(checks, app.NewCheck("n8n api: "+s.Name, state, s.Detail, s.Fix))
+	})
+	return checks
 }
 
 // doctorERP runs the Odoo checks when odoo.url is set; otherwise it reports

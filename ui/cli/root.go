@@ -69,6 +69,10 @@ type Wiring struct {
 	// must not import odoo itself. It fails with ENOTCONFIGURED (reason
 	// odoo_not_configured) when odoo.url is empty.
 	NewERP func(cfg app.Config, secrets app.Secrets, store app.Store, log *slog.Logger) (app.ERP, error)
+	// NewN8NAdmin builds the n8n public-API admin (n8n.NewManager) for
+	// `n8n setup|status|remove`, --push-n8n and doctor; n8nURL "" means
+	// the address setup recorded.
+	NewN8NAdmin func(ctx context.Context, cfg app.Config, secrets app.Secrets, settings app.SettingsStore, n8nURL string) (app.N8NAdmin, error)
 }
 
 // Env is what every command receives: IO, options and lazily opened parts.
@@ -107,6 +111,14 @@ func (e *Env) configLocked() (app.Config, app.Paths, error) {
 		e.cfg, e.paths = &cfg, paths
 	}
 	return *e.cfg, e.paths, nil
+}
+
+// ReloadConfig makes the next Config() read the file again (after a
+// command wrote to it, as `n8n setup` does).
+func (e *Env) ReloadConfig() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cfg = nil
 }
 
 // Paths returns where the program keeps its files. Unlike Config it

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -133,7 +134,8 @@ func checkSecretName(name string) error {
 }
 
 func newSecretsSetCmd(env *Env) *cobra.Command {
-	return &cobra.Command{
+	var pushN8N bool
+	cmd := &cobra.Command{
 		Use:   "set NAME",
 		Short: "Store a secret read from stdin (typed without echo on a terminal; never from argv)",
 		Example: `  influencegen secrets set n8n-api-key            # prompts, input hidden
@@ -148,9 +150,19 @@ func newSecretsSetCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if pushN8N && name != app.SecretN8NAPIKey {
+				return Usagef("--push-n8n works for n8n-api-key only (callback-token: `secrets rotate callback-token --push-n8n`)")
+			}
 			sec, err := env.Secrets(cmd.Context())
 			if err != nil {
 				return err
+			}
+			// n8n first: its webhook takes a new key at once and has no
+			// grace period, so the local key changes only once n8n has it.
+			if pushN8N {
+				if err := pushToN8N(cmd.Context(), env, name, value); err != nil {
+					return err
+				}
 			}
 			if err := sec.Set(cmd.Context(), name, value); err != nil {
 				return err
@@ -171,6 +183,8 @@ func newSecretsSetCmd(env *Env) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&pushN8N, "push-n8n", false, "n8n-api-key only: first write the new key into n8n's credential (needs n8n-admin-key)")
+	return cmd
 }
 
 func newSecretsGetCmd(env *Env) *cobra.Command {
@@ -210,6 +224,7 @@ func newSecretsRotateCmd(env *Env) *cobra.Command {
 		grace    time.Duration
 		asJSON   bool
 		pushOdoo bool
+		pushN8N  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "rotate callback-token",
@@ -241,7 +256,7 @@ ends, so n8n keeps working while you paste the new token into its credential.`,
 				if err := writeJSON(env.Stdout, doc); err != nil {
 					return err
 				}
-				return pushIfAsked(cmd, env, pushOdoo, token)
+				return pushRotated(cmd, env, pushOdoo, pushN8N, token)
 			}
 			fmt.Fprintln(env.Stdout, token)
 			if expires.IsZero() {
@@ -250,14 +265,42 @@ ends, so n8n keeps working while you paste the new token into its credential.`,
 				fmt.Fprintf(env.Stdout, "previous token accepted until %s (grace %s); fingerprint %s\n",
 					expires.UTC().Format(time.RFC3339), grace, app.Fingerprint(token))
 			}
-			fmt.Fprintln(env.Stderr, "Paste the token into n8n's callback credential (header X-Callback-Token) before the grace ends; it is not shown again.")
-			return pushIfAsked(cmd, env, pushOdoo, token)
+			if !pushN8N {
+				fmt.Fprintln(env.Stderr, "Paste the token into n8n's callback credential (header X-Callback-Token) before the grace ends; it is not shown again.")
+			}
+			return pushRotated(cmd, env, pushOdoo, pushN8N, token)
 		},
 	}
 	cmd.Flags().DurationVar(&grace, "grace", 15*time.Minute, "how long the previous token stays valid")
 	cmd.Flags().BoolVar(&pushOdoo, "push-odoo", false, "also write the new token to Odoo's system parameter influence_gen.n8n_callback_token (needs Odoo admin rights)")
+	cmd.Flags().BoolVar(&pushN8N, "push-n8n", false, "also write the new token into n8n's callback credential (needs n8n-admin-key); runs already under way use the old one, which the grace keeps valid")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	return cmd
+}
+
+// pushRotated pushes a rotated callback token to n8n and/or Odoo. The
+// token is already active locally (the old one stays valid for the grace),
+// so a failure is reported, not undone.
+func pushRotated(cmd *cobra.Command, env *Env, pushOdoo, pushN8N bool, token string) error {
+	if pushN8N {
+		if err := pushToN8N(cmd.Context(), env, app.SecretCallbackToken, token); err != nil {
+			return err
+		}
+	}
+	return pushIfAsked(cmd, env, pushOdoo, token)
+}
+
+// pushToN8N PATCHes the secret's n8n credential (value only).
+func pushToN8N(ctx context.Context, env *Env, name, value string) error {
+	admin, _, err := n8nAdmin(ctx, env, "")
+	if err != nil {
+		return err
+	}
+	if err := admin.PushSecret(ctx, name, value); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "pushed %s to n8n (fingerprint %s)\n", name, app.Fingerprint(value))
+	return nil
 }
 
 func newSecretsDeleteCmd(env *Env) *cobra.Command {

@@ -41,6 +41,7 @@ the timeline, the error and the images of that request.`,
 			}
 			v := statusView{w: env.Stdout, st: st, asJSON: asJSON, now: time.Now(), odoo: cfg.OdooEnabled()}
 			if len(args) == 1 {
+				v.n8n = n8nAdminIfKeyed(cmd.Context(), env)
 				return v.showRequest(cmd.Context(), args[0])
 			}
 			return v.listRequests(cmd.Context(), limit)
@@ -57,7 +58,8 @@ type statusView struct {
 	st     app.Store
 	asJSON bool
 	now    time.Time
-	odoo   bool // sync configured; otherwise the sync column says "off"
+	odoo   bool         // sync configured; otherwise the sync column says "off"
+	n8n    app.N8NAdmin // nil without an n8n-admin-key: no "why did it fail"
 }
 
 // syncLabel is the request's sync state as a person should read it.
@@ -131,6 +133,9 @@ type statusDetail struct {
 	// Parked are the request's callbacks that failed too often to be
 	// retried (their bodies left out).
 	Parked []app.Delivery `json:"parked_callbacks,omitempty"`
+	// N8N is the n8n run of a failed or timed-out request (admin key set).
+	N8N      *app.N8NExecution `json:"n8n_execution,omitempty"`
+	N8NError string            `json:"n8n_execution_error,omitempty"`
 }
 
 func (v statusView) showRequest(ctx context.Context, ref string) error {
@@ -155,8 +160,13 @@ func (v statusView) showRequest(ctx context.Context, ref string) error {
 		imgs = []app.Image{}
 	}
 	req.SyncState = v.syncLabel(req)
+	run, runErr := app.ExplainFailure(ctx, v.n8n, req)
 	if v.asJSON {
-		return writeJSON(w, statusDetail{Request: req, Timeline: acts, Images: imgs, Parked: v.parked(ctx, req.ID)})
+		doc := statusDetail{Request: req, Timeline: acts, Images: imgs, Parked: v.parked(ctx, req.ID), N8N: run}
+		if runErr != nil {
+			doc.N8NError = runErr.Error()
+		}
+		return writeJSON(w, doc)
 	}
 	p := req.Params
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -194,6 +204,15 @@ func (v statusView) showRequest(ctx context.Context, ref string) error {
 	row("odoo sync", sync)
 	for _, d := range v.parked(ctx, req.ID) {
 		row("callback", fmt.Sprintf("%d parked after %d failed attempts: %s (see `influencegen doctor`)", d.ID, d.Attempts, d.LastError))
+	}
+	if runErr != nil {
+		row("n8n run", "not found: "+app.TerminalSafe(runErr.Error()))
+	}
+	if run != nil {
+		row("n8n run", run.ID+" "+app.TerminalSafe(run.Status))
+		row("failing node", app.TerminalSafe(run.FailedNode))
+		row("n8n says", app.TerminalSafe(run.Message))
+		row("open in n8n", app.TerminalSafe(run.EditorURL))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
