@@ -73,6 +73,8 @@ func wiring() cli.Wiring {
 		StartRuntime: startRuntime,
 		// Odoo sync commands and doctor's Odoo checks (odoo_wiring.go).
 		NewERP: newERP,
+		// The team host: serve --ssh, team, doctor's SSH checks (issue 16).
+		SSH: sshWiring(),
 		// doctor's probes and the demo's simulated n8n (issue 7).
 		Newcomer: cli.NewcomerWiring{
 			NetworkChecks: func(ctx context.Context, cfg app.Config) []app.Check {

@@ -99,6 +99,7 @@ const (
 	ActivitySyncError        = "sync_error"
 	ActivityN8NError         = "n8n_error"
 	ActivityTokenRotated     = "token_rotated"
+	ActivitySecretChanged    = "secret_changed"
 )
 
 // Activity levels.

@@ -11,6 +11,10 @@ import (
 // backend); the children render and edit their own state.
 
 func (m Model) openAdmin() (Model, tea.Cmd) {
+	if !app.MayAdmin(m.ctx) {
+		m.flash, m.flashErr = "the admin screen is for admins: ask one to change secrets, rotate the token or test Odoo", true
+		return m, nil
+	}
 	m.screen = screenAdmin
 	m.admin = m.admin.leave()
 	m.admin.now = m.b.Clock.Now()

@@ -22,7 +22,7 @@ func newGlobalKeys() globalKeys {
 
 type listKeys struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
-	Detail, Focus, Filter, Search           key.Binding
+	Detail, Focus, Filter, Search, Mine     key.Binding
 	Retry, Cancel, Remix, ReuseSeed, Delete key.Binding
 	Open, CopyPath                          key.Binding
 	global                                  globalKeys
@@ -40,6 +40,7 @@ func newListKeys(g globalKeys) listKeys {
 		Focus:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
 		Filter:    key.NewBinding(key.WithKeys("0", "1", "2", "3", "4", "5", "6", "7", "8", "[", "]"), key.WithHelp("0-8/[ ]", "filter state")),
 		Search:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		Mine:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mine/all"), key.WithDisabled()), // team host only
 		Retry:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel")),
 		Remix:     key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "remix")),
@@ -58,7 +59,7 @@ func (k listKeys) ShortHelp() []key.Binding {
 func (k listKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Detail, k.Focus, k.Filter, k.Search, k.Open, k.CopyPath},
+		{k.Detail, k.Focus, k.Filter, k.Search, k.Mine, k.Open, k.CopyPath},
 		{k.global.Compose, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete},
 		{k.global.Admin, k.global.Activity, k.global.Help, k.global.Back, k.global.Quit},
 	}

@@ -88,6 +88,9 @@ type Model struct {
 func New(ctx context.Context, b Backend) Model {
 	b.fillDefaults()
 	ctx = withLog(ctx, b.Log)
+	if b.User.Name != "" {
+		ctx = app.WithActor(ctx, b.User) // team host: every Cmd acts as this member
+	}
 	noColor := b.Getenv("NO_COLOR") != ""
 	g := newGlobalKeys()
 	m := Model{
@@ -109,6 +112,11 @@ func New(ctx context.Context, b Backend) Model {
 	}
 	if noColor {
 		m.gfx.proto = protoHalfBlocks
+	}
+	if b.User.Name != "" {
+		m.list.me = b.User.Name
+		m.list.keys.Mine.SetEnabled(true)
+		m.listKeys.Mine.SetEnabled(true)
 	}
 	m.help.Styles = m.styles.help
 	m.detail.inlineImages = m.gfx.proto != protoHalfBlocks

@@ -69,6 +69,9 @@ type Wiring struct {
 	// must not import odoo itself. It fails with ENOTCONFIGURED (reason
 	// odoo_not_configured) when odoo.url is empty.
 	NewERP func(cfg app.Config, secrets app.Secrets, store app.Store, log *slog.Logger) (app.ERP, error)
+	// SSH wires the team host: serve --ssh, team, doctor's SSH checks
+	// (ui/cli/ssh_wiring.go).
+	SSH SSHWiring
 }
 
 // Env is what every command receives: IO, options and lazily opened parts.
