@@ -113,11 +113,19 @@ type terminal struct {
 
 	mu      sync.Mutex
 	out     strings.Builder
+	scanned int // bytes of out already searched by waitFor
 	changed chan struct{}
 	done    chan error
 }
 
 func (r *rig) openTerminal(c *gossh.Client, w, h int) *terminal {
+	r.t.Helper()
+	return openTerminal(r.t, c, w, h)
+}
+
+// openTerminal starts an interactive session with a pty of w×h.
+func openTerminal(t *testing.T, c *gossh.Client, w, h int) *terminal {
+	r := struct{ t *testing.T }{t}
 	r.t.Helper()
 	sess, err := c.NewSession()
 	if err != nil {
@@ -172,17 +180,41 @@ func (tm *terminal) screen() string {
 	return ansi.Strip(tm.out.String())
 }
 
-// waitFor polls the session's output (ANSI stripped) until it holds want.
+// waitFor polls the session's output until it holds want: first in the
+// raw bytes (cheap, and where styled text is usually contiguous), then, at
+// most every 100ms, with the ANSI sequences stripped.
 func (tm *terminal) waitFor(want string) {
 	tm.t.Helper()
-	deadline := time.After(20 * time.Second)
-	for !strings.Contains(tm.screen(), want) {
+	if !tm.waitUpTo(want, 20*time.Second) {
+		tail := tm.screen()
+		tail = tail[max(0, len(tail)-2000):]
+		tm.t.Fatalf("no %q on screen within 20s; last output:\n%s", want, tail)
+	}
+}
+
+// waitUpTo is waitFor that reports a timeout instead of failing.
+func (tm *terminal) waitUpTo(want string, limit time.Duration) bool {
+	deadline := time.After(limit)
+	var lastStrip time.Time
+	for {
+		tm.mu.Lock()
+		raw := tm.out.String()
+		from := max(0, tm.scanned-len(want))
+		tm.scanned = len(raw)
+		tm.mu.Unlock()
+		if strings.Contains(raw[from:], want) {
+			return true
+		}
+		if time.Since(lastStrip) > 100*time.Millisecond {
+			lastStrip = time.Now()
+			if strings.Contains(ansi.Strip(raw), want) {
+				return true
+			}
+		}
 		select {
 		case <-tm.changed:
 		case <-deadline:
-			tail := tm.screen()
-			tail = tail[max(0, len(tail)-2000):]
-			tm.t.Fatalf("no %q on screen within 20s; last output:\n%s", want, tail)
+			return false
 		}
 	}
 }
@@ -192,6 +224,7 @@ func (tm *terminal) mark() {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	tm.out.Reset()
+	tm.scanned = 0
 }
 
 func (tm *terminal) send(keys string) {

@@ -235,6 +235,7 @@ func (s *Server) handle(sess ssh.Session) {
 	model := sessionModel{
 		inner: s.opts.NewModel(ctx, b), idle: s.opts.IdleTimeout, warnBefore: warn,
 		tick: min(5*time.Second, max(warn/4, 10*time.Millisecond)), now: time.Now, end: end, lastInput: time.Now(),
+		frames: &frameCache{}, minFrame: 50 * time.Millisecond,
 	}
 	opts := append(bm.MakeOptions(sess), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	program := tea.NewProgram(model, opts...)

@@ -26,7 +26,23 @@ type sessionModel struct {
 	lastInput time.Time
 	warned    bool
 	width     int
+
+	// frames caps redraws caused by outside events (callbacks reach every
+	// session at once) at one per minFrame; a key always gets a fresh frame.
+	frames   *frameCache
+	minFrame time.Duration
 }
+
+// frameCache is the last rendered dashboard view. It is touched only on
+// the program's event loop (Update and View), so it needs no lock.
+type frameCache struct {
+	view    tea.View
+	at      time.Time
+	valid   bool
+	pending bool // a frameDueMsg is on its way
+}
+
+type frameDueMsg struct{}
 
 // sessionEnd is why a session ended, shared with the handler that prints
 // it after the dashboard has left the alternate screen.
@@ -81,22 +97,49 @@ func (m sessionModel) Update(msg tea.Msg) (next tea.Model, cmd tea.Cmd) {
 			next, cmd = m, tea.Quit // the model before the panic: Bubble Tea still renders it once
 		}
 	}()
+	fresh := false
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg, tea.MouseClickMsg, tea.MouseWheelMsg, tea.PasteMsg:
 		m.lastInput, m.warned = m.now(), false
+		fresh = true
 	case tea.WindowSizeMsg:
 		m.width = msg.Width
+		fresh = true
+	case frameDueMsg:
+		m.frames.pending, m.frames.valid = false, false
+		return m, nil
 	case idleTickedMsg:
 		idleFor := m.now().Sub(m.lastInput)
 		if idleFor >= m.idle {
 			m.end.set(fmt.Sprintf("no key for %s: session ended (ssh.idle_timeout)", m.idle.Round(time.Second)))
 			return m, tea.Quit
 		}
-		m.warned = idleFor >= m.idle-m.warnBefore
+		if warned := idleFor >= m.idle-m.warnBefore; warned != m.warned {
+			m.warned, m.frames.valid = warned, false
+		}
 		return m, m.idleTick()
 	}
 	m.inner, cmd = m.inner.Update(msg)
-	return m, cmd
+	return m, tea.Batch(cmd, m.throttle(fresh))
+}
+
+// throttle decides whether the View after this Update renders anew or
+// repeats the last frame, scheduling the catch-up frame it owes.
+func (m sessionModel) throttle(fresh bool) tea.Cmd {
+	f := m.frames
+	if f == nil || m.minFrame <= 0 {
+		return nil
+	}
+	since := m.now().Sub(f.at)
+	if fresh || !f.valid || since >= m.minFrame {
+		f.valid = false
+		return nil
+	}
+	if f.pending {
+		return nil
+	}
+	f.pending = true
+	return tea.Tick(m.minFrame-since, func(time.Time) tea.Msg { return frameDueMsg{} })
 }
 
 func (m sessionModel) View() (v tea.View) {
@@ -106,7 +149,14 @@ func (m sessionModel) View() (v tea.View) {
 			v = tea.NewView("")
 		}
 	}()
-	v = m.inner.View()
+	if f := m.frames; f != nil && f.valid {
+		v = f.view
+	} else {
+		v = m.inner.View()
+		if f != nil {
+			f.view, f.at, f.valid = v, m.now(), true
+		}
+	}
 	if m.warned {
 		// The warning replaces the footer's last line: the dashboard fills
 		// the screen exactly, so a line added below would scroll it.
