@@ -31,7 +31,7 @@ func LoadOrCreateHostKey(path string) (gossh.Signer, error) {
 	}
 	signer, err := gossh.ParsePrivateKey(data)
 	if err != nil {
-		return nil, fmt.Errorf("SSH host key %s is not a private key (%v): move it away and a new one is made at the next start (users then see a changed fingerprint)", path, err)
+		return nil, fmt.Errorf("SSH host key %s is not a private key (%w): move it away and a new one is made at the next start (users then see a changed fingerprint)", path, err)
 	}
 	return signer, nil
 }
