@@ -231,6 +231,7 @@ func (s *Server) handle(sess ssh.Session) {
 	go s.keepAlive(ctx, sess, log)
 
 	b := s.sessionBackend(actor, sess, pty)
+	b.Bus = relayBus(ctx, b.Bus, 250*time.Millisecond, 2)
 	warn := min(time.Minute, s.opts.IdleTimeout/2)
 	model := sessionModel{
 		inner: s.opts.NewModel(ctx, b), idle: s.opts.IdleTimeout, warnBefore: warn,
