@@ -75,6 +75,8 @@ func wiring() cli.Wiring {
 		NewERP: newERP,
 		// `n8n setup|status|remove`, --push-n8n, doctor's n8n API check.
 		NewN8NAdmin: n8n.NewManager,
+		// The team host: serve --ssh, team, doctor's SSH checks (issue 16).
+		SSH: sshWiring(),
 		// doctor's probes and the demo's simulated n8n (issue 7).
 		Newcomer: cli.NewcomerWiring{
 			NetworkChecks: func(ctx context.Context, cfg app.Config) []app.Check {

@@ -17,6 +17,7 @@ type Config struct {
 	Odoo       OdooConfig       `toml:"odoo" json:"odoo"`
 	UI         UIConfig         `toml:"ui" json:"ui"`
 	Store      StoreConfig      `toml:"store" json:"store"`
+	SSH        SSHConfig        `toml:"ssh" json:"ssh"`
 }
 
 type N8NConfig struct {
@@ -71,6 +72,17 @@ type UIConfig struct {
 	Notify bool `toml:"notify" json:"notify"`
 }
 
+// SSHConfig is the team host (issue 16): the dashboard served over SSH
+// by `serve --ssh` to the people listed in team.toml.
+type SSHConfig struct {
+	Enabled     bool     `toml:"enabled" json:"enabled"` // serve starts the SSH server without --ssh
+	Listen      string   `toml:"listen" json:"listen"`   // loopback by default, like the callback listener
+	MaxSessions int      `toml:"max_sessions" json:"max_sessions"`
+	MaxPerUser  int      `toml:"max_per_user" json:"max_per_user"`
+	IdleTimeout Duration `toml:"idle_timeout" json:"idle_timeout"` // no key for this long ends a session
+	KeepAlive   Duration `toml:"keep_alive" json:"keep_alive"`     // interval of the server's keep-alive probes
+}
+
 // Callback auth modes.
 const (
 	AuthToken          = "token"
@@ -100,6 +112,8 @@ func DefaultConfig() Config {
 		},
 		UI:    UIConfig{Notify: true},
 		Store: StoreConfig{DeliveryRetention: Duration(30 * 24 * time.Hour)},
+		SSH: SSHConfig{Listen: "127.0.0.1:23234", MaxSessions: 32, MaxPerUser: 4,
+			IdleTimeout: Duration(30 * time.Minute), KeepAlive: Duration(30 * time.Second)},
 	}
 }
 
@@ -174,6 +188,15 @@ func (c Config) Check() error {
 	}
 	if c.Odoo.URL != "" && !strings.HasPrefix(c.Odoo.URL, "http://") && !strings.HasPrefix(c.Odoo.URL, "https://") {
 		add("odoo.url = %q: must start with http:// or https://", c.Odoo.URL)
+	}
+	if c.SSH.MaxSessions < 1 || c.SSH.MaxPerUser < 1 {
+		add("ssh.max_sessions and ssh.max_per_user must be at least 1 (defaults 32 and 4)")
+	}
+	if c.SSH.IdleTimeout < Duration(2*time.Minute) {
+		add("ssh.idle_timeout = %s is too short: use at least 2m (a warning comes a minute before)", c.SSH.IdleTimeout)
+	}
+	if c.SSH.KeepAlive <= 0 {
+		add("ssh.keep_alive must be positive, e.g. \"30s\"")
 	}
 	if len(problems) > 0 {
 		return Errorf(EINVALID, "%s", strings.Join(problems, "; "))

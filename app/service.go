@@ -105,7 +105,7 @@ func (s *Service) Submit(ctx context.Context, in ParamsInput) ([]Request, error)
 	now := s.clock().Now().UTC()
 	reqs := make([]Request, len(params))
 	for i, p := range params {
-		reqs[i] = Request{ID: NewID(now), Params: p, Status: StatusQueued, RequestedBy: s.User,
+		reqs[i] = Request{ID: NewID(now), Params: p, Status: StatusQueued, RequestedBy: s.requester(ctx),
 			CreatedAt: now, UpdatedAt: now, SyncState: SyncPending}
 	}
 	if err := s.Store.CreateRequests(ctx, reqs); err != nil {
@@ -129,10 +129,13 @@ func (s *Service) Retry(ctx context.Context, id string) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
+	if err := MayActOn(ctx, req, "retry"); err != nil {
+		return Request{}, err
+	}
 	switch req.Status {
 	case StatusInitiationFailed:
 		out, err := s.Store.Transition(ctx, Change{ID: id, To: StatusQueued, From: []Status{StatusInitiationFailed},
-			Activity: s.activity(id, ActivityRetried, LevelInfo, "retry: re-sending with the same id")})
+			Activity: s.activity(id, ActivityRetried, LevelInfo, "retry by "+s.userName(ctx)+": re-sending with the same id")})
 		if err != nil {
 			return Request{}, s.conflict(ctx, err, id, "retry")
 		}
@@ -141,7 +144,7 @@ func (s *Service) Retry(ctx context.Context, id string) (Request, error) {
 		return out, nil
 	case StatusFailed, StatusTimedOut:
 		now := s.clock().Now().UTC()
-		retry := Request{ID: NewID(now), Params: req.Params, Status: StatusQueued, RequestedBy: s.User,
+		retry := Request{ID: NewID(now), Params: req.Params, Status: StatusQueued, RequestedBy: s.requester(ctx),
 			CreatedAt: now, UpdatedAt: now, RetryOf: req.ID, SyncState: SyncPending}
 		if err := s.Store.CreateRequests(ctx, []Request{retry}); err != nil {
 			return Request{}, err
@@ -170,8 +173,11 @@ func remixHint(st Status) string {
 // Cancel stops waiting for a request. A result that still arrives is kept
 // and logged, but the state stays cancelled (DESIGN §3).
 func (s *Service) Cancel(ctx context.Context, id string) (Request, error) {
+	if err := s.mayActOn(ctx, id, "cancel"); err != nil {
+		return Request{}, err
+	}
 	out, err := s.Store.Transition(ctx, Change{ID: id, To: StatusCancelled,
-		Activity: s.activity(id, ActivityCancelled, LevelInfo, "cancelled by "+s.userName())})
+		Activity: s.activity(id, ActivityCancelled, LevelInfo, "cancelled by "+s.userName(ctx))})
 	if err != nil {
 		return Request{}, s.conflict(ctx, err, id, "cancel")
 	}
@@ -214,6 +220,16 @@ func (s *Service) ReuseSeed(ctx context.Context, id string) (ParamsInput, error)
 // A request being sent is refused by the store inside the DELETE: its POST
 // is in flight and the ack would find nothing.
 func (s *Service) Delete(ctx context.Context, id string) error {
+	req, err := s.Store.GetRequest(ctx, id)
+	if err != nil {
+		return err
+	}
+	// Who may act on a request never changes (requested_by is fixed at
+	// submit), so this check outside the delete's transaction is safe; the
+	// "not sending" check is inside its statement.
+	if err := MayActOn(ctx, req, "delete"); err != nil {
+		return err
+	}
 	unreferenced, err := s.Store.DeleteRequest(ctx, id)
 	if err != nil {
 		return err
@@ -229,11 +245,33 @@ func (s *Service) activity(id, kind, level, msg string) *Activity {
 	return &Activity{RequestID: id, Kind: kind, Level: level, Message: msg, CreatedAt: s.clock().Now().UTC()}
 }
 
-func (s *Service) userName() string {
-	if s.User == "" {
-		return "the user"
+// requester is requested_by for a new request: the team member acting in
+// ctx on a shared host, else the service's local user.
+func (s *Service) requester(ctx context.Context) string {
+	if a, ok := ActorFrom(ctx); ok {
+		return a.Name
 	}
 	return s.User
+}
+
+func (s *Service) userName(ctx context.Context) string {
+	if name := s.requester(ctx); name != "" {
+		return name
+	}
+	return "the user"
+}
+
+// mayActOn loads the request only when a staff member acts: the local
+// user and admins may act on anything without the extra read.
+func (s *Service) mayActOn(ctx context.Context, id, action string) error {
+	if a, ok := ActorFrom(ctx); !ok || a.Role == RoleAdmin {
+		return nil
+	}
+	req, err := s.Store.GetRequest(ctx, id)
+	if err != nil {
+		return err
+	}
+	return MayActOn(ctx, req, action)
 }
 
 // conflict rewrites the store's generic invalid_transition into a message

@@ -24,10 +24,12 @@ type Store interface {
 // time-sortable, so "older than id X" is an index range, never an OFFSET.
 type ListQuery struct {
 	Statuses []Status // empty = every state
-	Search   string   // case-insensitive substring of the prompt
-	Before   string   // only ids < Before (the next page down)
-	After    string   // only ids > After (the page up); results still newest first
-	Limit    int      // 1…1000; 0 = 50
+	Search   string   // case-insensitive substring of the prompt; a by:NAME word filters on requested_by
+	// RequestedBy keeps only the requests of one person (the list's mine toggle).
+	RequestedBy string
+	Before      string // only ids < Before (the next page down)
+	After       string // only ids > After (the page up); results still newest first
+	Limit       int    // 1…1000; 0 = 50
 }
 
 // Page is one window of requests.

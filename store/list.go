@@ -28,7 +28,14 @@ func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
 		}
 		conds = append(conds, "status IN ("+strings.Join(ph, ", ")+")")
 	}
-	if s := strings.TrimSpace(q.Search); s != "" {
+	text, by := app.ParseSearch(q.Search)
+	for _, name := range []string{q.RequestedBy, by} {
+		if name != "" { // the mine toggle, and a by:NAME in the search
+			conds = append(conds, "requested_by = ?")
+			args = append(args, name)
+		}
+	}
+	if s := strings.TrimSpace(text); s != "" {
 		// prompt_fold is lowered by Go (Unicode-aware) on insert; instr is a
 		// plain substring test, so % and _ in the search mean themselves.
 		conds = append(conds, "instr(prompt_fold, ?) > 0")

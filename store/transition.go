@@ -211,8 +211,12 @@ func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 				return err
 			}
 		}
+		msg := "deleted request " + id
+		if a, ok := app.ActorFrom(ctx); ok { // who, on a shared host
+			msg += " by " + a.Name
+		}
 		return insertActivity(ctx, tx, app.Activity{Kind: app.ActivityDeleted, Level: app.LevelInfo,
-			Message: "deleted request " + id}, now)
+			Message: msg}, now)
 	})
 	if err != nil {
 		return nil, err

@@ -3,12 +3,18 @@ package ui
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/influencegen/influencegen/app"
 )
 
 // Admin and activity screens: the root performs the actions (they need the
 // backend); the children render and edit their own state.
 
 func (m Model) openAdmin() (Model, tea.Cmd) {
+	if !app.MayAdmin(m.ctx) {
+		m.flash, m.flashErr = "the admin screen is for admins: ask one to change secrets, rotate the token or test Odoo", true
+		return m, nil
+	}
 	m.screen = screenAdmin
 	m.admin = m.admin.leave()
 	m.admin.now = m.b.Clock.Now()

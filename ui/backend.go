@@ -60,6 +60,11 @@ type Backend struct {
 	OpenImage func(ctx context.Context, path string) error
 	// Getenv reads the environment (NO_COLOR, TERM, …); nil uses os.Getenv.
 	Getenv func(string) string
+	// User is the team member of a session on the shared host (serve
+	// --ssh); zero for the local dashboard. Service calls carry it in their
+	// context (requested_by, who cancelled/deleted), staff cannot open the
+	// admin screen, and the list offers the mine/all toggle (m).
+	User app.Actor
 	// TokenGrace is how long the previous callback token stays valid after
 	// a rotation; 0 means 15 minutes.
 	TokenGrace time.Duration

@@ -220,7 +220,13 @@ func rotateTokenCmd(ctx context.Context, sec app.Secrets, st app.Store, clock ap
 
 // recordActivity writes an admin action to the activity log; a failure is
 // logged, not shown: the action itself succeeded.
+// recordActivity also names who did it on a shared host (the SSH
+// session's member), so the team's activity view says who rotated or set a
+// secret.
 func recordActivity(ctx context.Context, st app.Store, a app.Activity) {
+	if actor, ok := app.ActorFrom(ctx); ok {
+		a.Message += " by " + actor.Name
+	}
 	if err := st.AppendActivity(ctx, a); err != nil {
 		logFrom(ctx).Warn("dashboard: activity not recorded", "kind", a.Kind, "error", err)
 	}

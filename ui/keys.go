@@ -45,7 +45,7 @@ func newRequestKeys() requestKeys {
 
 type listKeys struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
-	Detail, Focus, Filter, Search           key.Binding
+	Detail, Focus, Filter, Search, Mine     key.Binding
 	requestKeys
 	global globalKeys
 }
@@ -62,6 +62,7 @@ func newListKeys(g globalKeys) listKeys {
 		Focus:       key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
 		Filter:      key.NewBinding(key.WithKeys("0", "1", "2", "3", "4", "5", "6", "7", "8", "[", "]"), key.WithHelp("0-8/[ ]", "filter")),
 		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		Mine:        key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mine/all"), key.WithDisabled()), // team host only
 		requestKeys: newRequestKeys(),
 		global:      g,
 	}
@@ -76,7 +77,7 @@ func (k listKeys) Essential() []key.Binding { return []key.Binding{k.global.Help
 func (k listKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Detail, k.Focus, k.Filter, k.Search, k.Open, k.CopyPath},
+		{k.Detail, k.Focus, k.Filter, k.Search, k.Mine, k.Open, k.CopyPath},
 		{k.global.Compose, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete},
 		{k.global.Admin, k.global.Activity, k.global.Help, k.global.Quit},
 	}

@@ -48,7 +48,9 @@ type listModel struct {
 	seq      int
 	err      error
 
-	filter    int // 0 = all, i = app.Statuses[i-1]
+	filter    int    // 0 = all, i = app.Statuses[i-1]
+	me        string // the team member's name on a shared host ("" = local)
+	mine      bool   // only me's requests (m)
 	search    string
 	searching bool
 	input     textinput.Model
@@ -78,7 +80,7 @@ func (l listModel) visibleRows() int {
 
 // rowsTop is the line within the list view where the first row is drawn.
 func (l listModel) rowsTop() int {
-	if l.searching || l.search != "" {
+	if l.searching || l.search != "" || l.mine {
 		return 3
 	}
 	return 2
@@ -103,6 +105,9 @@ func (l listModel) row(id string) (app.Request, bool) {
 
 func (l listModel) query() app.ListQuery {
 	q := app.ListQuery{Search: l.search, Limit: pageSize}
+	if l.mine {
+		q.RequestedBy = l.me
+	}
 	if l.filter > 0 {
 		q.Statuses = []app.Status{app.Statuses[l.filter-1]}
 	}
@@ -184,6 +189,9 @@ func (l listModel) handleKey(msg tea.KeyPressMsg) (listModel, tea.Cmd) {
 		return l, nil
 	case key.Matches(msg, l.keys.Filter):
 		return l.setFilter(msg.String())
+	case key.Matches(msg, l.keys.Mine):
+		l.mine = !l.mine && l.me != ""
+		return l, l.load(loadTop)
 	case key.Matches(msg, l.keys.Search):
 		l.searching = true
 		l.input.SetValue(l.search)
@@ -350,7 +358,11 @@ func (l listModel) matches(r app.Request) bool {
 	if l.filter > 0 && r.Status != app.Statuses[l.filter-1] {
 		return false
 	}
-	return l.search == "" || strings.Contains(strings.ToLower(r.Params.Prompt), strings.ToLower(l.search))
+	text, by := app.ParseSearch(l.search)
+	if (l.mine && r.RequestedBy != l.me) || (by != "" && r.RequestedBy != by) {
+		return false
+	}
+	return text == "" || strings.Contains(strings.ToLower(r.Params.Prompt), strings.ToLower(text))
 }
 
 // prepend shows freshly submitted rows at the top at once, before any

@@ -14,13 +14,28 @@ import (
 
 // Rendering of the request list: the tab line and one row per request.
 
+// filterLine says which search and whose requests the list shows.
+func (l listModel) filterLine() string {
+	line := ""
+	if l.mine {
+		line = "mine only (m for everyone's)"
+	}
+	if l.search != "" {
+		if line != "" {
+			line += " · "
+		}
+		line += "search: " + l.search + "  (/ to change, esc in search to clear)"
+	}
+	return line
+}
+
 func (l listModel) View(s *styles, focused bool, now time.Time) string {
 	var b strings.Builder
 	b.WriteString(l.tabsView(s))
 	if l.searching {
 		b.WriteString("\n" + padRight(truncate(l.input.View(), l.width), l.width))
-	} else if l.search != "" {
-		b.WriteString("\n" + padRight(s.muted.Render(ansi.Truncate("search: "+l.search+"  (/ to change, esc in search to clear)", l.width, "…")), l.width))
+	} else if l.search != "" || l.mine {
+		b.WriteString("\n" + padRight(s.muted.Render(ansi.Truncate(app.TerminalSafe(l.filterLine()), l.width, "…")), l.width))
 	}
 	b.WriteString("\n" + l.headingsView(s))
 	vis := l.visibleRows()

@@ -95,8 +95,14 @@ type Model struct {
 func New(ctx context.Context, b Backend) Model {
 	b.fillDefaults()
 	ctx = withLog(ctx, b.Log)
+	if b.User.Name != "" {
+		ctx = app.WithActor(ctx, b.User) // team host: every Cmd acts as this member
+	}
 	noColor := b.Getenv("NO_COLOR") != ""
 	g := newGlobalKeys()
+	// A staff member on the team host has no admin screen: the key is not
+	// offered (openAdmin refuses too, in case another path reaches it).
+	g.Admin.SetEnabled(app.MayAdmin(ctx))
 	m := Model{
 		ctx:        ctx,
 		b:          b,
@@ -121,6 +127,11 @@ func New(ctx context.Context, b Backend) Model {
 	}
 	if noColor {
 		m.gfx.proto = protoHalfBlocks
+	}
+	if b.User.Name != "" {
+		m.list.me = b.User.Name
+		m.list.keys.Mine.SetEnabled(true)
+		m.listKeys.Mine.SetEnabled(true)
 	}
 	m.applyTheme()
 	m.detail.keys = m.detailKeys.Scroll

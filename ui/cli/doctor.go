@@ -93,6 +93,9 @@ func RunDoctor(ctx context.Context, env *Env) app.DoctorReport {
 		checks = append(checks, doctorN8NAPI(ctx, env, cfg)...)
 	}
 	checks = append(checks, doctorERP(ctx, env, cfg, secrets)...)
+	if env.Wiring.SSH.Checks != nil {
+		checks = append(checks, env.Wiring.SSH.Checks(ctx, cfg, paths)...)
+	}
 	if st != nil {
 		checks = append(checks, app.CheckOutbox(ctx, st, cfg.OdooEnabled()))
 		checks = append(checks, app.CheckParkedDeliveries(ctx, st))

@@ -56,6 +56,7 @@ func (r *foundationRig) run(stdin string, args ...string) (code int, stdout, std
 			SetConfig: func(paths app.Paths, key, value string) error {
 				return store.SetConfigValue(paths.ConfigFile, key, value)
 			},
+			SSH: teamWiringForTests(),
 		},
 	}
 	root := NewRoot(env, nil)

@@ -73,6 +73,9 @@ type Wiring struct {
 	// `n8n setup|status|remove`, --push-n8n and doctor; n8nURL "" means
 	// the address setup recorded.
 	NewN8NAdmin func(ctx context.Context, cfg app.Config, secrets app.Secrets, settings app.SettingsStore, n8nURL string) (app.N8NAdmin, error)
+	// SSH wires the team host: serve --ssh, team, doctor's SSH checks
+	// (ui/cli/ssh_wiring.go).
+	SSH SSHWiring
 }
 
 // Env is what every command receives: IO, options and lazily opened parts.
