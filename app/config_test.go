@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestErrorsCarryCodesReasonsAndCauses(t *testing.T) {
 	if ErrorCode(wrapped) != EUNAVAILABLE || ErrorReason(wrapped) != "n8n_unreachable" {
 		t.Fatalf("code/reason = %s/%s", ErrorCode(wrapped), ErrorReason(wrapped))
 	}
-	if wrapped.Unwrap() != cause {
+	if !errors.Is(wrapped, cause) {
 		t.Fatal("%w must keep the cause")
 	}
 	if ErrorMessage(errFake("db path /secret")) != "internal error" {

@@ -126,7 +126,7 @@ func Validate(in ParamsInput, def GenerationDefaults, randSeed func() uint32) ([
 	}
 	out := make([]GenerationParams, count)
 	for i := range out {
-		s := seed
+		var s int64
 		if random {
 			s = int64(randSeed())
 		} else {

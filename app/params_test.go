@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -44,7 +45,8 @@ func TestValidationRejectsEachBadFieldWithAMessageNamingIt(t *testing.T) {
 			if err == nil {
 				t.Fatal("expected an error")
 			}
-			ve, ok := err.(*ValidationError)
+			var ve *ValidationError
+			ok := errors.As(err, &ve)
 			if !ok {
 				t.Fatalf("want *ValidationError, got %T", err)
 			}
@@ -64,7 +66,10 @@ func TestValidationRejectsEachBadFieldWithAMessageNamingIt(t *testing.T) {
 
 func TestValidationReportsEveryBadFieldAtOnce(t *testing.T) {
 	_, err := Validate(ParamsInput{Prompt: "", Model: "nope", Count: 99}, testDefaults, seedSeq())
-	ve := err.(*ValidationError)
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want a ValidationError", err)
+	}
 	if len(ve.Fields) != 3 {
 		t.Fatalf("want 3 field errors, got %v", ve.Fields)
 	}

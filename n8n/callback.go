@@ -3,6 +3,7 @@ package n8n
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -440,13 +441,11 @@ func jsonKind(raw []byte) string {
 // plainJSONError keeps the decoder's position but not its echo of input.
 func plainJSONError(err error) string {
 	var syn *json.SyntaxError
-	if e, ok := err.(*json.SyntaxError); ok {
-		syn = e
+	if errors.As(err, &syn) {
 		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
 	}
 	var typ *json.UnmarshalTypeError
-	if e, ok := err.(*json.UnmarshalTypeError); ok {
-		typ = e
+	if errors.As(err, &typ) {
 		return fmt.Sprintf("unexpected %s at byte %d", typ.Value, typ.Offset)
 	}
 	return "malformed"

@@ -3,6 +3,7 @@ package n8n
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strconv"
 	"strings"
@@ -74,9 +75,7 @@ func FuzzParseCallback(f *testing.F) {
 }
 
 func asAppError(err error, target **app.Error) bool {
-	e, ok := err.(*app.Error)
-	*target = e
-	return ok
+	return errors.As(err, target)
 }
 
 // FuzzVerifySignature checks that a signature made for a body verifies,

@@ -170,7 +170,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, save func(io.Reader)
 func (f *Fetcher) fetchOnce(ctx context.Context, rawURL string, save func(io.Reader) error) (retry bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return false, fmt.Errorf("image URL is invalid: %v", err)
+		return false, fmt.Errorf("image URL is invalid: %w", err)
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {

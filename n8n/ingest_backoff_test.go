@@ -19,10 +19,8 @@ func TestIngestReachesNewDeliveriesBehindAFullPageOfFailingOnes(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	// One broken delivery per request: a request accepts one result.
-	var broken []string
 	for i := range ingestBatch + 6 {
 		r := h.request(app.StatusProcessing)
-		broken = append(broken, r.ID)
 		// Valid JSON, but not a callback object: processing fails every time.
 		if _, _, err := h.db.RecordDelivery(ctx, app.Delivery{IdempotencyKey: fmt.Sprint("broken-", i),
 			RequestID: r.ID, Body: json.RawMessage(`["not a callback"]`)}); err != nil {

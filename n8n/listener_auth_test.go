@@ -3,6 +3,7 @@ package n8n
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strconv"
 	"testing"
@@ -286,7 +287,7 @@ func TestVerifySignatureRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := VerifySignature(key, tt.id, tt.ts, tt.sig, tt.body, now); err != tt.want {
+			if err := VerifySignature(key, tt.id, tt.ts, tt.sig, tt.body, now); !errors.Is(err, tt.want) {
 				t.Fatalf("VerifySignature = %v, want %v", err, tt.want)
 			}
 		})

@@ -34,7 +34,6 @@ type callbackHandler struct {
 	log                    *slog.Logger
 	bus                    *app.Bus
 	notify                 func()
-	versionB               []byte
 	rejected               *rejectionLog
 }
 

@@ -33,7 +33,7 @@ func (m *memSecrets) Set(_ context.Context, name, value string) error {
 	m.values[name] = value
 	return nil
 }
-func (m *memSecrets) Delete(_ context.Context, name string) error        { return m.Set(nil, name, "") }
+func (m *memSecrets) Delete(ctx context.Context, name string) error      { return m.Set(ctx, name, "") }
 func (m *memSecrets) Status(context.Context) ([]app.SecretStatus, error) { return nil, nil }
 func (m *memSecrets) RotateCallbackToken(ctx context.Context, _ time.Duration) (string, time.Time, error) {
 	return "rotated-token", time.Time{}, m.Set(ctx, app.SecretCallbackToken, "rotated-token")

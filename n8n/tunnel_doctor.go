@@ -212,7 +212,6 @@ func WebhookChecks(ctx context.Context, o DoctorOptions, webhookURL string) []ap
 	var out []app.Check
 
 	// DNS
-	addrs := []string{host}
 	if net.ParseIP(host) == nil {
 		dctx, cancel := context.WithTimeout(ctx, o.Timeout)
 		a, err := o.Resolver.LookupHost(dctx, host)
@@ -221,8 +220,7 @@ func WebhookChecks(ctx context.Context, o DoctorOptions, webhookURL string) []ap
 			return append(out, app.NewCheck("n8n DNS", app.CheckFail, fmt.Sprintf("%s does not resolve: %v", host, err),
 				"check the host name in n8n.webhook_url and your DNS / VPN"))
 		}
-		addrs = a
-		out = append(out, app.NewCheck("n8n DNS", app.CheckOK, host+" → "+strings.Join(addrs, ", "), ""))
+		out = append(out, app.NewCheck("n8n DNS", app.CheckOK, host+" → "+strings.Join(a, ", "), ""))
 	}
 
 	// TCP

@@ -145,7 +145,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 	for {
 		rep, err := s.runOnce(ctx, 0)
 		if ctx.Err() != nil {
-			return nil
+			return nil //nolint:nilerr // stopping: the round's error is the cancellation itself
 		}
 		wait := s.opts.PollInterval
 		switch {

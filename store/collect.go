@@ -127,7 +127,7 @@ func (d *DB) collect(ctx context.Context, files *ImageFiles, o CollectOptions, d
 		}
 		info, err := e.Info()
 		if err != nil {
-			return nil // removed meanwhile
+			return nil //nolint:nilerr // removed meanwhile: nothing to collect
 		}
 		name := e.Name()
 		if strings.HasPrefix(name, incomingPrefix) || strings.HasPrefix(name, trashPrefix) {

@@ -100,7 +100,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	ok := false
 	defer func() {
 		if !ok {
-			d.closeHandles()
+			_ = d.closeHandles() // the open's own error is the one to report
 		}
 	}()
 

@@ -55,7 +55,7 @@ func TestAWriteLockHeldByAnotherProcessBecomesABusyError(t *testing.T) {
 
 func TestMapErrorKeepsDomainAndContextErrorsAsTheyAre(t *testing.T) {
 	domain := app.Errorf(app.ECONFLICT, "already there")
-	if got := mapError("op", domain); got != error(domain) {
+	if got := mapError("op", domain); got != error(domain) { //nolint:errorlint // identity is the point: not rewrapped
 		t.Errorf("domain error rewrapped: %v", got)
 	}
 	if got := mapError("op", context.DeadlineExceeded); !errors.Is(got, context.DeadlineExceeded) || app.ErrorCode(got) != app.EINTERNAL {

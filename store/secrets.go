@@ -399,7 +399,7 @@ func (s *Secrets) previousExpiry(ctx context.Context) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, raw)
 	if err != nil {
 		s.log.Warn("bad previous callback token expiry in settings; treating it as expired", "value", raw)
-		return time.Time{}, nil
+		return time.Time{}, nil //nolint:nilerr // an unreadable expiry means expired, never an error for the caller
 	}
 	return t, nil
 }

@@ -254,7 +254,7 @@ func TestOpenIsNotOfferedWithoutAnImage(t *testing.T) {
 	if strings.Contains(screenText(m), "o open image") {
 		t.Fatalf("the footer offers to open a missing image:\n%s", screenText(m))
 	}
-	m, msgs := do(t, m, keyMsg("o"))
+	_, msgs := do(t, m, keyMsg("o"))
 	if hasMsg(msgs, "ui.imageOpenedMsg") {
 		t.Fatal("o opened something without an image")
 	}
