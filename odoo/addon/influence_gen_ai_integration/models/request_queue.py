@@ -141,7 +141,11 @@ class AiImageGenerationRequestQueue(models.Model):
         own earlier claims are returned again (it may have restarted before
         storing them) with their original claimed_at.
 
-        Returns one dict of CLAIM_FIELDS per claimed request, oldest first.
+        Returns {"requests": one dict of CLAIM_FIELDS per claimed request,
+        oldest first; "cancel": external ids someone asked to cancel that
+        this host may run (its claims, and app requests, whose host is not
+        recorded here: a host ignores ids it does not hold)}, so an idle
+        host costs one call per poll.
         """
         if not self._influencegen_privileged():
             raise AccessError(self.env._("influence_gen_claim is for InfluenceGen hosts (InfluenceGen / Manager)"))
@@ -182,4 +186,6 @@ class AiImageGenerationRequestQueue(models.Model):
             for f in ("requested_at", "claimed_at"):
                 item[f] = fields.Datetime.to_string(item[f]) if item[f] else False
             out.append(item)
-        return out
+        cancel = self.search([("cancel_requested", "=", True), ("state", "not in", FINISHED),
+                              "|", ("claimed_by", "=", host), ("origin", "=", "app")], limit=MAX_CLAIM)
+        return {"requests": out, "cancel": [e for e in cancel.mapped("external_id") if e]}

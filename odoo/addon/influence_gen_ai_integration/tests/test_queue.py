@@ -124,10 +124,13 @@ class TestGenerate(TransactionCase):
         self.assertEqual((queued.state, queued.cancel_requested), ("cancelled", False))
         taken = self.draft()
         taken.action_generate()
-        [claim] = self.env[REQUEST].influence_gen_claim("host-a", 10)
+        [claim] = self.env[REQUEST].influence_gen_claim("host-a", 10)["requests"]
         self.assertEqual(claim["external_id"], taken.external_id)
         taken.action_cancel()
         self.assertEqual((taken.state, taken.cancel_requested), ("queued", True))
+        # The host that runs it learns it on its next claim, others do not.
+        self.assertEqual(self.env[REQUEST].influence_gen_claim("host-a", 10)["cancel"], [taken.external_id])
+        self.assertEqual(self.env[REQUEST].influence_gen_claim("host-b", 10)["cancel"], [])
         with self.assertRaises(UserError):
             draft.action_cancel()
 
@@ -151,7 +154,7 @@ class TestGenerate(TransactionCase):
     def test_only_hosts_claim(self):
         with self.assertRaises(AccessError):
             self.env[REQUEST].with_user(self.alice).influence_gen_claim("laptop", 5)
-        self.assertEqual(self.env[REQUEST].with_user(self.boss).influence_gen_claim("laptop", 5), [])
+        self.assertEqual(self.env[REQUEST].with_user(self.boss).influence_gen_claim("laptop", 5), {"requests": [], "cancel": []})
 
     def test_app_records_are_never_claimed(self):
         self.env[REQUEST].influencegen_upsert([{
@@ -159,7 +162,7 @@ class TestGenerate(TransactionCase):
             "app_updated_at": "2026-11-28T10:00:00.000000000Z"}])
         rec = self.env[REQUEST].search([("external_id", "=", "01JREQ0000000000000000000Q")])
         self.assertEqual(rec.origin, "app")
-        self.assertEqual(self.env[REQUEST].influence_gen_claim("host-a", 10), [])
+        self.assertEqual(self.env[REQUEST].influence_gen_claim("host-a", 10)["requests"], [])
 
 
 @tagged("post_install", "-at_install")
@@ -184,34 +187,34 @@ class TestClaimExpiry(TransactionCase):
 
     def test_a_claim_without_progress_is_released_after_the_timeout(self):
         reqs = self.queued(3)
-        got = self.Request.influence_gen_claim("host-a", 10, 600)
+        got = self.Request.influence_gen_claim("host-a", 10, 600)["requests"]
         self.assertEqual([g["external_id"] for g in got], reqs.mapped("external_id"))
         self.assertTrue(all(g["claimed_by"] == "host-a" and g["claimed_at"] for g in got))
-        self.assertEqual(self.Request.influence_gen_claim("host-b", 10, 600), [])
+        self.assertEqual(self.Request.influence_gen_claim("host-b", 10, 600)["requests"], [])
         # host-a sent the first (synced "sending"); the others stay queued.
         reqs[0].write({"state": "sending"})
         self.age_claims(reqs, 601)
-        again = self.Request.influence_gen_claim("host-b", 10, 600)
+        again = self.Request.influence_gen_claim("host-b", 10, 600)["requests"]
         self.assertEqual([g["external_id"] for g in again], reqs[1:].mapped("external_id"))
         self.assertEqual(reqs.mapped("claimed_by"), ["host-a", "host-b", "host-b"])
 
     def test_a_fresh_claim_is_kept(self):
         reqs = self.queued(1)
-        self.Request.influence_gen_claim("host-a", 10, 600)
+        self.Request.influence_gen_claim("host-a", 10, 600)["requests"]
         self.age_claims(reqs, 599)
-        self.assertEqual(self.Request.influence_gen_claim("host-b", 10, 600), [])
+        self.assertEqual(self.Request.influence_gen_claim("host-b", 10, 600)["requests"], [])
 
     def test_a_host_gets_its_own_claims_again_with_the_first_claim_time(self):
         reqs = self.queued(2)
-        [first, _] = self.Request.influence_gen_claim("host-a", 10, 600)
+        [first, _] = self.Request.influence_gen_claim("host-a", 10, 600)["requests"]
         self.age_claims(reqs, 30)
-        again = self.Request.influence_gen_claim("host-a", 10, 600)
+        again = self.Request.influence_gen_claim("host-a", 10, 600)["requests"]
         self.assertEqual([g["external_id"] for g in again], reqs.mapped("external_id"))
         self.assertLess(again[0]["claimed_at"], first["claimed_at"])
 
     def test_limit_is_honoured_oldest_first(self):
         reqs = self.queued(5)
-        got = self.Request.influence_gen_claim("host-a", 2, 600)
+        got = self.Request.influence_gen_claim("host-a", 2, 600)["requests"]
         self.assertEqual([g["id"] for g in got], reqs[:2].ids)
 
 
@@ -233,10 +236,10 @@ class TestClaimTwoCursors(common.BaseCase):
             try:
                 env_a = api.Environment(cr_a, common.ADMIN_USER_ID, {})
                 env_b = api.Environment(cr_b, common.ADMIN_USER_ID, {})
-                got_a = env_a[REQUEST].influence_gen_claim("host-a", 4, 600)
+                got_a = env_a[REQUEST].influence_gen_claim("host-a", 4, 600)["requests"]
                 # host-a has not committed: its rows are locked, host-b skips
                 # them instead of waiting, and takes the rest.
-                got_b = env_b[REQUEST].influence_gen_claim("host-b", 4, 600)
+                got_b = env_b[REQUEST].influence_gen_claim("host-b", 4, 600)["requests"]
                 cr_a.commit()
                 cr_b.commit()
             finally:
