@@ -32,6 +32,11 @@ type Config struct {
 	// OldAddon behaves like the addon before 19.0.1.1.0: no
 	// influencegen_upsert / influencegen_attach.
 	OldAddon bool
+	// NoQueue behaves like the addon 19.0.1.1.0: the guarded sync methods
+	// but no influence_gen_claim / influencegen_publish.
+	NoQueue bool
+	// Now is the fake's clock for claims (claimed_at, expiry); default time.Now.
+	Now func() time.Time
 	// NextID is the id the next created record gets (default 37450, as in
 	// the recordings; ids are shared by all models).
 	NextID int64
@@ -106,6 +111,9 @@ func Start(cfg Config) *Server {
 	}
 	if cfg.Models == nil {
 		cfg.Models = DefaultModels(cfg.RequestModel, cfg.ImageModel)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.NextID == 0 {
 		cfg.NextID = 37450

@@ -28,6 +28,10 @@ func (s *Server) guardedMethodOn(model, method string) (guarded, defined bool) {
 		return true, !s.cfg.OldAddon && model == s.cfg.RequestModel
 	case attachMethod:
 		return true, !s.cfg.OldAddon && model == s.cfg.ImageModel
+	case claimMethod:
+		return true, !s.cfg.OldAddon && !s.cfg.NoQueue && model == s.cfg.RequestModel
+	case publishMethod:
+		return true, !s.cfg.OldAddon && !s.cfg.NoQueue && model == aiModelModel
 	}
 	return false, false
 }

@@ -61,7 +61,14 @@ func DefaultModels(requestModel, imageModel string) []Model {
 			"app_updated_at":      {Type: Char},
 			"generated_image_ids": {Type: One2many, Comodel: imageModel, Inverse: "request_id"},
 			"write_date":          {Type: Datetime},
+			// The queue (addon 19.0.1.2.0).
+			"origin": {Type: Select}, "claimed_by": {Type: Char}, "claimed_at": {Type: Datetime},
+			"cancel_requested": {Type: Bool},
 		}, Unique: []Unique{{Fields: []string{"external_id"}, Message: "external_id must be unique"}}},
+		{Name: aiModelModel, Fields: map[string]Field{
+			"name": {Type: Char, Required: true}, "sequence": {Type: Int}, "is_default": {Type: Bool},
+			"active": {Type: Bool},
+		}, Unique: []Unique{{Fields: []string{"name"}, Message: "model names are unique"}}},
 		{Name: imageModel, Fields: map[string]Field{
 			"request_id":    {Type: Many2one, Required: true, Comodel: requestModel},
 			"attachment_id": {Type: Many2one, Comodel: "ir.attachment"},
