@@ -86,11 +86,13 @@ func runTwoHosts(t *testing.T, erp queueOdoo) {
 		wg.Wait()
 	}()
 	var fakes []*n8ntest.Server
+	var homes []string
 	for h := range 2 {
 		fake := n8ntest.New(t, n8ntest.Options{})
 		fake.CallbackFirst(token, body, nil)
 		fakes = append(fakes, fake)
 		home := t.TempDir()
+		homes = append(homes, home)
 		conf := fmt.Sprintf("[n8n]\nwebhook_url = %q\n\n[callback]\nlisten = %q\n\n[odoo]\nurl = %q\ndatabase = %q\n"+
 			"accept_requests = true\npoll_interval = \"100ms\"\n", fake.WebhookURL, freeAddr(t), erp.url, erp.database)
 		if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte(conf), 0o600); err != nil {
@@ -138,4 +140,33 @@ func runTwoHosts(t *testing.T, erp queueOdoo) {
 		t.Errorf("n8n got %d distinct ids, want %d", len(sent), len(exts))
 	}
 	t.Logf("host a sent %d, host b sent %d", perHost[0], perHost[1])
+
+	// status --team on host a's home lists what host b ran.
+	env := cli.DefaultEnv(cli.BuildInfo{Version: "e2e"}, wiring())
+	var out, errOut syncBuffer
+	env.Stdout, env.Stderr = &out, &errOut
+	root := cli.NewRoot(env, nil)
+	root.SetArgs([]string{"--home", homes[0], "status", "--team", "--json", "--limit", "1000"})
+	if code := cli.Execute(context.Background(), root, env); code != 0 {
+		t.Fatalf("status --team exited %d: %s", code, errOut.String())
+	}
+	var team struct {
+		Requests []struct {
+			ID    string `json:"id"`
+			Host  string `json:"host"`
+			State string `json:"state"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &team); err != nil {
+		t.Fatalf("status --team --json printed %q: %v", out.String(), err)
+	}
+	hosts := map[string]int{}
+	for _, r := range team.Requests {
+		if sent[r.ID] == 1 && r.State == "completed" {
+			hosts[r.Host]++
+		}
+	}
+	if len(hosts) != 2 {
+		t.Errorf("status --team on host a lists the requests of hosts %v, want both hosts'", hosts)
+	}
 }

@@ -300,6 +300,9 @@ func (s *Server) insert(t *table, row map[string]any) int64 {
 	id := s.nextID
 	s.nextID++
 	row["id"] = id
+	if _, ok := row["write_date"]; !ok {
+		s.touch(t, row)
+	}
 	t.rows = append(t.rows, row)
 	return id
 }
@@ -413,4 +416,12 @@ func errorBody(name, message string, status int, werkzeug bool) map[string]any {
 	}
 	return map[string]any{"name": name, "message": message, "arguments": args, "context": map[string]any{},
 		"debug": "Traceback (most recent call last):\n  File \"/usr/lib/python3/dist-packages/odoo/http.py\", line 2275, in _serve_db\n    return service_model.retrying(serve_func, env=self.env)\n..."}
+}
+
+// touch sets write_date as Odoo does on every create and write (its
+// search_read renders whole seconds, UTC).
+func (s *Server) touch(t *table, row map[string]any) {
+	if _, ok := t.model.Fields["write_date"]; ok {
+		row["write_date"] = s.cfg.Now().UTC().Format("2006-01-02 15:04:05")
+	}
 }

@@ -106,6 +106,7 @@ func (s *Server) upsert(t *table, raw any) (any, *odooError) {
 			for k, v := range normVals(vals) {
 				row[k] = v
 			}
+			s.touch(t, row)
 		}
 		out = append(out, map[string]any{"id": row["id"], "external_id": ext, "created": false, "written": written})
 	}

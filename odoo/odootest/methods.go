@@ -275,6 +275,7 @@ func (s *Server) write(t *table, ids []int64, raw any) (any, *odooError) {
 		for k, v := range next {
 			r[k] = v
 		}
+		s.touch(t, r)
 	}
 	return true, nil
 }

@@ -63,7 +63,7 @@ func DefaultModels(requestModel, imageModel string) []Model {
 			"write_date":          {Type: Datetime},
 			// The queue (addon 19.0.1.2.0).
 			"origin": {Type: Select}, "claimed_by": {Type: Char}, "claimed_at": {Type: Datetime},
-			"cancel_requested": {Type: Bool},
+			"cancel_requested": {Type: Bool}, "image_count": {Type: Int}, // computed: see render
 		}, Unique: []Unique{{Fields: []string{"external_id"}, Message: "external_id must be unique"}}},
 		{Name: aiModelModel, Fields: map[string]Field{
 			"name": {Type: Char, Required: true}, "sequence": {Type: Int}, "is_default": {Type: Bool},
@@ -203,6 +203,17 @@ func (s *Server) render(t *table, row map[string]any, fields []string) map[strin
 			continue
 		}
 		v, set := row[name]
+		if name == "image_count" && t.model.Name == s.cfg.RequestModel {
+			// The addon computes it from the images; so does the fake.
+			n := int64(0)
+			for _, img := range s.tables[s.cfg.ImageModel].rows {
+				if num(img["request_id"]) == num(row["id"]) {
+					n++
+				}
+			}
+			out[name] = n
+			continue
+		}
 		switch f.Type {
 		case Int:
 			out[name] = num(v)
@@ -291,6 +302,13 @@ func compile(domain []any) func(row map[string]any) bool {
 				}
 			case "in", "not in":
 				if t.set[got] != (t.op == "in") {
+					return false
+				}
+			case ">", ">=", "<", "<=":
+				// Text order: right for Odoo's fixed-width datetimes, what
+				// the team view compares (write_date).
+				c := strings.Compare(got, t.value)
+				if !(t.op == ">" && c > 0 || t.op == ">=" && c >= 0 || t.op == "<" && c < 0 || t.op == "<=" && c <= 0) {
 					return false
 				}
 			default:

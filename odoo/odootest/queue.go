@@ -73,6 +73,7 @@ func (s *Server) claim(t *table, kw map[string]any) (any, *odooError) {
 			r["claimed_at"] = now.Format(odooTime)
 		}
 		r["claimed_by"] = host
+		s.touch(t, r)
 		out = append(out, s.render(t, r, claimFields))
 	}
 	cancel := []any{}
@@ -152,6 +153,7 @@ func (s *Server) CancelInOdoo(externalID string) {
 		} else {
 			r["cancel_requested"] = true
 		}
+		s.touch(s.tables[s.cfg.RequestModel], r)
 	}
 }
 
