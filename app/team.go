@@ -17,9 +17,9 @@ type TeamRequest struct {
 	State           string    `json:"state"` // Odoo's: the app's states plus draft
 	RequestedBy     string    `json:"requested_by"`
 	RequestedAt     time.Time `json:"requested_at,omitzero"`
-	Origin          string    `json:"origin"`     // app | odoo
-	Host            string    `json:"host"`       // claimed_by: the host running an Odoo request
-	Images          int       `json:"images"`     // generated images Odoo holds
+	Origin          string    `json:"origin"` // app | odoo
+	Host            string    `json:"host"`   // claimed_by: the host running an Odoo request
+	Images          int       `json:"images"` // generated images Odoo holds
 	CancelRequested bool      `json:"cancel_requested,omitempty"`
 	UpdatedAt       time.Time `json:"updated_at"` // Odoo's write_date
 }

@@ -13,7 +13,6 @@ import (
 var teamFields = []string{"external_id", "name", "prompt", "ai_model", "state", "requested_by", "requested_at",
 	"origin", "claimed_by", "image_count", "cancel_requested", "write_date"}
 
-
 // Team implements app.TeamSource: one search_read of the requests changed
 // after since (Odoo's write_date), newest first.
 func (e *ERP) Team(ctx context.Context, since time.Time, limit int) ([]app.TeamRequest, error) {
