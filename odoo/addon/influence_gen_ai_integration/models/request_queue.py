@@ -17,6 +17,8 @@ FINISHED = ("completed", "failed", "initiation_failed", "timed_out", "cancelled"
 # claims) only Generate, Cancel, the hosts and managers write.
 COMPOSER_FIELDS = {"name", "prompt", "negative_prompt", "ai_model_id", "resolution", "aspect_ratio", "seed",
                    "num_images"}
+# The queue's own fields: only Generate, Cancel, the hosts and managers set them.
+QUEUE_FIELDS = {"origin", "claimed_by", "claimed_at", "cancel_requested"}
 # What influence_gen_claim returns per request: what a host needs to send it.
 CLAIM_FIELDS = ("id", "external_id", "name", "prompt", "negative_prompt", "ai_model", "width", "height",
                 "resolution", "aspect_ratio", "seed", "num_images", "requested_by", "requested_at",
@@ -44,29 +46,44 @@ class AiImageGenerationRequestQueue(models.Model):
     def create(self, vals_list):
         privileged = self._influencegen_privileged()
         for vals in vals_list:
-            if not privileged:
-                # A person's request starts as a draft of theirs, whatever they send.
-                for key in list(vals):
-                    if key not in COMPOSER_FIELDS and not key.startswith("message_"):
-                        vals.pop(key)
-                vals.update(origin="odoo", state="draft")
-            elif "origin" not in vals:
-                # The app always sends its request id; a record without one
-                # is a request made here.
-                vals["origin"] = "app" if vals.get("external_id") else "odoo"
-                if vals["origin"] == "odoo":
-                    vals.setdefault("state", "draft")
+            # The app always sends its request id; a record without one is a
+            # request made here, which starts as a draft.
+            if privileged and "origin" in vals:
+                made_here = vals["origin"] == "odoo"
+            else:
+                made_here = not vals.get("external_id")
+            if made_here:
+                if not privileged:
+                    # A person's request starts as a draft of theirs, whatever they send.
+                    for key in list(vals):
+                        if key not in COMPOSER_FIELDS and not key.startswith("message_"):
+                            vals.pop(key)
+                    vals["state"] = "draft"
+                vals.setdefault("state", "draft")
+                vals["origin"] = "odoo"
+            else:
+                # The sync (any user the app's key belongs to, as before
+                # 19.0.1.2.0) records the app's own requests.
+                if not privileged:
+                    for key in QUEUE_FIELDS:
+                        vals.pop(key, None)
+                vals["origin"] = "app"
             if not vals.get("name"):
                 vals["name"] = ((vals.get("prompt") or "").strip().splitlines() or [self.env._("New request")])[0][:80]
         return super().create(vals_list)
 
     def write(self, vals):
         if not self._influencegen_privileged():
-            extra = {k for k in vals if k not in COMPOSER_FIELDS and not k.startswith("message_")}
-            if extra:
+            queue = set(vals) & QUEUE_FIELDS
+            if queue:
                 raise AccessError(self.env._("Only InfluenceGen managers may change %(fields)s; use Generate or Cancel.",
-                                             fields=", ".join(sorted(extra))))
-            if any(r.state != "draft" for r in self):
+                                             fields=", ".join(sorted(queue))))
+            made_here = self.filtered(lambda r: r.origin == "odoo")
+            extra = {k for k in vals if k not in COMPOSER_FIELDS and not k.startswith("message_")}
+            if made_here and extra:
+                raise AccessError(self.env._("Only InfluenceGen managers may change %(fields)s of a request made in "
+                                             "Odoo; use Generate or Cancel.", fields=", ".join(sorted(extra))))
+            if made_here and any(r.state != "draft" for r in made_here):
                 raise UserError(self.env._("Only a draft request can be edited; this one was sent already."))
         return super().write(vals)
 

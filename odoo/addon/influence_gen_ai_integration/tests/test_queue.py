@@ -108,11 +108,27 @@ class TestGenerate(TransactionCase):
             req.write({"prompt": "changed"})
         self.assertEqual(req.external_id, ext)
 
-    def test_a_user_cannot_set_state_or_ids_directly(self):
-        req = self.draft(state="completed", external_id="01JREQ0000000000000000000Z", origin="app")
-        self.assertEqual((req.state, req.external_id, req.origin), ("draft", False, "odoo"))
+    def test_a_user_cannot_set_state_or_claims_directly(self):
+        req = self.draft(state="completed", origin="app", claimed_by="me")
+        self.assertEqual((req.state, req.origin, req.claimed_by), ("draft", "odoo", False))
         with self.assertRaises(AccessError):
             req.write({"state": "queued"})
+        with self.assertRaises(AccessError):
+            req.write({"claimed_by": "me"})
+
+    def test_an_internal_user_key_still_syncs_the_apps_requests(self):
+        # Before 19.0.1.2.0 the app's key needed only Internal User; it still does.
+        Alice = self.env[REQUEST].with_user(self.alice)
+        at1, at2 = "2026-11-28T10:00:00.000000001Z", "2026-11-28T10:00:00.000000002Z"
+        [made] = Alice.influencegen_upsert([{"name": "n", "external_id": "01JREQ0000000000000000000W", "prompt": "p",
+                                             "state": "processing", "app_updated_at": at1, "origin": "odoo"}])
+        [done] = Alice.influencegen_upsert([{"external_id": "01JREQ0000000000000000000W", "state": "completed",
+                                             "app_updated_at": at2}])
+        rec = self.env[REQUEST].browse(made["id"])
+        self.assertTrue(done["written"])
+        self.assertEqual((rec.state, rec.origin), ("completed", "app"))
+        with self.assertRaises(AccessError):
+            rec.with_user(self.alice).write({"claimed_by": "me"})
 
     def test_cancel_ends_a_draft_or_an_unclaimed_request_and_flags_a_claimed_one(self):
         draft = self.draft()
