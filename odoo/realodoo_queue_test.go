@@ -3,12 +3,15 @@ package odoo_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/influencegen/influencegen/app"
 	"github.com/influencegen/influencegen/odoo"
+	"github.com/influencegen/influencegen/store"
 )
 
 // TestRealOdooQueueTwoHostsTakeEachRequestOnce runs the shared queue on a
@@ -124,4 +127,33 @@ func count(m map[string]int, v int) int {
 		}
 	}
 	return n
+}
+
+// TestRealOdooTeamImagesMatchTheirSHA256 fetches a completed request's
+// images from a real Odoo's attachments (needs one with an image, e.g.
+// after TestRealOdooTwoServeHosts: requests made in Odoo, so not the
+// hand-made records an earlier recording left).
+func TestRealOdooTeamImagesMatchTheirSHA256(t *testing.T) {
+	client := realOdoo(t, odoo.ProtocolJSON2)
+	var rows []odoo.Record
+	if err := odoo.SearchRead(context.Background(), client, queueModel, []any{[]any{"state", "=", "completed"},
+		[]any{"generated_image_ids", "!=", false}, []any{"origin", "=", "odoo"}}, []string{"external_id"}, 1, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		t.Skip("no completed request with an image in this Odoo")
+	}
+	cfg := app.DefaultConfig()
+	cfg.Odoo.URL, cfg.Odoo.Database = os.Getenv("INFLUENCEGEN_TEST_ODOO_URL"), os.Getenv("INFLUENCEGEN_TEST_ODOO_DATABASE")
+	erp, err := odoo.NewERP(cfg, odoo.ERPOptions{Secrets: memSecrets{values: map[string]string{
+		app.SecretOdooAPIKey: os.Getenv("INFLUENCEGEN_TEST_ODOO_API_KEY")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := store.NewImageFiles(filepath.Join(t.TempDir(), "images"))
+	got, err := erp.TeamImages(context.Background(), files, rows[0].ID())
+	if err != nil || len(got) == 0 {
+		t.Fatalf("TeamImages(%d) = %+v, %v", rows[0].ID(), got, err)
+	}
+	t.Logf("request %s: %d image(s) kept, first %s (%d bytes)", rows[0].String("external_id"), len(got), got[0].SHA256[:12], got[0].Bytes)
 }

@@ -239,6 +239,13 @@ func (s *Server) render(t *table, row map[string]any, fields []string) map[strin
 				}
 			}
 			out[name] = ids
+		case Binary:
+			// Odoo reads an attachment's datas as base64 of the stored bytes.
+			if b, ok := s.blobs[num(row["id"])]; ok && name == "datas" {
+				out[name] = base64.StdEncoding.EncodeToString(b)
+			} else {
+				out[name] = false
+			}
 		default:
 			if !set || v == nil || v == "" {
 				out[name] = false
