@@ -167,6 +167,15 @@ func (e *ERP) queueState(ctx context.Context) (string, error) {
 		}
 		return "", err
 	}
+	// Claiming needs InfluenceGen / Manager; of what an Internal User
+	// lacks, writing the offered models is the one has_access can ask.
+	if manager, err := hasAccess(ctx, e.client, ModelModel, "write"); err != nil {
+		return "", err
+	} else if !manager {
+		return "", &app.Error{Code: app.EUNAUTHORIZED, Reason: app.ReasonOdooAccess, Message: "odoo.accept_requests is on " +
+			"but the Odoo user of this API key may not take requests: add it to the group InfluenceGen / Manager " +
+			"(Settings → Users), or turn odoo.accept_requests off on this host"}
+	}
 	queued := []any{[]any{"origin", "=", "odoo"}, []any{"state", "=", "queued"}}
 	waiting, err := count(e.odoo.RequestModel, append(queued, []any{"claimed_by", "=", false}))
 	if err != nil {

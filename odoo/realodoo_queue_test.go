@@ -157,3 +157,28 @@ func TestRealOdooTeamImagesMatchTheirSHA256(t *testing.T) {
 	}
 	t.Logf("request %s: %d image(s) kept, first %s (%d bytes)", rows[0].String("external_id"), len(got), got[0].SHA256[:12], got[0].Bytes)
 }
+
+// TestRealOdooDoctorSaysAnInternalUserCannotTakeRequests: with an Internal
+// User's key (INFLUENCEGEN_TEST_ODOO_USER_KEY) the sync checks pass, and
+// the queue check names the missing group.
+func TestRealOdooDoctorSaysAnInternalUserCannotTakeRequests(t *testing.T) {
+	url, key := os.Getenv("INFLUENCEGEN_TEST_ODOO_URL"), os.Getenv("INFLUENCEGEN_TEST_ODOO_USER_KEY")
+	if url == "" || key == "" {
+		t.Skip("INFLUENCEGEN_TEST_ODOO_URL / INFLUENCEGEN_TEST_ODOO_USER_KEY not set")
+	}
+	cfg := app.DefaultConfig()
+	cfg.Odoo.URL, cfg.Odoo.Database, cfg.Odoo.AcceptRequests = url, os.Getenv("INFLUENCEGEN_TEST_ODOO_DATABASE"), true
+	erp, err := odoo.NewERP(cfg, odoo.ERPOptions{Secrets: memSecrets{values: map[string]string{app.SecretOdooAPIKey: key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := erp.Check(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := res.Items[len(res.Items)-1]
+	if last.Name != "queue" || last.OK || last.Reason != app.ReasonOdooAccess {
+		t.Fatalf("checks %+v: want the queue check failing with %s", res.Items, app.ReasonOdooAccess)
+	}
+	t.Log(last.Detail)
+}

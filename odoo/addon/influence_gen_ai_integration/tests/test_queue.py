@@ -2,6 +2,7 @@
 
 Run with: odoo-bin ... --test-tags /influence_gen_ai_integration
 """
+import base64
 import datetime
 
 from odoo import api, fields
@@ -129,6 +130,10 @@ class TestGenerate(TransactionCase):
         self.assertEqual((rec.state, rec.origin), ("completed", "app"))
         with self.assertRaises(AccessError):
             rec.with_user(self.alice).write({"claimed_by": "me"})
+        png = base64.b64encode(b"\x89PNG\r\n\x1a\n-not-really").decode()
+        [img] = self.env["influence_gen.generated_image"].with_user(self.alice).influencegen_attach([{
+            "name": "w.png", "request_id": rec.id, "sha256": "b" * 64, "mimetype": "image/png", "datas": png}])
+        self.assertTrue(img["created"])
 
     def test_cancel_ends_a_draft_or_an_unclaimed_request_and_flags_a_claimed_one(self):
         draft = self.draft()
