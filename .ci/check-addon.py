@@ -280,7 +280,7 @@ def check_guarded_methods(models, manifest):
             check(is_api_model(fn), f"{model}.{method} is @api.model (JSON-2 calls it without ids)")
             check([a.arg for a in fn.args.args] == ["self", "vals_list"],
                   f"{model}.{method} takes (self, vals_list), the argument the Go sync sends")
-    queue = {("influence_gen.ai_image_generation_request", "ClaimMethod"): ["self", "host", "limit", "timeout"],
+    queue = {("influence_gen.ai_image_generation_request", "ClaimMethod"): ["self", "host", "limit", "timeout", "models"],
              (consts.get("ModelModel"), "PublishMethod"): ["self", "names", "default_model", "default_resolution"]}
     for (model, const), args in queue.items():
         fn = methods.get(model, {}).get(consts.get(const))

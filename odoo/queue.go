@@ -148,7 +148,8 @@ func (p *Poller) PollOnce(ctx context.Context) (QueueReport, error) {
 	}
 	timeout := int(time.Duration(p.opts.Config.Odoo.ClaimTimeout) / time.Second)
 	err := p.opts.Client.Call(ctx, p.opts.Config.Odoo.RequestModel, ClaimMethod, nil,
-		[]Arg{Pos("host", p.opts.Host), Pos("limit", p.opts.Limit), Pos("timeout", timeout)}, &out)
+		[]Arg{Pos("host", p.opts.Host), Pos("limit", p.opts.Limit), Pos("timeout", timeout),
+			Pos("models", p.opts.Config.Generation.Models)}, &out)
 	if err != nil {
 		return rep, outdatedAddon(err, p.opts.Config.Odoo.RequestModel, ClaimMethod)
 	}
@@ -205,6 +206,13 @@ func (p *Poller) store(ctx context.Context, rec Record) (bool, error) {
 	if app.ErrorCode(err) == app.ECONFLICT {
 		return false, nil // another process on this home stored it first
 	}
+	if app.ErrorCode(err) == app.EINVALID {
+		// Not even a failed request can hold it (no prompt: made past
+		// Generate). Skip it rather than stop taking the others; the
+		// claim expires and a manager sees it queued in Odoo.
+		p.opts.Log.Warn("odoo queue: claimed request cannot be stored; skipped", "request_id", id, "err", err)
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("store Odoo request %s: %w", id, err)
 	}
@@ -218,9 +226,10 @@ func (p *Poller) store(ctx context.Context, rec Record) (bool, error) {
 }
 
 // request turns a claimed record into a local request. Odoo checked it
-// with the app's rules; this host checks again against its own
-// generation config (a model only another host offers). A request this
-// host cannot run is stored as failed, which the sync reports to Odoo,
+// with the app's rules and claims only this host's models; this host
+// checks again against its own generation config (its default
+// resolution, a model list changed since). A request this host cannot
+// run is stored as failed, which the sync reports to Odoo,
 // instead of being released to bounce between hosts.
 func (p *Poller) request(rec Record, id string) app.Request {
 	now := p.opts.Clock.Now().UTC()

@@ -284,16 +284,39 @@ func TestCancelInOdooCancelsTheHostsRequestAndSyncsBack(t *testing.T) {
 	}
 }
 
-func TestARequestThisHostCannotRunIsStoredFailed(t *testing.T) {
+func TestAHostClaimsOnlyItsModelsAndStoresWhatItCannotRunAsFailed(t *testing.T) {
 	fake := odootest.New(t, odootest.Config{})
 	h := newQueueHost(t, fake, "host-a", newFakeClock(), 10)
-	ext := fake.Generate("a red cube", "Alice", map[string]any{"ai_model": "only-elsewhere"})
+	elsewhere := fake.Generate("a red cube", "Alice", map[string]any{"ai_model": "only-elsewhere"})
+	if rep := poll(t, h); rep.Claimed != 0 {
+		t.Fatalf("host-a claimed a request for a model it does not offer: %+v", rep)
+	}
+	if by := odooRow(t, fake, elsewhere)["claimed_by"]; by != nil {
+		t.Errorf("claimed_by %v, want it left for a host that offers the model", by)
+	}
+	// Odoo checked it, but this host's rules refuse it (changed since, or
+	// made past Generate): it fails visibly instead of bouncing between hosts.
+	ext := fake.Generate("a red cube", "Alice", map[string]any{"resolution": "1000x1001", "aspect_ratio": ""})
 	if rep := poll(t, h); rep.Stored != 1 {
 		t.Fatalf("%+v", rep)
 	}
 	req, _ := h.st.GetRequest(context.Background(), ext)
 	if req.Status != app.StatusFailed || req.ErrorCode != "invalid_params" {
 		t.Errorf("status %s code %q, want failed invalid_params", req.Status, req.ErrorCode)
+	}
+}
+
+func TestARecordThatCannotBeStoredDoesNotStopThePoller(t *testing.T) {
+	fake := odootest.New(t, odootest.Config{})
+	h := newQueueHost(t, fake, "host-a", newFakeClock(), 10)
+	fake.Generate("   ", "Alice", nil) // queued past Generate, with no prompt
+	good := fake.Generate("a red cube", "Alice", nil)
+	rep := poll(t, h)
+	if rep.Claimed != 2 || rep.Stored != 1 {
+		t.Fatalf("%+v: want both claimed, the good one stored", rep)
+	}
+	if _, err := h.st.GetRequest(context.Background(), good); err != nil {
+		t.Error(err)
 	}
 }
 

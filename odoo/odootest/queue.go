@@ -12,7 +12,8 @@ import (
 // models/request_queue.py: influence_gen_claim releases claims still
 // queued after timeout seconds, then hands queued Odoo-origin requests
 // (unclaimed, or this host's own with their first claimed_at) to one host,
-// oldest first; the fake's lock stands in for FOR UPDATE SKIP LOCKED.
+// oldest first, only for the host's models when it names them; the
+// fake's lock stands in for FOR UPDATE SKIP LOCKED.
 const (
 	claimMethod   = "influence_gen_claim"
 	publishMethod = "influencegen_publish"
@@ -45,9 +46,16 @@ func (s *Server) claim(t *table, kw map[string]any) (any, *odooError) {
 	if timeout <= 0 {
 		return nil, validationError("influence_gen_claim: timeout must be a positive number of seconds")
 	}
+	var models []string
+	for _, m := range asList(kw["models"]) {
+		if name, ok := m.(string); ok {
+			models = append(models, name)
+		}
+	}
 	now := s.cfg.Now().UTC()
 	cutoff := now.Add(-time.Duration(timeout) * time.Second).Format(odooTime)
-	var picked []map[string]any
+	// Its own claims first (read, not written), then unclaimed ones.
+	var own, free []map[string]any
 	for _, r := range t.rows {
 		if r["origin"] != "odoo" || r["state"] != "queued" {
 			continue
@@ -57,23 +65,34 @@ func (s *Server) claim(t *table, kw map[string]any) (any, *odooError) {
 		if by != "" && at < cutoff {
 			r["claimed_by"], r["claimed_at"], by = nil, nil, ""
 		}
-		if r["cancel_requested"] != true && (by == "" || by == host) {
-			picked = append(picked, r)
+		model, _ := r["ai_model"].(string)
+		if r["cancel_requested"] == true || (len(models) > 0 && !slices.Contains(models, model)) {
+			continue
+		}
+		switch by {
+		case host:
+			own = append(own, r)
+		case "":
+			free = append(free, r)
 		}
 	}
-	slices.SortStableFunc(picked, func(a, b map[string]any) int {
+	byAge := func(a, b map[string]any) int {
 		if c := strings.Compare(fmt.Sprint(a["requested_at"]), fmt.Sprint(b["requested_at"])); c != 0 {
 			return c
 		}
 		return cmpInt(num(a["id"]), num(b["id"]))
-	})
+	}
+	slices.SortStableFunc(own, byAge)
+	slices.SortStableFunc(free, byAge)
+	picked := append(own[:min(limit, len(own)):min(limit, len(own))], free[:min(limit-min(limit, len(own)), len(free))]...)
+	slices.SortStableFunc(picked, byAge)
 	out := []any{}
-	for _, r := range picked[:min(limit, len(picked))] {
+	for _, r := range picked {
 		if by, _ := r["claimed_by"].(string); by != host {
 			r["claimed_at"] = now.Format(odooTime)
+			r["claimed_by"] = host
+			s.touch(t, r)
 		}
-		r["claimed_by"] = host
-		s.touch(t, r)
 		out = append(out, s.render(t, r, claimFields))
 	}
 	cancel := []any{}

@@ -148,7 +148,7 @@ class AiImageGenerationRequestQueue(models.Model):
         return True
 
     @api.model
-    def influence_gen_claim(self, host, limit=10, timeout=DEFAULT_CLAIM_TIMEOUT):
+    def influence_gen_claim(self, host, limit=10, timeout=DEFAULT_CLAIM_TIMEOUT, models=None):
         """Claim up to limit queued Odoo requests for host, each for one host.
 
         Rows are taken with SELECT ... FOR UPDATE SKIP LOCKED, so hosts
@@ -156,7 +156,10 @@ class AiImageGenerationRequestQueue(models.Model):
         claim still queued after timeout seconds (the host died before
         sending) is released first, so another host can take it. A host's
         own earlier claims are returned again (it may have restarted before
-        storing them) with their original claimed_at.
+        storing them) with their original claimed_at. With models (the
+        host's generation models), only requests for one of them are
+        claimed, so hosts offering different models never take work they
+        cannot run.
 
         Returns {"requests": one dict of CLAIM_FIELDS per claimed request,
         oldest first; "cancel": external ids someone asked to cancel that
@@ -172,6 +175,9 @@ class AiImageGenerationRequestQueue(models.Model):
             raise ValidationError(self.env._("influence_gen_claim: limit must be 1 to %(max)s", max=MAX_CLAIM))
         if not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValidationError(self.env._("influence_gen_claim: timeout must be a positive number of seconds"))
+        if models is not None and (not isinstance(models, list) or not all(isinstance(m, str) for m in models)):
+            raise ValidationError(self.env._("influence_gen_claim: models must be a list of model names"))
+        model_filter = SQL("AND ai_model IN %s", tuple(models)) if models else SQL("")
         now = fields.Datetime.now()
         cutoff = now - datetime.timedelta(seconds=timeout)
         self.flush_model()
@@ -183,18 +189,28 @@ class AiImageGenerationRequestQueue(models.Model):
                    SELECT id FROM %(t)s WHERE origin = 'odoo' AND state = 'queued'
                       AND claimed_by IS NOT NULL AND claimed_at < %(cutoff)s
                    FOR UPDATE SKIP LOCKED)""", t=table, cutoff=cutoff))
+        # Its own claims first, read without a lock or a write: the host's
+        # sync may be writing those rows right now, and touching them
+        # would make one of the two transactions fail and retry.
         self.env.cr.execute(SQL(
-            """WITH picked AS (
-                   SELECT id FROM %(t)s
-                    WHERE origin = 'odoo' AND state = 'queued' AND cancel_requested IS NOT TRUE
-                      AND (claimed_by IS NULL OR claimed_by = %(host)s)
-                    ORDER BY requested_at, id
-                    LIMIT %(limit)s
-                    FOR UPDATE SKIP LOCKED)
-               UPDATE %(t)s r SET claimed_by = %(host)s, claimed_at = COALESCE(r.claimed_at, %(now)s)
-                 FROM picked WHERE r.id = picked.id
-               RETURNING r.id""", t=table, host=host, limit=limit, now=now))
+            """SELECT id FROM %(t)s
+                WHERE origin = 'odoo' AND state = 'queued' AND cancel_requested IS NOT TRUE
+                  AND claimed_by = %(host)s %(models)s
+                ORDER BY requested_at, id LIMIT %(limit)s""", t=table, host=host, limit=limit, models=model_filter))
         ids = [row[0] for row in self.env.cr.fetchall()]
+        if len(ids) < limit:
+            self.env.cr.execute(SQL(
+                """WITH picked AS (
+                       SELECT id FROM %(t)s
+                        WHERE origin = 'odoo' AND state = 'queued' AND cancel_requested IS NOT TRUE
+                          AND claimed_by IS NULL %(models)s
+                        ORDER BY requested_at, id
+                        LIMIT %(limit)s
+                        FOR UPDATE SKIP LOCKED)
+                   UPDATE %(t)s r SET claimed_by = %(host)s, claimed_at = %(now)s
+                     FROM picked WHERE r.id = picked.id
+                   RETURNING r.id""", t=table, host=host, limit=limit - len(ids), now=now, models=model_filter))
+            ids += [row[0] for row in self.env.cr.fetchall()]
         self.invalidate_model(["claimed_by", "claimed_at"])
         claimed = self.browse(ids).sorted(lambda r: (r.requested_at or now, r.id))
         out = []

@@ -233,6 +233,17 @@ class TestClaimExpiry(TransactionCase):
         self.assertEqual([g["external_id"] for g in again], reqs.mapped("external_id"))
         self.assertLess(again[0]["claimed_at"], first["claimed_at"])
 
+    def test_a_host_claims_only_models_it_offers(self):
+        publish(self.env)
+        flux = self.env["influence_gen.ai_model"].search([("name", "=", "flux")])
+        sdxl_req = self.queued(1)
+        flux_req = self.Request.create({"prompt": "a flux cube", "ai_model_id": flux.id})
+        flux_req.action_generate()
+        got = self.Request.influence_gen_claim("sdxl-only", 10, 600, ["sdxl"])["requests"]
+        self.assertEqual([g["id"] for g in got], sdxl_req.ids)
+        got = self.Request.influence_gen_claim("flux-host", 10, 600, ["flux", "other"])["requests"]
+        self.assertEqual([g["id"] for g in got], flux_req.ids)
+
     def test_limit_is_honoured_oldest_first(self):
         reqs = self.queued(5)
         got = self.Request.influence_gen_claim("host-a", 2, 600)["requests"]
