@@ -45,3 +45,31 @@ func startOdooSync(cfg app.Config, secrets app.Secrets, st app.Store, bus *app.B
 		}
 	})
 }
+
+// startOdooQueue starts the poller that takes requests made in Odoo
+// (issue 15) when odoo.accept_requests is on; nil otherwise. host names
+// this home in Odoo's claimed_by, so a restart resumes its claims.
+func startOdooQueue(cfg app.Config, secrets app.Secrets, st app.Store, svc *app.Service, clock app.Clock, log *slog.Logger, userAgent, dataDir string) func() error {
+	if !cfg.Odoo.AcceptRequests {
+		return nil
+	}
+	if !cfg.OdooEnabled() {
+		log.Warn("odoo queue off: odoo.accept_requests is on but odoo.url is not set")
+		return nil
+	}
+	erp, err := odoo.NewERP(cfg, odoo.ERPOptions{Secrets: secrets, Store: st, Bus: svc.Bus, Clock: clock,
+		Log: log, UserAgent: userAgent})
+	if err != nil {
+		log.Warn("odoo queue off", "err", err)
+		return nil
+	}
+	host := odoo.HostName(dataDir)
+	poller := odoo.NewPoller(odoo.QueueOptions{Client: erp.Client(), Store: st, Requests: svc, Config: cfg,
+		Host: host, Clock: clock, Log: log, Bus: svc.Bus})
+	log.Info("odoo queue on: taking requests made in Odoo", "host", host, "poll_interval", cfg.Odoo.PollInterval)
+	return worker(func(ctx context.Context) {
+		if err := poller.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("odoo queue stopped", "err", err)
+		}
+	})
+}

@@ -111,6 +111,11 @@ func startRuntime(ctx context.Context, env *cli.Env, svc *app.Service, opts cli.
 		if stop := startOdooSync(cfg, secrets, st, svc.Bus, clock, log.With("component", "odoo"), userAgent); stop != nil {
 			rt.stops = append(rt.stops, stop)
 		}
+		// The shared queue (issue 15), after the sender it wakes; off unless
+		// odoo.accept_requests.
+		if stop := startOdooQueue(cfg, secrets, st, svc, clock, log.With("component", "odoo-queue"), userAgent, paths.DataDir); stop != nil {
+			rt.stops = append(rt.stops, stop)
+		}
 	}
 	log.Info("runtime started", "listen", listener.Addr(), "callback_url", rt.CallbackURL(), "workers", opts.Workers)
 	return rt, nil

@@ -21,6 +21,9 @@ Checks, for odoo/addon/influence_gen_ai_integration (or the path given):
     flush (the bug a real Odoo found: the read saw the row, not the cache);
   - migrations/<version>/ folders name versions up to the manifest's and
     hold {pre,post,end}-migrate.py with migrate(cr, version);
+  - the queue methods (ClaimMethod, PublishMethod) and the form's
+    action_generate/action_cancel exist with the arguments the Go side sends;
+  - security/*.xml (groups, record rules) may load before the access CSV;
   - tests/__init__.py imports every tests/test_*.py (Odoo runs only what
     it imports), and test classes are tagged.
 
@@ -74,7 +77,7 @@ def rel(path):
 
 def model_definitions():
     """Parse models/*.py: {model name: {"fields": {name: (type, comodel)}, "inherit": [...]}}."""
-    models = {}
+    models, extensions = {}, []
     for path in files(".py"):
         with open(path, encoding="utf-8") as f:
             source = f.read()
@@ -98,7 +101,16 @@ def model_definitions():
                         comodel = value.args[0].value
                     fields[target] = (value.func.attr, comodel)
             if name:
-                models[name] = {"fields": fields, "inherit": inherit}
+                spec = models.setdefault(name, {"fields": {}, "inherit": []})
+                spec["fields"].update(fields)
+                spec["inherit"] += inherit
+            elif len(inherit) == 1:
+                # An extension (_inherit without _name) adds fields to the
+                # model; it may be ours (merged below) or Odoo's.
+                extensions.append((inherit[0], fields))
+    for model, fields in extensions:
+        if model in models:
+            models[model]["fields"].update(fields)
     return models
 
 
@@ -126,7 +138,10 @@ def check_manifest():
         check(os.path.exists(os.path.join(ADDON, data)), f"manifest data file {data} exists")
     data = manifest.get("data", [])
     if "security/ir.model.access.csv" in data:
-        check(data[0] == "security/ir.model.access.csv", "access rights load first")
+        # Groups (security/*.xml) may come before the CSV that names them;
+        # views, menus and other data after it.
+        first_other = next((i for i, d in enumerate(data) if not d.startswith("security/")), len(data))
+        check(data.index("security/ir.model.access.csv") < first_other, "access rights load before views and data")
     return manifest
 
 
@@ -239,8 +254,12 @@ def model_methods():
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
                         and stmt.targets[0].id == "_name" and isinstance(stmt.value, ast.Constant):
                     name = stmt.value.value
+            inherit = [stmt.value.value for stmt in cls.body if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                       and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == "_inherit"
+                       and isinstance(stmt.value, ast.Constant)]
+            name = name or (inherit[0] if inherit else None)
             if name:
-                out[name] = {f.name: f for f in cls.body if isinstance(f, ast.FunctionDef)}
+                out.setdefault(name, {}).update({f.name: f for f in cls.body if isinstance(f, ast.FunctionDef)})
     return out
 
 
@@ -261,6 +280,16 @@ def check_guarded_methods(models, manifest):
             check(is_api_model(fn), f"{model}.{method} is @api.model (JSON-2 calls it without ids)")
             check([a.arg for a in fn.args.args] == ["self", "vals_list"],
                   f"{model}.{method} takes (self, vals_list), the argument the Go sync sends")
+    queue = {("influence_gen.ai_image_generation_request", "ClaimMethod"): ["self", "host", "limit", "timeout", "models"],
+             (consts.get("ModelModel"), "PublishMethod"): ["self", "names", "default_model", "default_resolution"]}
+    for (model, const), args in queue.items():
+        fn = methods.get(model, {}).get(consts.get(const))
+        if check(fn is not None, f"{model} defines {consts.get(const)} (odoo.{const}, called by the Go queue poller)"):
+            check(is_api_model(fn), f"{model}.{fn.name} is @api.model")
+            check([a.arg for a in fn.args.args] == args, f"{model}.{fn.name} takes ({', '.join(args)})")
+    for action in ("action_generate", "action_cancel"):
+        check(action in methods.get("influence_gen.ai_image_generation_request", {}),
+              f"the request model defines {action} (the form's buttons)")
     req = models.get("influence_gen.ai_image_generation_request", {"fields": {}})
     check(req["fields"].get("app_updated_at", (None,))[0] == "Char",
           "the request model has app_updated_at (Char: nanoseconds, which a Datetime would drop)")

@@ -58,6 +58,12 @@ type OdooConfig struct {
 	Protocol     string `toml:"protocol" json:"protocol"` // auto | json2 | jsonrpc
 	RequestModel string `toml:"request_model" json:"request_model"`
 	ImageModel   string `toml:"image_model" json:"image_model"`
+	// The shared queue (issue 15): with AcceptRequests this host claims
+	// requests made in Odoo every PollInterval (and at once on start); a
+	// claim still queued in Odoo after ClaimTimeout goes to another host.
+	AcceptRequests bool     `toml:"accept_requests" json:"accept_requests"`
+	PollInterval   Duration `toml:"poll_interval" json:"poll_interval"`
+	ClaimTimeout   Duration `toml:"claim_timeout" json:"claim_timeout"`
 }
 
 // StoreConfig tunes the local database's housekeeping (the collector).
@@ -109,6 +115,8 @@ func DefaultConfig() Config {
 			Protocol:     "auto",
 			RequestModel: "influence_gen.ai_image_generation_request",
 			ImageModel:   "influence_gen.generated_image",
+			PollInterval: Duration(5 * time.Second),
+			ClaimTimeout: Duration(10 * time.Minute),
 		},
 		UI:    UIConfig{Notify: true},
 		Store: StoreConfig{DeliveryRetention: Duration(30 * 24 * time.Hour)},
@@ -164,6 +172,12 @@ func (c Config) Check() error {
 	}
 	if _, _, err := ParseResolution(c.Generation.DefaultResolution); err != nil {
 		add("generation.default_resolution: %v", err)
+	}
+	if c.Odoo.PollInterval <= 0 {
+		add("odoo.poll_interval must be positive, e.g. \"5s\"")
+	}
+	if c.Odoo.ClaimTimeout < Duration(time.Minute) {
+		add("odoo.claim_timeout = %s is too short: a host needs time to send a claimed request; use at least 1m (default 10m)", c.Odoo.ClaimTimeout)
 	}
 	if c.N8N.Timeout <= 0 {
 		add("n8n.timeout must be positive, e.g. \"15s\"")

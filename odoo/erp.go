@@ -143,7 +143,50 @@ func (e *ERP) Check(ctx context.Context) (app.ERPCheck, error) {
 	if res.OK() {
 		add("addon", e.checkGuardedMethods(ctx), "version "+AddonVersion+" or later ("+UpsertMethod+", "+AttachMethod+")")
 	}
+	if res.OK() && e.odoo.AcceptRequests {
+		detail, err := e.queueState(ctx)
+		add("queue", err, detail)
+	}
 	return res, ctx.Err()
+}
+
+// queueState says what waits in the shared queue (issue 15), without
+// claiming anything: how many Odoo requests no host took yet, and how
+// many hosts hold unsent. Doctor shows it when odoo.accept_requests is on.
+func (e *ERP) queueState(ctx context.Context) (string, error) {
+	count := func(model string, domain []any) (int64, error) {
+		var n int64
+		err := e.client.Call(ctx, model, "search_count", nil, []Arg{Pos("domain", domain)}, &n)
+		return n, err
+	}
+	if _, err := count(ModelModel, []any{}); err != nil {
+		if app.ErrorReason(err) == app.ReasonOdooModelMissing || app.ErrorCode(err) == app.ENOTFOUND {
+			return "", &app.Error{Code: app.ENOTCONFIGURED, Reason: app.ReasonOdooAddonOutdated, Err: err, Message: fmt.Sprintf(
+				"odoo.accept_requests is on but the Odoo addon has no request queue (%s): upgrade it to %s "+
+					"(odoo-bin -u influence_gen_ai_integration)", ModelModel, AddonVersion)}
+		}
+		return "", err
+	}
+	// Claiming needs InfluenceGen / Manager; of what an Internal User
+	// lacks, writing the offered models is the one has_access can ask.
+	if manager, err := hasAccess(ctx, e.client, ModelModel, "write"); err != nil {
+		return "", err
+	} else if !manager {
+		return "", &app.Error{Code: app.EUNAUTHORIZED, Reason: app.ReasonOdooAccess, Message: "odoo.accept_requests is on " +
+			"but the Odoo user of this API key may not take requests: add it to the group InfluenceGen / Manager " +
+			"(Settings → Users), or turn odoo.accept_requests off on this host"}
+	}
+	queued := []any{[]any{"origin", "=", "odoo"}, []any{"state", "=", "queued"}}
+	waiting, err := count(e.odoo.RequestModel, append(queued, []any{"claimed_by", "=", false}))
+	if err != nil {
+		return "", err
+	}
+	held, err := count(e.odoo.RequestModel, append(queued, []any{"claimed_by", "!=", false}))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("accepting requests made in Odoo: %d waiting, %d claimed by hosts and not sent yet (claims expire after %s)",
+		waiting, held, e.odoo.ClaimTimeout), nil
 }
 
 // checkGuardedMethods calls the addon's sync methods with nothing to do:

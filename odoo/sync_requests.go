@@ -69,8 +69,10 @@ func orFalse(s string) any {
 	return s
 }
 
-// AddonVersion is the addon version with the guarded methods below.
-const AddonVersion = "19.0.1.1.0"
+// AddonVersion is the addon version this app expects: the guarded
+// methods below (since 19.0.1.1.0) and the request queue (19.0.1.2.0:
+// ClaimMethod, PublishMethod).
+const AddonVersion = "19.0.1.2.0"
 
 // UpsertMethod and AttachMethod are the addon's guarded entry points
 // (19.0.1.1.0): influencegen_upsert locks the record and writes only a
@@ -80,6 +82,16 @@ const AddonVersion = "19.0.1.1.0"
 const (
 	UpsertMethod = "influencegen_upsert"
 	AttachMethod = "influencegen_attach"
+)
+
+// The request queue (19.0.1.2.0, issue 15): ClaimMethod on the request
+// model takes queued Odoo requests for one host (FOR UPDATE SKIP LOCKED);
+// PublishMethod on ModelModel offers the host's generation models in
+// Odoo's form.
+const (
+	ClaimMethod   = "influence_gen_claim"
+	PublishMethod = "influencegen_publish"
+	ModelModel    = "influence_gen.ai_model"
 )
 
 // appTime is the store's own updated_at layout: fixed-width UTC with

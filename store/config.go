@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	"github.com/influencegen/influencegen/app"
@@ -291,13 +292,10 @@ type configKey struct {
 	index []int  // reflect field path
 }
 
-var cachedConfigKeys []configKey
-
-// configKeys lists every config key in struct order.
-func configKeys() []configKey {
-	if cachedConfigKeys != nil {
-		return cachedConfigKeys
-	}
+// configKeys lists every config key in struct order. Computed once:
+// two commands loading config at once in one process (two serve hosts in
+// a test) raced on a lazily filled global.
+var configKeys = sync.OnceValue(func() []configKey {
 	var keys []configKey
 	t := reflect.TypeFor[app.Config]()
 	for i := range t.NumField() {
@@ -313,9 +311,8 @@ func configKeys() []configKey {
 			})
 		}
 	}
-	cachedConfigKeys = keys
 	return keys
-}
+})
 
 func tomlName(f reflect.StructField) string {
 	name, _, _ := strings.Cut(f.Tag.Get("toml"), ",")

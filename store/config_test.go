@@ -219,13 +219,13 @@ func TestConfigErrorsNameTheKeyAndWhereItCameFrom(t *testing.T) {
 func TestEveryConfigKeyHasAnEnvOverride(t *testing.T) {
 	keys, envs := ConfigKeys()
 	// At least the 20 of DESIGN §1; later issues add keys.
-	for _, k := range []string{"callback.max_in_flight", "callback.image_deadline", "store.delivery_retention", "n8n.models", "ssh.listen", "ssh.max_sessions"} {
+	for _, k := range []string{"callback.max_in_flight", "callback.image_deadline", "store.delivery_retention", "n8n.models", "ssh.listen", "ssh.max_sessions", "odoo.accept_requests", "odoo.poll_interval", "odoo.claim_timeout"} {
 		if !slices.Contains(keys, k) {
 			t.Fatalf("%d keys, want the 20 of DESIGN §1 and %s: %v", len(keys), k, keys)
 		}
 	}
-	if len(keys) < 30 {
-		t.Fatalf("%d keys, want at least 30: %v", len(keys), keys)
+	if len(keys) < 33 {
+		t.Fatalf("%d keys, want at least 33: %v", len(keys), keys)
 	}
 	for i, k := range keys {
 		want := "INFLUENCEGEN_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))

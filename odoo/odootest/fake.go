@@ -32,6 +32,11 @@ type Config struct {
 	// OldAddon behaves like the addon before 19.0.1.1.0: no
 	// influencegen_upsert / influencegen_attach.
 	OldAddon bool
+	// NoQueue behaves like the addon 19.0.1.1.0: the guarded sync methods
+	// but no influence_gen_claim / influencegen_publish.
+	NoQueue bool
+	// Now is the fake's clock for claims (claimed_at, expiry); default time.Now.
+	Now func() time.Time
 	// NextID is the id the next created record gets (default 37450, as in
 	// the recordings; ids are shared by all models).
 	NextID int64
@@ -106,6 +111,9 @@ func Start(cfg Config) *Server {
 	}
 	if cfg.Models == nil {
 		cfg.Models = DefaultModels(cfg.RequestModel, cfg.ImageModel)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.NextID == 0 {
 		cfg.NextID = 37450
@@ -292,6 +300,9 @@ func (s *Server) insert(t *table, row map[string]any) int64 {
 	id := s.nextID
 	s.nextID++
 	row["id"] = id
+	if _, ok := row["write_date"]; !ok {
+		s.touch(t, row)
+	}
 	t.rows = append(t.rows, row)
 	return id
 }
@@ -405,4 +416,12 @@ func errorBody(name, message string, status int, werkzeug bool) map[string]any {
 	}
 	return map[string]any{"name": name, "message": message, "arguments": args, "context": map[string]any{},
 		"debug": "Traceback (most recent call last):\n  File \"/usr/lib/python3/dist-packages/odoo/http.py\", line 2275, in _serve_db\n    return service_model.retrying(serve_func, env=self.env)\n..."}
+}
+
+// touch sets write_date as Odoo does on every create and write (its
+// search_read renders whole seconds, UTC).
+func (s *Server) touch(t *table, row map[string]any) {
+	if _, ok := t.model.Fields["write_date"]; ok {
+		row["write_date"] = s.cfg.Now().UTC().Format("2006-01-02 15:04:05")
+	}
 }

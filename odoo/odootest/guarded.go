@@ -28,6 +28,10 @@ func (s *Server) guardedMethodOn(model, method string) (guarded, defined bool) {
 		return true, !s.cfg.OldAddon && model == s.cfg.RequestModel
 	case attachMethod:
 		return true, !s.cfg.OldAddon && model == s.cfg.ImageModel
+	case claimMethod:
+		return true, !s.cfg.OldAddon && !s.cfg.NoQueue && model == s.cfg.RequestModel
+	case publishMethod:
+		return true, !s.cfg.OldAddon && !s.cfg.NoQueue && model == aiModelModel
 	}
 	return false, false
 }
@@ -102,6 +106,7 @@ func (s *Server) upsert(t *table, raw any) (any, *odooError) {
 			for k, v := range normVals(vals) {
 				row[k] = v
 			}
+			s.touch(t, row)
 		}
 		out = append(out, map[string]any{"id": row["id"], "external_id": ext, "created": false, "written": written})
 	}

@@ -48,6 +48,16 @@ func (s *Server) dispatch(protocol, service, model, method string, ids []int64, 
 			return nil, s.accessError(model, "create")
 		}
 		return s.attach(t, kw["vals_list"])
+	case claimMethod:
+		if !s.allowed(model, "write") {
+			return nil, s.accessError(model, "write")
+		}
+		return s.claim(t, kw)
+	case publishMethod:
+		if !s.allowed(model, "write") {
+			return nil, s.accessError(model, "write")
+		}
+		return s.publish(t, kw)
 	case "context_get":
 		return map[string]any{"lang": "en_US", "tz": false, "uid": UID}, nil
 	case "has_access":
@@ -265,6 +275,7 @@ func (s *Server) write(t *table, ids []int64, raw any) (any, *odooError) {
 		for k, v := range next {
 			r[k] = v
 		}
+		s.touch(t, r)
 	}
 	return true, nil
 }

@@ -61,7 +61,14 @@ func DefaultModels(requestModel, imageModel string) []Model {
 			"app_updated_at":      {Type: Char},
 			"generated_image_ids": {Type: One2many, Comodel: imageModel, Inverse: "request_id"},
 			"write_date":          {Type: Datetime},
+			// The queue (addon 19.0.1.2.0).
+			"origin": {Type: Select}, "claimed_by": {Type: Char}, "claimed_at": {Type: Datetime},
+			"cancel_requested": {Type: Bool}, "image_count": {Type: Int}, // computed: see render
 		}, Unique: []Unique{{Fields: []string{"external_id"}, Message: "external_id must be unique"}}},
+		{Name: aiModelModel, Fields: map[string]Field{
+			"name": {Type: Char, Required: true}, "sequence": {Type: Int}, "is_default": {Type: Bool},
+			"active": {Type: Bool},
+		}, Unique: []Unique{{Fields: []string{"name"}, Message: "model names are unique"}}},
 		{Name: imageModel, Fields: map[string]Field{
 			"request_id":    {Type: Many2one, Required: true, Comodel: requestModel},
 			"attachment_id": {Type: Many2one, Comodel: "ir.attachment"},
@@ -196,6 +203,17 @@ func (s *Server) render(t *table, row map[string]any, fields []string) map[strin
 			continue
 		}
 		v, set := row[name]
+		if name == "image_count" && t.model.Name == s.cfg.RequestModel {
+			// The addon computes it from the images; so does the fake.
+			n := int64(0)
+			for _, img := range s.tables[s.cfg.ImageModel].rows {
+				if num(img["request_id"]) == num(row["id"]) {
+					n++
+				}
+			}
+			out[name] = n
+			continue
+		}
 		switch f.Type {
 		case Int:
 			out[name] = num(v)
@@ -221,6 +239,13 @@ func (s *Server) render(t *table, row map[string]any, fields []string) map[strin
 				}
 			}
 			out[name] = ids
+		case Binary:
+			// Odoo reads an attachment's datas as base64 of the stored bytes.
+			if b, ok := s.blobs[num(row["id"])]; ok && name == "datas" {
+				out[name] = base64.StdEncoding.EncodeToString(b)
+			} else {
+				out[name] = false
+			}
 		default:
 			if !set || v == nil || v == "" {
 				out[name] = false
@@ -284,6 +309,13 @@ func compile(domain []any) func(row map[string]any) bool {
 				}
 			case "in", "not in":
 				if t.set[got] != (t.op == "in") {
+					return false
+				}
+			case ">", ">=", "<", "<=":
+				// Text order: right for Odoo's fixed-width datetimes, what
+				// the team view compares (write_date).
+				c := strings.Compare(got, t.value)
+				if !(t.op == ">" && c > 0 || t.op == ">=" && c >= 0 || t.op == "<" && c < 0 || t.op == "<=" && c <= 0) {
 					return false
 				}
 			default:

@@ -18,6 +18,7 @@ func init() { register(newStatusCmd) }
 func newStatusCmd(env *Env) *cobra.Command {
 	var (
 		asJSON bool
+		team   bool
 		limit  int
 	)
 	cmd := &cobra.Command{
@@ -25,11 +26,19 @@ func newStatusCmd(env *Env) *cobra.Command {
 		Short: "List recent requests, or show one in full",
 		Long: `Without ID: the most recent requests (state, age, model, Odoo sync, prompt).
 With ID (a full id, a unique prefix, or an Odoo record id): every parameter,
-the timeline, the error and the images of that request.`,
+the timeline, the error and the images of that request.
+With --team: the team's recent requests from Odoo (who, state, host, when),
+made on any host or in Odoo.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 1 || limit > 1000 {
 				return Usagef("--limit %d: use 1 to 1000", limit)
+			}
+			if team {
+				if len(args) == 1 {
+					return Usagef("--team lists the team's requests; it takes no ID")
+				}
+				return listTeam(cmd.Context(), env, asJSON, limit, time.Now())
 			}
 			cfg, _, err := env.Config()
 			if err != nil {
@@ -49,6 +58,7 @@ the timeline, the error and the images of that request.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many recent requests to list")
+	cmd.Flags().BoolVar(&team, "team", false, "list everyone's requests as Odoo holds them (all hosts, and requests made in Odoo)")
 	return cmd
 }
 

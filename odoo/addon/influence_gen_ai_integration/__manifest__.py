@@ -1,7 +1,7 @@
 # Part of InfluenceGen Studio. License: LGPL-3 (see the manifest).
 {
     "name": "InfluenceGen AI Integration",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "summary": "Records of AI image generation requests and their images, synced by the influencegen app",
     "description": """
 InfluenceGen AI Integration
@@ -13,6 +13,10 @@ errors) and its generated images, stored byte-exact as attachments.
 The app writes these records over Odoo's external API (JSON-2 on Odoo 19,
 JSON-RPC on older servers) with an API key; nothing in this module calls
 n8n. State changes are tracked in the chatter.
+
+People can also ask for images here: a draft request with the composer's
+fields, sent with Generate, is taken by one influencegen host that accepts
+Odoo requests (influence_gen_claim); Cancel asks that host to stop it.
 """,
     "author": "InfluenceGen",
     "website": "https://github.com/influencegen/influencegen",
@@ -20,6 +24,7 @@ n8n. State changes are tracked in the chatter.
     "category": "Marketing",
     "depends": ["base", "mail"],
     "data": [
+        "security/influence_gen_security.xml",
         "security/ir.model.access.csv",
         "security/data/ir_config_parameter_data.xml",
         "views/ai_image_generation_request_views.xml",

@@ -7,8 +7,10 @@ from odoo.exceptions import ConcurrencyError, ValidationError
 from odoo.tools import SQL
 
 # The request states of the influencegen app (DESIGN §3). The app owns the
-# state machine; Odoo only records where each request is.
+# state machine; Odoo only records where each request is. "draft" is
+# Odoo's own: a request made in Odoo before its Generate button.
 STATES = [
+    ("draft", "Draft"),
     ("queued", "Queued"),
     ("sending", "Sending"),
     ("processing", "Processing"),
@@ -31,14 +33,16 @@ class AiImageGenerationRequest(models.Model):
     _inherit = ["mail.thread"]
     _order = "requested_at desc, id desc"
 
-    name = fields.Char(required=True)
+    # Filled from the prompt when empty (a request made in Odoo).
+    name = fields.Char()
     # The app's request id (a ULID). The sync searches by it before it
-    # creates, so it must be unique.
+    # creates, so it must be unique. Empty only on an Odoo draft: Generate
+    # assigns it.
     external_id = fields.Char(
-        string="External ID", required=True, index=True, copy=False, readonly=True,
+        string="External ID", index=True, copy=False, readonly=True,
         help="Request id in the influencegen app; also the n8n idempotency key.",
     )
-    prompt = fields.Text(required=True)
+    prompt = fields.Text()
     negative_prompt = fields.Text()
     ai_model = fields.Char(string="AI model")
     resolution = fields.Char(help="Width x height in pixels, e.g. 1024x1024.")
