@@ -30,7 +30,7 @@ func startDemo(t *testing.T, w, h int, light bool) tmuxSession {
 	s := tmuxSession{t: t, name: fmt.Sprintf("ig-keys-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	s.run("new-session", "-d", "-s", s.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "cat")
 	s.run("set-option", "-t", s.name, "remain-on-exit", "on")
-	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", s.name).Run() })
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.name, "kill-server").Run() })
 	if light {
 		s.run("select-pane", "-t", s.name, "-P", "bg=#ffffff,fg=#000000")
 	}

@@ -25,7 +25,10 @@ type tmuxSession struct {
 
 func (s tmuxSession) run(args ...string) string {
 	s.t.Helper()
-	out, err := exec.Command("tmux", args...).CombinedOutput()
+	// Each session has its own tmux server (-L): tests in other packages run
+	// at the same time, and a shared server that exits when another test
+	// kills its last session would fail this one's next command.
+	out, err := exec.Command("tmux", append([]string{"-L", s.name}, args...)...).CombinedOutput()
 	if err != nil {
 		s.t.Fatalf("tmux %s: %v: %s", strings.Join(args, " "), err, out)
 	}
@@ -111,7 +114,7 @@ func TestTheRealBinaryComposesAndShowsTheResultInTmux(t *testing.T) {
 	s.run("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40",
 		"env", "INFLUENCEGEN_HOME="+home, "INFLUENCEGEN_N8N_API_KEY=e2e-key", "INFLUENCEGEN_CALLBACK_TOKEN=e2e-token",
 		"TERM=xterm-256color", "COLORTERM=truecolor", bin)
-	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", s.name).Run() })
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.name, "kill-server").Run() })
 	s.waitFor("the first frame", "InfluenceGen", "No requests yet")
 	t.Logf("first frame visible after %v (tmux start, process start, store open, first page)", time.Since(start).Round(time.Millisecond))
 
@@ -181,7 +184,7 @@ func TestMeasureTheDashboardOver100kRows(t *testing.T) {
 	start := time.Now()
 	s.run("new-session", "-d", "-s", s.name, "-x", "160", "-y", "48",
 		"env", "INFLUENCEGEN_HOME="+home, "INFLUENCEGEN_N8N_API_KEY=k", "TERM=xterm-256color", "COLORTERM=truecolor", bin)
-	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", s.name).Run() })
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.name, "kill-server").Run() })
 	s.waitFor("the first frame", "request number 100000")
 	t.Logf("first frame with 100,000 requests after %v", time.Since(start).Round(time.Millisecond))
 	rss := func(when string) {

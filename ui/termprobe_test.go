@@ -172,7 +172,7 @@ func TestTheRealBinaryDrawsHalfBlocksInTrueColourInsideTmux(t *testing.T) {
 	s := tmuxSession{t: t, name: fmt.Sprintf("ig-truecolour-%d", os.Getpid())}
 	s.run("new-session", "-d", "-s", s.name, "-x", "160", "-y", "48",
 		"env", "INFLUENCEGEN_HOME="+home, "INFLUENCEGEN_N8N_API_KEY=k", "COLORTERM=truecolor", bin)
-	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", s.name).Run() })
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.name, "kill-server").Run() })
 	s.waitFor("the picture", "A red fox", "▀")
 	pane := s.run("capture-pane", "-e", "-p", "-t", s.name)
 	var picture string

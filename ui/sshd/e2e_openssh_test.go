@@ -136,7 +136,7 @@ func TestOpenSSHClientUsesTheDashboardOfTheRealBinary(t *testing.T) {
 
 	s := tmuxSession{t: t, name: fmt.Sprintf("ig-ssh-%d", os.Getpid())}
 	s.run(append([]string{"new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "env", "TERM=xterm-256color", "SSH_AUTH_SOCK="}, sshArgs(port, miaKey)...)...)
-	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", s.name).Run() })
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.name, "kill-server").Run() })
 	s.waitFor("the dashboard over ssh", "InfluenceGen", "No requests yet")
 	s.keys("n")
 	s.waitFor("the composer", "New request")

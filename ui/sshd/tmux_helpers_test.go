@@ -16,7 +16,10 @@ type tmuxSession struct {
 
 func (s tmuxSession) run(args ...string) string {
 	s.t.Helper()
-	out, err := exec.Command("tmux", args...).CombinedOutput()
+	// Each session has its own tmux server (-L): tests in other packages run
+	// at the same time, and a shared server that exits when another test
+	// kills its last session would fail this one's next command.
+	out, err := exec.Command("tmux", append([]string{"-L", s.name}, args...)...).CombinedOutput()
 	if err != nil {
 		s.t.Fatalf("tmux %s: %v: %s", strings.Join(args, " "), err, out)
 	}
