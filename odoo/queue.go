@@ -108,7 +108,7 @@ func (p *Poller) Run(ctx context.Context) error {
 	for {
 		_, err := p.PollOnce(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return nil //nolint:nilerr // stopping: the poll's error is the cancellation itself
 		}
 		wait := time.Duration(p.opts.Config.Odoo.PollInterval)
 		if err != nil {

@@ -84,7 +84,7 @@ func TestPollerStoresClaimedRequestsUnderOdoosIDAndWakesTheSender(t *testing.T) 
 		if err != nil {
 			t.Fatalf("request %s not stored under Odoo's id: %v", ext, err)
 		}
-		if req.Status != app.StatusQueued || req.OdooID != int64(odooRow(t, fake, ext)["id"].(int64)) {
+		if req.Status != app.StatusQueued || req.OdooID != odooRow(t, fake, ext)["id"].(int64) {
 			t.Errorf("%s: status %s odoo_id %d", ext, req.Status, req.OdooID)
 		}
 		if row := odooRow(t, fake, ext); row["claimed_by"] != "laptop/1" {
