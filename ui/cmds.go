@@ -27,7 +27,12 @@ func loadPageCmd(ctx context.Context, st app.Store, seq int, mode loadMode, q ap
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
 		page, err := st.ListRequests(ctx, q)
-		return pageLoadedMsg{seq: seq, mode: mode, page: page, err: err}
+		if err != nil {
+			return pageLoadedMsg{seq: seq, mode: mode, err: err}
+		}
+		// the tab counts follow the same search and mine filter as the rows
+		counts, err := st.CountByStatusMatching(ctx, q)
+		return pageLoadedMsg{seq: seq, mode: mode, page: page, counts: counts, err: err}
 	}
 }
 
@@ -41,7 +46,10 @@ func wantPageCmd(msg pageWantedMsg) tea.Cmd {
 	return func() tea.Msg { return msg }
 }
 
-func reloadRequestCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
+// reloadRequestCmd re-reads one request and, in the same Cmd, the tab
+// counts for the list's query q, so a row that changes state and the tab
+// counts move together.
+func reloadRequestCmd(ctx context.Context, st app.Store, id string, q app.ListQuery) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
@@ -50,9 +58,15 @@ func reloadRequestCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
 			req.ID = id
 			if app.ErrorCode(err) != app.ENOTFOUND {
 				logFrom(ctx).Warn("dashboard: reload request", "request_id", id, "error", err)
+				return requestReloadedMsg{req: req, err: err}
 			}
 		}
-		return requestReloadedMsg{req: req, err: err}
+		msg := requestReloadedMsg{req: req, err: err, search: q.Search, mine: q.RequestedBy}
+		var cerr error
+		if msg.counts, cerr = st.CountByStatusMatching(ctx, q); cerr != nil {
+			logFrom(ctx).Warn("dashboard: tab counts", "error", cerr)
+		}
+		return msg
 	}
 }
 

@@ -39,6 +39,9 @@ func statusByID(rows []app.Request) map[string]app.Status {
 }
 
 func (m Model) handleRequestReloaded(msg requestReloadedMsg) (Model, tea.Cmd) {
+	if q := m.list.query(); msg.counts != nil && msg.search == q.Search && msg.mine == q.RequestedBy {
+		m.list.counts = msg.counts
+	}
 	if msg.err != nil {
 		if app.ErrorCode(msg.err) == app.ENOTFOUND {
 			m.list = m.list.remove(msg.req.ID)
@@ -164,9 +167,6 @@ func (m Model) clearStaleImage(next Model) tea.Cmd {
 
 func (m Model) handleHeaderLoaded(msg headerLoadedMsg) (Model, tea.Cmd) {
 	m.header = m.header.apply(msg)
-	if msg.counts != nil {
-		m.list.counts = msg.counts
-	}
 	m.admin.listener = msg.listener
 	return m, nil
 }
@@ -186,7 +186,7 @@ func (m Model) handleBusEvent(msg busEventMsg) (Model, tea.Cmd) {
 	case app.EventRequest:
 		m.headerDirty = true
 		if ev.RequestID != "" {
-			cmds = append(cmds, reloadRequestCmd(m.ctx, m.b.Store, ev.RequestID))
+			cmds = append(cmds, reloadRequestCmd(m.ctx, m.b.Store, ev.RequestID, m.list.query()))
 		} else {
 			cmds = append(cmds, m.list.load(loadRefresh))
 		}
@@ -201,7 +201,7 @@ func (m Model) handleBusEvent(msg busEventMsg) (Model, tea.Cmd) {
 	case app.EventSync:
 		m.headerDirty = true
 		if ev.RequestID != "" {
-			cmds = append(cmds, reloadRequestCmd(m.ctx, m.b.Store, ev.RequestID))
+			cmds = append(cmds, reloadRequestCmd(m.ctx, m.b.Store, ev.RequestID, m.list.query()))
 		}
 	case app.EventListener:
 		// the header re-reads the listener immediately: it is in memory

@@ -22,13 +22,20 @@ type pageLoadedMsg struct {
 	seq  int      // the list's load sequence; older answers are dropped
 	mode loadMode // how the window relates to the current one
 	page app.Page
-	err  error
+	// counts are the tab counts: per state, the requests matching the
+	// page's search and mine filter
+	counts map[app.Status]int
+	err    error
 }
 
 // requestReloadedMsg carries one request re-read after an event hint.
 type requestReloadedMsg struct {
 	req app.Request
 	err error
+	// counts are the tab counts read with it, for the list's search and
+	// mine filter at the time (nil when the read failed)
+	counts       map[app.Status]int
+	search, mine string
 }
 
 // detailLoadedMsg carries the images and timeline of one request.
