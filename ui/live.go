@@ -133,7 +133,7 @@ func (m Model) previewPlaceCmd() tea.Cmd {
 	if m.screen == screenMain {
 		x, y = m.listWidth()+1, y+1 // inside the pane's border
 	}
-	return tea.Raw(placeImage(m.gfx, p.inline, x, y))
+	return placeImageCmd(m.gfx, p.inline, x, y)
 }
 
 // inlineImageShown is the picture a terminal-graphics protocol drew, or ""
@@ -157,12 +157,7 @@ func (m Model) clearStaleImage(next Model) tea.Cmd {
 	if before == "" || before == next.inlineImageShown() && m.width == next.width && m.height == next.height {
 		return nil
 	}
-	var cmds []tea.Cmd
-	if m.gfx.proto == protoKitty {
-		cmds = append(cmds, tea.Raw(placeImage(m.gfx, kittyDelete(), 0, 0)))
-	}
-	cmds = append(cmds, tea.ClearScreen, next.previewPlaceCmd())
-	return tea.Sequence(cmds...)
+	return tea.Sequence(append(wipeImageCmds(m.gfx), next.previewPlaceCmd())...)
 }
 
 func (m Model) handleHeaderLoaded(msg headerLoadedMsg) (Model, tea.Cmd) {
@@ -333,7 +328,7 @@ func (m Model) copyImagePath() (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.flash, m.flashErr = "copied "+img.Path+" (OSC 52)", false
-	return m, tea.SetClipboard(img.Path)
+	return m, copyCmd(img.Path)
 }
 
 func (m Model) handleImageOpened(msg imageOpenedMsg) (Model, tea.Cmd) {
