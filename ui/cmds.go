@@ -34,9 +34,9 @@ func loadPageCmd(ctx context.Context, st app.Store, seq int, mode loadMode, q ap
 		if err != nil {
 			return pageLoadedMsg{seq: seq, mode: mode, err: err}
 		}
-		// the tab counts follow the same search and mine filter as the rows
-		counts, err := st.CountByStatusMatching(ctx, q)
-		return pageLoadedMsg{seq: seq, mode: mode, page: page, counts: counts, err: err}
+		msg := pageLoadedMsg{seq: seq, mode: mode, page: page}
+		msg.counts, msg.totals, msg.err = readCounts(ctx, st, q)
+		return msg
 	}
 }
 
@@ -67,11 +67,30 @@ func reloadRequestCmd(ctx context.Context, st app.Store, id string, q app.ListQu
 		}
 		msg := requestReloadedMsg{req: req, err: err, search: q.Search, mine: q.RequestedBy}
 		var cerr error
-		if msg.counts, cerr = st.CountByStatusMatching(ctx, q); cerr != nil {
-			logFrom(ctx).Warn("dashboard: tab counts", "error", cerr)
+		if msg.counts, msg.totals, cerr = readCounts(ctx, st, q); cerr != nil {
+			logFrom(ctx).Warn("dashboard: counts", "error", cerr)
 		}
 		return msg
 	}
+}
+
+// readCounts reads, right after the rows, the tab counts for the list's
+// search and mine filter and the header's counts of everything: the rows
+// and both counts then come from one load and move together. With no
+// search and no mine filter they are one query.
+func readCounts(ctx context.Context, st app.Store, q app.ListQuery) (tabs, totals map[app.Status]int, err error) {
+	tabs, err = st.CountByStatusMatching(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	if q.Search == "" && q.RequestedBy == "" {
+		return tabs, tabs, nil
+	}
+	totals, err = st.CountByStatus(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tabs, totals, nil
 }
 
 func loadDetailCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
@@ -92,8 +111,8 @@ func loadHeaderCmd(ctx context.Context, b Backend) tea.Cmd {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
 		msg := headerLoadedMsg{odoo: b.Config.OdooEnabled(), listener: b.Listener()}
-		msg.counts, msg.err = b.Store.CountByStatus(ctx)
-		if msg.err == nil && msg.odoo {
+		// the counts are not read here: they come with the rows (readCounts)
+		if msg.odoo {
 			msg.outbox, msg.err = b.Store.OutboxStats(ctx)
 		}
 		if msg.err != nil {

@@ -12,6 +12,9 @@ import (
 func (m Model) handlePageLoaded(msg pageLoadedMsg) (Model, tea.Cmd) {
 	before := statusByID(m.list.rows)
 	m.list = m.list.applyPage(msg)
+	if msg.seq == m.list.seq && msg.err == nil && msg.totals != nil {
+		m.header.counts = msg.totals // read with these rows
+	}
 	var cmds []tea.Cmd
 	if msg.seq == m.list.seq && msg.err == nil && msg.mode == loadRefresh {
 		var done []app.Request
@@ -41,6 +44,9 @@ func statusByID(rows []app.Request) map[string]app.Status {
 func (m Model) handleRequestReloaded(msg requestReloadedMsg) (Model, tea.Cmd) {
 	if q := m.list.query(); msg.counts != nil && msg.search == q.Search && msg.mine == q.RequestedBy {
 		m.list.counts = msg.counts
+	}
+	if msg.totals != nil {
+		m.header.counts = msg.totals // read with this row
 	}
 	if msg.err != nil {
 		if app.ErrorCode(msg.err) == app.ENOTFOUND {

@@ -25,6 +25,7 @@ type pageLoadedMsg struct {
 	// counts are the tab counts: per state, the requests matching the
 	// page's search and mine filter
 	counts map[app.Status]int
+	totals map[app.Status]int // the header's counts, read with the rows
 	err    error
 }
 
@@ -35,6 +36,7 @@ type requestReloadedMsg struct {
 	// counts are the tab counts read with it, for the list's search and
 	// mine filter at the time (nil when the read failed)
 	counts       map[app.Status]int
+	totals       map[app.Status]int // the header's counts, read with it
 	search, mine string
 }
 
@@ -48,7 +50,6 @@ type detailLoadedMsg struct {
 
 // headerLoadedMsg carries everything the header shows.
 type headerLoadedMsg struct {
-	counts   map[app.Status]int
 	outbox   app.OutboxStats
 	odoo     bool
 	n8nError *app.Activity // the latest n8n outcome, only when it was an error
