@@ -195,15 +195,31 @@ func ParseResolution(s string) (w, h int, err error) {
 	if !ok || err != nil {
 		return 0, 0, fmt.Errorf("resolution %q: write it as WIDTHxHEIGHT, e.g. 1024x1024", s)
 	}
+	// The range is checked for both sides before the multiple, so the
+	// message names the bigger problem; the suggestion fixes both.
 	for _, side := range []int{w, h} {
 		if side < MinSide || side > MaxSide {
-			return 0, 0, fmt.Errorf("resolution %q: each side must be between %d and %d pixels", s, MinSide, MaxSide)
-		}
-		if side%SideMultiple != 0 {
-			return 0, 0, fmt.Errorf("resolution %q: each side must be a multiple of %d (try %dx%d)", s, SideMultiple, roundTo(w, SideMultiple), roundTo(h, SideMultiple))
+			return 0, 0, fmt.Errorf("resolution %q: each side must be between %d and %d pixels%s", s, MinSide, MaxSide, suggestResolution(w, h))
 		}
 	}
+	if w%SideMultiple != 0 || h%SideMultiple != 0 {
+		return 0, 0, fmt.Errorf("resolution %q: each side must be a multiple of %d%s", s, SideMultiple, suggestResolution(w, h))
+	}
 	return w, h, nil
+}
+
+// suggestResolution is " (try WxH)" with the nearest accepted size: each
+// side rounded to the multiple and clamped to the range (both bounds are
+// multiples, so clamping keeps it one). It offers nothing rather than a
+// size that would itself be refused.
+func suggestResolution(w, h int) string {
+	sw, sh := clampSide(roundTo(w, SideMultiple)), clampSide(roundTo(h, SideMultiple))
+	for _, side := range []int{sw, sh} {
+		if side < MinSide || side > MaxSide || side%SideMultiple != 0 {
+			return ""
+		}
+	}
+	return fmt.Sprintf(" (try %dx%d)", sw, sh)
 }
 
 // ParseAspect parses "W:H" with positive whole numbers.

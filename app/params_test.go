@@ -140,3 +140,25 @@ func TestAspectHelpers(t *testing.T) {
 		t.Errorf("extreme aspects clamp to the allowed range, got %dx%d", w, h)
 	}
 }
+
+// A resolution refused with "try WxH" must suggest one that is accepted:
+// 1001x99999 once suggested 1000x100000, itself out of range.
+func TestAResolutionSuggestionIsItselfValid(t *testing.T) {
+	for _, in := range []string{"1001x99999", "1001x1024", "99999x1001", "7x13", "4097x4100", "1001x-5", "32x64"} {
+		_, _, err := ParseResolution(in)
+		if err == nil {
+			t.Fatalf("%s: accepted", in)
+		}
+		_, after, ok := strings.Cut(err.Error(), "(try ")
+		if !ok {
+			t.Fatalf("%s: no suggestion in %q", in, err)
+		}
+		try, _, _ := strings.Cut(after, ")")
+		if _, _, err := ParseResolution(try); err != nil {
+			t.Errorf("%s: suggested %s, which is refused: %v", in, try, err)
+		}
+	}
+	if _, _, err := ParseResolution("1001x99999"); err == nil || !strings.Contains(err.Error(), "(try 1000x4096)") {
+		t.Errorf("1001x99999: %v, want the clamped suggestion 1000x4096", err)
+	}
+}

@@ -76,6 +76,9 @@ type RequestStore interface {
 	ListRequests(ctx context.Context, q ListQuery) (Page, error)
 	CountRequests(ctx context.Context, q ListQuery) (int, error)
 	CountByStatus(ctx context.Context) (map[Status]int, error)
+	// CountByStatusMatching counts per state the requests matching q's
+	// search and requester (its states and cursors are ignored).
+	CountByStatusMatching(ctx context.Context, q ListQuery) (map[Status]int, error)
 	// RequestsInStatus returns up to limit requests in st last updated
 	// before updatedBefore (zero = any), oldest first: recovery and sweeping.
 	RequestsInStatus(ctx context.Context, st Status, updatedBefore time.Time, limit int) ([]Request, error)

@@ -118,7 +118,19 @@ func (d *DB) CountRequests(ctx context.Context, q app.ListQuery) (int, error) {
 // (status, id) index. Every state is present in the map, zero if empty, so
 // tabs need no special case.
 func (d *DB) CountByStatus(ctx context.Context) (map[app.Status]int, error) {
-	rows, err := d.rdb.QueryContext(ctx, "SELECT status, count(*) FROM requests GROUP BY status")
+	return d.CountByStatusMatching(ctx, app.ListQuery{})
+}
+
+// CountByStatusMatching counts per state the requests that match the
+// query's search and requester, in one grouped query: the tab counts of a
+// searched list. The query's states, cursors and limit are ignored (each
+// tab is one state).
+func (d *DB) CountByStatusMatching(ctx context.Context, q app.ListQuery) (map[app.Status]int, error) {
+	where, args, err := listFilter(app.ListQuery{Search: q.Search, RequestedBy: q.RequestedBy}, false)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.rdb.QueryContext(ctx, "SELECT status, count(*) FROM requests"+where+" GROUP BY status", args...)
 	if err != nil {
 		return nil, mapError("count requests by state", err)
 	}

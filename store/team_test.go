@@ -119,5 +119,10 @@ func TestListFiltersByRequesterFromMineAndFromABySearch(t *testing.T) {
 		if err != nil || cerr != nil || len(page.Requests) != tt.want || n != tt.want {
 			t.Errorf("%s: %d rows, count %d (%v %v), want %d", tt.name, len(page.Requests), n, err, cerr, tt.want)
 		}
+		// the tab counts: one grouped query with the same search and requester
+		byState, gerr := db.CountByStatusMatching(t.Context(), tt.q)
+		if gerr != nil || byState[app.StatusQueued] != tt.want || len(byState) != len(app.Statuses) {
+			t.Errorf("%s: counts by state %v (%v), want %d queued", tt.name, byState, gerr, tt.want)
+		}
 	}
 }

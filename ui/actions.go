@@ -116,7 +116,7 @@ func (m Model) confirmed(action, target string) (Model, tea.Cmd) {
 // lost, in which case a second ctrl+c in a row is the answer.
 func (m Model) handleInterrupt() (Model, tea.Cmd) {
 	if !m.composer.hasDraft() || m.quitArmed {
-		return m, tea.Quit
+		return m, quitCmd()
 	}
 	m.quitArmed = true
 	m.flash, m.flashErr = "the composer holds an unsent draft: ctrl+c again quits and loses it; any other key keeps it", true

@@ -36,7 +36,7 @@ func (m Model) handleAdminKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case adminShowToken:
 		if key.Matches(msg, a.keys.Copy) {
 			m.admin.copied = true
-			return m, tea.SetClipboard(a.token)
+			return m, copyCmd(a.token)
 		}
 		// any other key hides the token for good
 		m.admin = a.leave()
@@ -46,7 +46,7 @@ func (m Model) handleAdminKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, a.keys.Close):
 		return m.closeAdmin(), nil
 	case key.Matches(msg, a.keys.Quit):
-		return m, tea.Quit
+		return m, quitCmd()
 	case key.Matches(msg, a.keys.Help):
 		return m.openHelp()
 	case key.Matches(msg, a.keys.Set):
@@ -59,7 +59,7 @@ func (m Model) handleAdminKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, a.keys.CopyURL):
 		url := a.callbackURL()
 		m.admin.notice, m.admin.noticeErr = "copied "+url+" (OSC 52)", false
-		return m, tea.SetClipboard(url)
+		return m, copyCmd(url)
 	case key.Matches(msg, a.keys.TestOdoo):
 		m.admin.erpChecking, m.admin.erpChecked = true, false
 		return m, checkERPCmd(m.ctx, m.b.ERP, m.b.Clock)

@@ -200,7 +200,7 @@ func BenchmarkCallbackToRepaint(b *testing.B) {
 			// by hand), the Cmd reads it, Update applies it, View draws it.
 			mm, _ := m.Update(ev)
 			m = mm.(Model)
-			mm, _ = m.Update(reloadRequestCmd(ctx, db, ev.ev.RequestID)())
+			mm, _ = m.Update(reloadRequestCmd(ctx, db, ev.ev.RequestID, m.list.query())())
 			m = mm.(Model)
 			_ = m.View()
 			if !rendered(m, id) {

@@ -46,9 +46,12 @@ type typedKey struct {
 
 var cmdSliceType = reflect.TypeOf([]tea.Cmd(nil))
 
+// exec runs cmd on its own goroutine, as Bubble Tea does. (`go
+// l.deliver(cmd())` would run cmd on the loop: a go statement evaluates its
+// arguments first, so every tea.Tick would hold the loop for its interval.)
 func (l *loop) exec(cmd tea.Cmd) {
 	if cmd != nil {
-		go l.deliver(cmd())
+		go func() { l.deliver(cmd()) }()
 	}
 }
 

@@ -6,10 +6,14 @@ import (
 	"log/slog"
 	"os/exec"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/ansi/kitty"
 
 	"github.com/influencegen/influencegen/app"
 )
@@ -27,7 +31,12 @@ func loadPageCmd(ctx context.Context, st app.Store, seq int, mode loadMode, q ap
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
 		page, err := st.ListRequests(ctx, q)
-		return pageLoadedMsg{seq: seq, mode: mode, page: page, err: err}
+		if err != nil {
+			return pageLoadedMsg{seq: seq, mode: mode, err: err}
+		}
+		msg := pageLoadedMsg{seq: seq, mode: mode, page: page}
+		msg.counts, msg.totals, msg.err = readCounts(ctx, st, q)
+		return msg
 	}
 }
 
@@ -41,7 +50,10 @@ func wantPageCmd(msg pageWantedMsg) tea.Cmd {
 	return func() tea.Msg { return msg }
 }
 
-func reloadRequestCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
+// reloadRequestCmd re-reads one request and, in the same Cmd, the tab
+// counts for the list's query q, so a row that changes state and the tab
+// counts move together.
+func reloadRequestCmd(ctx context.Context, st app.Store, id string, q app.ListQuery) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
@@ -50,10 +62,35 @@ func reloadRequestCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
 			req.ID = id
 			if app.ErrorCode(err) != app.ENOTFOUND {
 				logFrom(ctx).Warn("dashboard: reload request", "request_id", id, "error", err)
+				return requestReloadedMsg{req: req, err: err}
 			}
 		}
-		return requestReloadedMsg{req: req, err: err}
+		msg := requestReloadedMsg{req: req, err: err, search: q.Search, mine: q.RequestedBy}
+		var cerr error
+		if msg.counts, msg.totals, cerr = readCounts(ctx, st, q); cerr != nil {
+			logFrom(ctx).Warn("dashboard: counts", "error", cerr)
+		}
+		return msg
 	}
+}
+
+// readCounts reads, right after the rows, the tab counts for the list's
+// search and mine filter and the header's counts of everything: the rows
+// and both counts then come from one load and move together. With no
+// search and no mine filter they are one query.
+func readCounts(ctx context.Context, st app.Store, q app.ListQuery) (tabs, totals map[app.Status]int, err error) {
+	tabs, err = st.CountByStatusMatching(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	if q.Search == "" && q.RequestedBy == "" {
+		return tabs, tabs, nil
+	}
+	totals, err = st.CountByStatus(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tabs, totals, nil
 }
 
 func loadDetailCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
@@ -74,8 +111,8 @@ func loadHeaderCmd(ctx context.Context, b Backend) tea.Cmd {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
 		msg := headerLoadedMsg{odoo: b.Config.OdooEnabled(), listener: b.Listener()}
-		msg.counts, msg.err = b.Store.CountByStatus(ctx)
-		if msg.err == nil && msg.odoo {
+		// the counts are not read here: they come with the rows (readCounts)
+		if msg.odoo {
 			msg.outbox, msg.err = b.Store.OutboxStats(ctx)
 		}
 		if msg.err != nil {
@@ -307,6 +344,96 @@ func logFrom(ctx context.Context) *slog.Logger {
 		return l
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// quitCmd ends the program.
+func quitCmd() tea.Cmd { return tea.Quit }
+
+// copyCmd puts text on the clipboard with OSC 52 (the terminal's, so it
+// works over SSH too).
+func copyCmd(text string) tea.Cmd { return tea.SetClipboard(text) }
+
+// requestBackgroundColorCmd asks the terminal for its background, to pick
+// light or dark styles.
+func requestBackgroundColorCmd() tea.Cmd { return tea.RequestBackgroundColor }
+
+// placeImageCmd draws a kitty/iTerm2/sixel payload at cell x, y.
+func placeImageCmd(g graphicsEnv, payload string, x, y int) tea.Cmd {
+	return tea.Raw(placeImage(g, payload, x, y))
+}
+
+// wipeImageCmds remove a terminal-graphics picture drawn with g: kitty's
+// live outside the cell grid and need a delete, and every protocol needs
+// a full redraw. They must run in order (tea.Sequence).
+func wipeImageCmds(g graphicsEnv) []tea.Cmd {
+	var cmds []tea.Cmd
+	if g.proto == protoKitty {
+		cmds = append(cmds, placeImageCmd(g, kittyDelete(), 0, 0))
+	}
+	return append(cmds, tea.ClearScreen)
+}
+
+// renderPreviewCmd decodes and scales an image off the UI goroutine: the
+// Cmd runs on its own goroutine and only its message comes back.
+func renderPreviewCmd(ctx context.Context, cache *previewCache, img app.Image, k previewKey) tea.Cmd {
+	return func() tea.Msg {
+		return renderPreview(ctx, cache, img.Path, k)
+	}
+}
+
+// probeTerminalCmd asks the terminal what it is and what it draws; the
+// answers arrive as messages for handleTerminalReply, and a terminal that
+// answers nothing keeps the environment's guess (detectGraphics):
+//   - XTVERSION (Bubble Tea's RequestTerminalVersion): its name and version;
+//   - a kitty graphics query for a 1×1 image: "OK" from kitty-protocol terminals;
+//   - XTWINOPS 16 and 14: the cell and the window size in pixels;
+//   - DA1: attribute 4 means sixel.
+//
+// Inside tmux the answers are tmux's own and APC is swallowed, so the kitty
+// query is not sent there, nor when INFLUENCEGEN_GRAPHICS already chose or
+// the terminal is the Linux console (a terminal without APC could print it).
+func probeTerminalCmd(g graphicsEnv) tea.Cmd {
+	var q strings.Builder
+	if !g.tmux && !g.forced && !g.noAPC {
+		o := kitty.Options{Action: kitty.Query, ID: kittyQueryID, Format: kitty.RGB, ImageWidth: 1, ImageHeight: 1}
+		q.WriteString(ansi.KittyGraphics([]byte("AAAA"), o.Options()...))
+	}
+	q.WriteString(ansi.WindowOp(16))
+	q.WriteString(ansi.WindowOp(14))
+	q.WriteString(ansi.RequestPrimaryDeviceAttributes)
+	return tea.Batch(tea.RequestTerminalVersion, tea.Raw(q.String()))
+}
+
+// tmuxTrueColorCmd raises the renderer's colour profile to true colour
+// inside tmux when the outer terminal has it. Bubble Tea's detection
+// (colorprofile) ignores COLORTERM under TERM=tmux-* and asks `tmux info`,
+// which knows no terminal while no client is attached, so it settles on 256
+// colours. tmux itself keeps 24-bit colours and lowers them for each client
+// that lacks them, so sending true colour is safe whenever there is
+// evidence for it: COLORTERM=truecolor|24bit (tmux hands its environment to
+// the pane), a true-colour outer terminal, or tmux's own record of the
+// attached client's features (RGB).
+func tmuxTrueColorCmd(getenv func(string) string, p colorprofile.Profile, noColor bool) tea.Cmd {
+	if getenv("TMUX") == "" || noColor || p >= colorprofile.TrueColor || p <= colorprofile.ASCII {
+		return nil
+	}
+	trueColor := func() tea.Msg { return tea.ColorProfileMsg{Profile: colorprofile.TrueColor} }
+	switch strings.ToLower(getenv("COLORTERM")) {
+	case "truecolor", "24bit":
+		return trueColor
+	}
+	if protocolFromEnv(getenv, true) != protoHalfBlocks {
+		return trueColor // kitty, Ghostty, iTerm2, WezTerm, foot…: all true colour
+	}
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "tmux", "display-message", "-p", "#{client_termfeatures}").Output()
+		if err != nil || !slices.Contains(strings.Split(strings.TrimSpace(string(out)), ","), "RGB") {
+			return nil
+		}
+		return trueColor()
+	}
 }
 
 // notifyCmd rings the bell and posts an OSC 9 desktop notification; both are

@@ -127,9 +127,7 @@ func (c *composerModel) SetSize(w, h int) {
 	c.width, c.height = w, h
 	inner := max(w-4, 20)
 	c.prompt.SetWidth(inner)
-	// the prompt takes the height the other fields leave (eight lines,
-	// and two kept for error messages), up to 15 lines
-	c.prompt.SetHeight(min(max(h-10, 2), 15))
+	c.fitPrompt()
 	c.negative.SetWidth(max(inner-12, 10))
 	c.resolution.SetWidth(11)
 	c.aspect.SetWidth(7)
@@ -359,11 +357,25 @@ func (c composerModel) validate() (app.ParamsInput, *app.ValidationError) {
 	return in, nil
 }
 
+// fitPrompt gives the prompt the height the other fields leave: eight
+// lines, and at least two kept for error messages (more when the shown
+// problems wrap onto more), up to 15 lines, so no field is pushed off.
+func (c *composerModel) fitPrompt() {
+	errLines := 0
+	if c.errs != nil {
+		for _, f := range c.errs.Fields {
+			errLines += len(wrap(f.Message, c.width-6))
+		}
+	}
+	c.prompt.SetHeight(min(max(c.height-8-max(errLines, 2), 2), 15))
+}
+
 // revalidate refreshes the problems shown once a submit was refused, so a
 // fix (typed or pasted) clears its message at once.
 func (c composerModel) revalidate() composerModel {
 	if c.checked {
 		_, c.errs = c.validate()
+		c.fitPrompt()
 	}
 	return c
 }
@@ -374,8 +386,10 @@ func (c composerModel) failed(err error) composerModel {
 	var ve *app.ValidationError
 	if errors.As(err, &ve) {
 		c.errs, c.failure, c.checked = ve, "", true
+		c.fitPrompt()
 		return c
 	}
 	c.errs, c.failure = nil, errText(err)
+	c.fitPrompt()
 	return c
 }

@@ -161,7 +161,7 @@ func (m Model) handleMainKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	g := m.globalKeys
 	switch {
 	case key.Matches(msg, g.Quit):
-		return m, tea.Quit
+		return m, quitCmd()
 	case key.Matches(msg, g.Help):
 		return m.openHelp()
 	case key.Matches(msg, g.Compose):

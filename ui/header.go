@@ -31,9 +31,6 @@ func (h *headerModel) SetSize(w int) { h.width = w }
 
 func (h headerModel) apply(msg headerLoadedMsg) headerModel {
 	h.loaded, h.err = true, msg.err
-	if msg.counts != nil {
-		h.counts = msg.counts
-	}
 	h.outbox, h.odoo, h.n8nError, h.listener = msg.outbox, msg.odoo, msg.n8nError, msg.listener
 	return h
 }

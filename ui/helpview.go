@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -62,8 +64,25 @@ func (m Model) helpContent() string {
 			return s.muted
 		})
 	b.WriteString(t.String() + "\n\n")
-	b.WriteString(s.label.Render("Times") + "\n" + s.muted.Render("The dashboard shows local time; `status --json` and the logs use UTC.") + "\n")
+	b.WriteString(s.label.Render("Times") + "\n" + s.muted.Render(zoneNote(m.b.Clock.Now())) + "\n")
 	return b.String()
+}
+
+// zoneNote says which zone the dashboard's times are in and how to read
+// them as UTC: the zone's name, its offset now, and the time now in UTC.
+func zoneNote(now time.Time) string {
+	local := now.In(time.Local)
+	name, off := local.Zone()
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	zone := name
+	if loc := time.Local.String(); loc != name && loc != "Local" {
+		zone = loc + " (" + name + ")"
+	}
+	return fmt.Sprintf("The dashboard shows local time: %s, UTC%s%02d:%02d (now %s, %s UTC). `status --json` and the logs use UTC.",
+		zone, sign, off/3600, off%3600/60, local.Format("15:04"), now.UTC().Format("15:04"))
 }
 
 var stateMeaning = map[app.Status]string{

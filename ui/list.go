@@ -286,6 +286,7 @@ func (l listModel) applyPage(msg pageLoadedMsg) listModel {
 	if msg.err != nil {
 		return l
 	}
+	l.counts = msg.counts
 	got := msg.page.Requests
 	switch msg.mode {
 	case loadTop:

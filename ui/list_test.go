@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,5 +166,35 @@ func TestRelativeAgeIsShort(t *testing.T) {
 		if got := relativeAge(testNow, testNow.Add(-tc.d)); got != tc.want {
 			t.Errorf("%v ago = %q, want %q", tc.d, got, tc.want)
 		}
+	}
+}
+
+// The tab counts follow the search (and the mine filter): with "fox"
+// searched, only the fox request counts, and an event that adds a
+// matching request or moves one between states moves the counts with it.
+func TestTabCountsFollowTheSearch(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 160, 40)
+	m = press(t, m, "/")
+	m = typeText(t, m, "fox")
+	m = press(t, m, "enter")
+	completed := 1 + slices.Index(app.Statuses, app.StatusCompleted)
+	queued := 1 + slices.Index(app.Statuses, app.StatusQueued)
+	if len(m.list.rows) != 1 || m.list.tabCount(0) != 1 || m.list.tabCount(completed) != 1 || m.list.tabCount(queued) != 0 {
+		t.Fatalf("searching fox: %d rows, tab counts all %d completed %d queued %d, want 1 1 1 0",
+			len(m.list.rows), m.list.tabCount(0), m.list.tabCount(completed), m.list.tabCount(queued))
+	}
+	if !strings.Contains(screenText(m), "row 1 of 1") {
+		t.Fatalf("a searched list knows its total:\n%s", screenText(m))
+	}
+
+	// another fox arrives (from the CLI, say): the row and the counts move together
+	fox := app.Request{ID: testID(9), Params: params("a fox cub asleep", "sdxl", 7), RequestedBy: "alice", CreatedAt: testNow, UpdatedAt: testNow}
+	if err := r.db.CreateRequests(context.Background(), []app.Request{fox}); err != nil {
+		t.Fatal(err)
+	}
+	m = step(t, m, busEventMsg{ev: app.Event{Kind: app.EventRequest, RequestID: fox.ID}})
+	if len(m.list.rows) != 2 || m.list.tabCount(0) != 2 || m.list.tabCount(queued) != 1 {
+		t.Fatalf("after a new fox: %d rows, tab counts all %d queued %d, want 2 2 1", len(m.list.rows), m.list.tabCount(0), m.list.tabCount(queued))
 	}
 }

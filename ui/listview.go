@@ -149,8 +149,6 @@ func (l listModel) headingsView(s *styles) string {
 		total := l.tabCount(l.filter)
 		switch {
 		case l.hasNewer: // the window starts below the newest: no exact position
-		case l.search != "": // the tab counts ignore the search
-			pos = fmt.Sprintf("row %d", l.cursor+1)
 		case total >= len(l.rows):
 			pos = fmt.Sprintf("row %d of %d", l.cursor+1, total)
 		}

@@ -12,6 +12,9 @@ import (
 func (m Model) handlePageLoaded(msg pageLoadedMsg) (Model, tea.Cmd) {
 	before := statusByID(m.list.rows)
 	m.list = m.list.applyPage(msg)
+	if msg.seq == m.list.seq && msg.err == nil && msg.totals != nil {
+		m.header.counts = msg.totals // read with these rows
+	}
 	var cmds []tea.Cmd
 	if msg.seq == m.list.seq && msg.err == nil && msg.mode == loadRefresh {
 		var done []app.Request
@@ -39,6 +42,12 @@ func statusByID(rows []app.Request) map[string]app.Status {
 }
 
 func (m Model) handleRequestReloaded(msg requestReloadedMsg) (Model, tea.Cmd) {
+	if q := m.list.query(); msg.counts != nil && msg.search == q.Search && msg.mine == q.RequestedBy {
+		m.list.counts = msg.counts
+	}
+	if msg.totals != nil {
+		m.header.counts = msg.totals // read with this row
+	}
 	if msg.err != nil {
 		if app.ErrorCode(msg.err) == app.ENOTFOUND {
 			m.list = m.list.remove(msg.req.ID)
@@ -130,7 +139,7 @@ func (m Model) previewPlaceCmd() tea.Cmd {
 	if m.screen == screenMain {
 		x, y = m.listWidth()+1, y+1 // inside the pane's border
 	}
-	return tea.Raw(placeImage(m.gfx, p.inline, x, y))
+	return placeImageCmd(m.gfx, p.inline, x, y)
 }
 
 // inlineImageShown is the picture a terminal-graphics protocol drew, or ""
@@ -154,19 +163,11 @@ func (m Model) clearStaleImage(next Model) tea.Cmd {
 	if before == "" || before == next.inlineImageShown() && m.width == next.width && m.height == next.height {
 		return nil
 	}
-	var cmds []tea.Cmd
-	if m.gfx.proto == protoKitty {
-		cmds = append(cmds, tea.Raw(placeImage(m.gfx, kittyDelete(), 0, 0)))
-	}
-	cmds = append(cmds, tea.ClearScreen, next.previewPlaceCmd())
-	return tea.Sequence(cmds...)
+	return tea.Sequence(append(wipeImageCmds(m.gfx), next.previewPlaceCmd())...)
 }
 
 func (m Model) handleHeaderLoaded(msg headerLoadedMsg) (Model, tea.Cmd) {
 	m.header = m.header.apply(msg)
-	if msg.counts != nil {
-		m.list.counts = msg.counts
-	}
 	m.admin.listener = msg.listener
 	return m, nil
 }
@@ -186,7 +187,7 @@ func (m Model) handleBusEvent(msg busEventMsg) (Model, tea.Cmd) {
 	case app.EventRequest:
 		m.headerDirty = true
 		if ev.RequestID != "" {
-			cmds = append(cmds, reloadRequestCmd(m.ctx, m.b.Store, ev.RequestID))
+			cmds = append(cmds, reloadRequestCmd(m.ctx, m.b.Store, ev.RequestID, m.list.query()))
 		} else {
 			cmds = append(cmds, m.list.load(loadRefresh))
 		}
@@ -201,7 +202,7 @@ func (m Model) handleBusEvent(msg busEventMsg) (Model, tea.Cmd) {
 	case app.EventSync:
 		m.headerDirty = true
 		if ev.RequestID != "" {
-			cmds = append(cmds, reloadRequestCmd(m.ctx, m.b.Store, ev.RequestID))
+			cmds = append(cmds, reloadRequestCmd(m.ctx, m.b.Store, ev.RequestID, m.list.query()))
 		}
 	case app.EventListener:
 		// the header re-reads the listener immediately: it is in memory
@@ -333,7 +334,7 @@ func (m Model) copyImagePath() (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.flash, m.flashErr = "copied "+img.Path+" (OSC 52)", false
-	return m, tea.SetClipboard(img.Path)
+	return m, copyCmd(img.Path)
 }
 
 func (m Model) handleImageOpened(msg imageOpenedMsg) (Model, tea.Cmd) {

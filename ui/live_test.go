@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"image/color"
+	"slices"
 	"strings"
 	"testing"
 
@@ -228,5 +230,30 @@ func TestABatchRingsOnceWhenItsLastRequestSettles(t *testing.T) {
 	}
 	if m.View().ProgressBar != nil {
 		t.Fatal("the progress bar should be gone once the batch is done")
+	}
+}
+
+// An event that moves a row moves the header counts in the same update:
+// the row and the counts come from one load, so they never disagree, even
+// before the next poll tick refreshes the rest of the header.
+func TestHeaderCountsMoveWithTheRowAnEventMoves(t *testing.T) {
+	r := newRig(t, true)
+	m := r.model(t, 120, 40)
+	processing := 1 + slices.Index(app.Statuses, app.StatusProcessing)
+	m = press(t, m, fmt.Sprint(processing))
+	if len(m.list.rows) != 1 || m.header.counts[app.StatusProcessing] != 1 || m.header.counts[app.StatusCompleted] != 1 {
+		t.Fatalf("before: %d processing rows, header %v", len(m.list.rows), m.header.counts)
+	}
+	path, sha := writeTestPNG(t, t.TempDir())
+	completeWithImage(t, r.db, testID(7), path, sha)
+	m = step(t, m, busEventMsg{ev: app.Event{Kind: app.EventRequest, RequestID: testID(7)}})
+	if len(m.list.rows) != 0 {
+		t.Fatalf("the completed row lingers under Processing: %d rows", len(m.list.rows))
+	}
+	if m.header.counts[app.StatusProcessing] != 0 || m.header.counts[app.StatusCompleted] != 2 {
+		t.Fatalf("rows moved but the header still says %v", m.header.counts)
+	}
+	if m.list.tabCount(processing) != len(m.list.rows) {
+		t.Fatalf("the Processing tab says %d, the list shows %d", m.list.tabCount(processing), len(m.list.rows))
 	}
 }

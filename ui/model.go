@@ -150,7 +150,7 @@ func New(ctx context.Context, b Backend) Model {
 // first page, the header, and starts the live-update loops.
 func (m Model) Init() tea.Cmd {
 	return tea.Batch(
-		tea.RequestBackgroundColor,
+		requestBackgroundColorCmd(),
 		loadPageCmd(m.ctx, m.b.Store, 1, loadTop, m.list.query()),
 		loadHeaderCmd(m.ctx, m.b),
 		checkDataVersionCmd(m.ctx, m.b.Store),

@@ -22,13 +22,22 @@ type pageLoadedMsg struct {
 	seq  int      // the list's load sequence; older answers are dropped
 	mode loadMode // how the window relates to the current one
 	page app.Page
-	err  error
+	// counts are the tab counts: per state, the requests matching the
+	// page's search and mine filter
+	counts map[app.Status]int
+	totals map[app.Status]int // the header's counts, read with the rows
+	err    error
 }
 
 // requestReloadedMsg carries one request re-read after an event hint.
 type requestReloadedMsg struct {
 	req app.Request
 	err error
+	// counts are the tab counts read with it, for the list's search and
+	// mine filter at the time (nil when the read failed)
+	counts       map[app.Status]int
+	totals       map[app.Status]int // the header's counts, read with it
+	search, mine string
 }
 
 // detailLoadedMsg carries the images and timeline of one request.
@@ -41,7 +50,6 @@ type detailLoadedMsg struct {
 
 // headerLoadedMsg carries everything the header shows.
 type headerLoadedMsg struct {
-	counts   map[app.Status]int
 	outbox   app.OutboxStats
 	odoo     bool
 	n8nError *app.Activity // the latest n8n outcome, only when it was an error

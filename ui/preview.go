@@ -14,11 +14,8 @@ import (
 	"strconv"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
-
-	"github.com/influencegen/influencegen/app"
 )
 
 // previewKey identifies one rendering: the same picture at the same box
@@ -134,14 +131,6 @@ func jpegProgressive(b []byte) bool {
 		i += 2 + int(b[i+2])<<8 + int(b[i+3])
 	}
 	return false
-}
-
-// renderPreviewCmd decodes and scales an image off the UI goroutine: the
-// Cmd runs on its own goroutine and only its message comes back.
-func renderPreviewCmd(ctx context.Context, cache *previewCache, img app.Image, k previewKey) tea.Cmd {
-	return func() tea.Msg {
-		return renderPreview(ctx, cache, img.Path, k)
-	}
 }
 
 // renderPreview produces the half-block cells and, for kitty/iTerm2/sixel,

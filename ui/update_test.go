@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -257,5 +258,29 @@ func TestOpenIsNotOfferedWithoutAnImage(t *testing.T) {
 	_, msgs := do(t, m, keyMsg("o"))
 	if hasMsg(msgs, "ui.imageOpenedMsg") {
 		t.Fatal("o opened something without an image")
+	}
+}
+
+// The dashboard shows local time; ? says which zone that is and its
+// offset from UTC, with the time now in UTC, so a time can be read as UTC.
+func TestHelpNamesTheLocalZoneAndItsUTCOffset(t *testing.T) {
+	saved := time.Local
+	time.Local = time.FixedZone("CET", 3600)
+	t.Cleanup(func() { time.Local = saved })
+	r := newRig(t, true)
+	m := r.model(t, 120, 40)
+	m = press(t, m, "?")
+	if m.screen != screenHelp {
+		t.Fatal("? should open the help")
+	}
+	var text string
+	for range 20 { // the Times section is at the end: page down to it
+		text += screenText(m)
+		m = press(t, m, "f")
+	}
+	for _, want := range []string{"CET", "UTC+01:00", "14:00 UTC"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the help does not say %q:\n%s", want, text)
+		}
 	}
 }
