@@ -64,10 +64,29 @@ func runDashboard(cmd *cobra.Command, env *cli.Env) error {
 		Store: p.Store, Service: rt.service, Secrets: p.Secrets, Bus: rt.bus, Config: p.Config,
 		Profile: profile, Demo: profile == cli.DemoProfile, Clock: app.SystemClock{}, Log: p.Log,
 		Listener: rt.listener, ERP: rt.erp, SecretsInMemory: secretsInMemory(ctx, p.Secrets),
+		N8NAdmin: keyedN8NAdmin(env, p),
 	}
 	runErr := ui.Run(ctx, b)
 	// q returns here; the listener drains before the process exits.
 	return errors.Join(runErr, rt.close())
+}
+
+// keyedN8NAdmin is the dashboard's n8n admin factory: the same
+// n8n.NewManager the CLI's --push-n8n and `status ID` use, and nil, nil
+// while no n8n-admin-key is set (the screens then say how to enable it).
+func keyedN8NAdmin(env *cli.Env, p cli.Parts) func(context.Context) (app.N8NAdmin, error) {
+	if env.Wiring.NewN8NAdmin == nil {
+		return nil
+	}
+	return func(ctx context.Context) (app.N8NAdmin, error) {
+		if _, _, err := p.Secrets.Get(ctx, app.SecretN8NAdminKey); err != nil {
+			if app.ErrorCode(err) == app.ENOTFOUND {
+				return nil, nil
+			}
+			return nil, err
+		}
+		return env.Wiring.NewN8NAdmin(ctx, p.Config, p.Secrets, p.Store, "")
+	}
 }
 
 // secretsInMemory reports whether any secret lives in this process only

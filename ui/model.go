@@ -135,6 +135,7 @@ func New(ctx context.Context, b Backend) Model {
 	}
 	m.applyTheme()
 	m.detail.keys = m.detailKeys.Scroll
+	m.admin.n8nWired = b.N8NAdmin != nil
 	m.detail.inlineImages = m.gfx.proto != protoHalfBlocks
 	m.detail.odooOff = !b.Config.OdooEnabled()
 	m.list.odooOff = m.detail.odooOff
