@@ -109,6 +109,9 @@ func (m Model) handleSecretSet(msg secretSetMsg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.admin.notice, m.admin.noticeErr = msg.name+" saved", false
+	if msg.name == app.SecretN8NAdminKey {
+		m = m.forgetExplained()
+	}
 	return m, loadSecretsCmd(m.ctx, m.b.Secrets)
 }
 

@@ -202,6 +202,8 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleRequestReloaded(msg)
 	case detailLoadedMsg:
 		return m.handleDetailLoaded(msg)
+	case n8nExplainedMsg:
+		return m.handleN8NExplained(msg)
 	case previewRenderedMsg:
 		return m.handlePreviewRendered(msg)
 	case tea.TerminalVersionMsg, tea.ColorProfileMsg, uv.KittyGraphicsEvent, uv.PrimaryDeviceAttributesEvent, uv.CellSizeEvent, uv.PixelSizeEvent:
