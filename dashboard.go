@@ -64,10 +64,31 @@ func runDashboard(cmd *cobra.Command, env *cli.Env) error {
 		Store: p.Store, Service: rt.service, Secrets: p.Secrets, Bus: rt.bus, Config: p.Config,
 		Profile: profile, Demo: profile == cli.DemoProfile, Clock: app.SystemClock{}, Log: p.Log,
 		Listener: rt.listener, ERP: rt.erp, SecretsInMemory: secretsInMemory(ctx, p.Secrets),
+		N8NAdmin: keyedN8NAdmin(env, p),
 	}
 	runErr := ui.Run(ctx, b)
 	// q returns here; the listener drains before the process exits.
 	return errors.Join(runErr, rt.close())
+}
+
+// keyedN8NAdmin is the dashboard's n8n admin factory: the same
+// n8n.NewManager the CLI's --push-n8n and `status ID` use, and nil, nil
+// while no n8n-admin-key can be read (the screens then say how to enable
+// it).
+func keyedN8NAdmin(env *cli.Env, p cli.Parts) func(context.Context) (app.N8NAdmin, error) {
+	if env.Wiring.NewN8NAdmin == nil {
+		return nil
+	}
+	return func(ctx context.Context) (app.N8NAdmin, error) {
+		// No key, or no keyring to hold one (a headless box): as for
+		// `status ID`, the n8n half is a bonus, never an error on every
+		// failed request's detail. The admin screen's secrets table says
+		// what is wrong with the keyring.
+		if _, _, err := p.Secrets.Get(ctx, app.SecretN8NAdminKey); err != nil {
+			return nil, nil //nolint:nilerr // no usable key means no n8n admin, not a failure
+		}
+		return env.Wiring.NewN8NAdmin(ctx, p.Config, p.Secrets, p.Store, "")
+	}
 }
 
 // secretsInMemory reports whether any secret lives in this process only

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 
 	"charm.land/bubbles/v2/key"
@@ -39,6 +40,11 @@ func (m Model) askDelete() (Model, tea.Cmd) {
 
 func (m Model) askRotate() (Model, tea.Cmd) {
 	q := fmt.Sprintf("Rotate the callback token? A new token is made now; the current one stays valid as callback-token-previous for %s, then n8n must send the new one.", m.b.TokenGrace)
+	if m.canPushToN8N() {
+		q += " It is also pushed to n8n's callback credential (value only), so runs started after it use it."
+	} else {
+		q += " You paste it into n8n yourself (set n8n-admin-key to have it pushed)."
+	}
 	return m.ask(actionRotate, app.SecretCallbackToken, q, "rotate")
 }
 
@@ -91,7 +97,12 @@ func (m Model) confirmed(action, target string) (Model, tea.Cmd) {
 	switch action {
 	case actionRotate:
 		m.admin.notice, m.admin.noticeErr = "rotating…", false
-		return m, rotateTokenCmd(m.ctx, m.b.Secrets, m.b.Store, m.b.Clock, m.b.TokenGrace)
+		var push func(context.Context) (app.N8NAdmin, error)
+		if m.canPushToN8N() {
+			m.admin.notice = "rotating and pushing to n8n…"
+			push = m.b.N8NAdmin
+		}
+		return m, rotateTokenCmd(m.ctx, m.b.Secrets, m.b.Store, m.b.Clock, m.b.TokenGrace, push)
 	case actionSetSecret:
 		value := m.admin.pending
 		m.admin = m.admin.leave()

@@ -41,6 +41,8 @@ type adminModel struct {
 	settingName   string
 	pending       string // the typed value while its confirmation is asked; never drawn
 	token         string
+	pushed        bool // the shown token is in n8n already
+	n8nWired      bool // the backend can build an n8n admin
 	tokenExpires  time.Time
 	copied        bool
 	notice        string
@@ -120,7 +122,7 @@ func (a adminModel) startSetting() (adminModel, tea.Cmd) {
 
 // leave forgets everything sensitive: the typed value and the new token.
 func (a adminModel) leave() adminModel {
-	a.mode, a.token, a.copied, a.settingName, a.pending = adminBrowse, "", false, "", ""
+	a.mode, a.token, a.copied, a.settingName, a.pending, a.pushed = adminBrowse, "", false, "", "", false
 	a.input.Reset()
 	a.input.Blur()
 	a.keys.Copy.SetEnabled(false)
@@ -156,7 +158,11 @@ func (a adminModel) View(s *styles) string {
 			copied = "copied to the clipboard"
 		}
 		add(s.muted.Render("  " + copied + "; the previous token works until " + a.tokenExpires.UTC().Format("2006-01-02 15:04 UTC") + "."))
-		add(s.warn.Render("  Update n8n now: the HTTP Request node's x-callback-token header value must be this token."))
+		if a.pushed {
+			add(s.ok.Render("  n8n has it already: its callback credential was updated."))
+		} else {
+			add(s.warn.Render("  Update n8n now: the HTTP Request node's x-callback-token header value must be this token."))
+		}
 		add(s.muted.Render("  Any other key hides it."))
 	}
 	if a.notice != "" {
@@ -164,7 +170,9 @@ func (a adminModel) View(s *styles) string {
 		if a.noticeErr {
 			st = s.err
 		}
-		add(st.Render(safe(a.notice)))
+		for _, l := range wrap(safe(a.notice), w) { // a push error carries its fix: keep all of it
+			add(st.Render(l))
+		}
 	}
 	add("")
 	add(s.label.Render("Listener / tunnel"))
@@ -187,6 +195,13 @@ func (a adminModel) View(s *styles) string {
 		add("  " + s.err.Render(l.Warning))
 	}
 	add("  " + s.muted.Render("auth       ") + a.auth + s.muted.Render("   callback ") + a.callbackURL() + s.muted.Render("  (u copies it)"))
+	switch {
+	case !a.n8nWired:
+	case a.n8nKeySet():
+		add("  " + s.muted.Render("n8n push   ") + s.ok.Render("on") + s.muted.Render(": t also writes the new token into n8n's callback credential"))
+	default:
+		add("  " + s.muted.Render("n8n push   ") + s.warn.Render("off") + s.muted.Render(": set n8n-admin-key (n8n → Settings → n8n API → create a key) and t pushes the new token to n8n"))
+	}
 	add("")
 	add(s.label.Render("Odoo"))
 	odoo := s.muted.Render("not configured (odoo.url is empty)")
@@ -264,6 +279,17 @@ func (a adminModel) secretsTable(s *styles) string {
 			return st
 		})
 	return t.String()
+}
+
+// n8nKeySet says the secrets table shows an n8n-admin-key, so rotations
+// push the token to n8n and failed requests are explained.
+func (a adminModel) n8nKeySet() bool {
+	for _, sec := range a.secrets {
+		if sec.Name == app.SecretN8NAdminKey {
+			return sec.Source != app.SourceMissing && sec.Error == ""
+		}
+	}
+	return false
 }
 
 // isLoopbackURL reports whether u points at this machine only.

@@ -109,6 +109,9 @@ func (m Model) handleSecretSet(msg secretSetMsg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.admin.notice, m.admin.noticeErr = msg.name+" saved", false
+	if msg.name == app.SecretN8NAdminKey {
+		m = m.forgetExplained()
+	}
 	return m, loadSecretsCmd(m.ctx, m.b.Secrets)
 }
 
@@ -118,10 +121,26 @@ func (m Model) handleTokenRotated(msg tokenRotatedMsg) (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.admin.mode, m.admin.token, m.admin.tokenExpires, m.admin.copied = adminShowToken, msg.token, msg.expires, false
+	m.admin.pushed = msg.pushTried && msg.pushErr == nil
 	m.admin.keys.Copy.SetEnabled(true)
-	m.admin.notice = ""
+	m.admin.notice, m.admin.noticeErr = "", false
+	switch {
+	case m.admin.pushed:
+		m.admin.notice = "pushed to n8n credential for callback-token (fingerprint " + app.Fingerprint(msg.token) + "): runs started from now on send the new token; runs under way still use the previous one, valid until " +
+			msg.expires.UTC().Format("2006-01-02 15:04 UTC") + "."
+	case msg.pushTried:
+		m.admin.notice, m.admin.noticeErr = "rotated, but not pushed to n8n: "+errText(msg.pushErr)+
+			". Fix: paste the token above into n8n's callback credential (Header Auth value) before "+msg.expires.UTC().Format("15:04 UTC")+
+			", or repair the n8n access (`influencegen n8n status`) and run `influencegen secrets rotate callback-token --push-n8n`.", true
+	}
 	m.admin.now = m.b.Clock.Now()
 	return m, loadSecretsCmd(m.ctx, m.b.Secrets)
+}
+
+// canPushToN8N says a rotation from here also pushes the token to n8n:
+// an n8n admin is wired and the secrets table shows an n8n-admin-key.
+func (m Model) canPushToN8N() bool {
+	return m.b.N8NAdmin != nil && m.admin.n8nKeySet()
 }
 
 func (m Model) handleERPChecked(msg erpCheckedMsg) (Model, tea.Cmd) {

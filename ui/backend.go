@@ -65,6 +65,11 @@ type Backend struct {
 	// context (requested_by, who cancelled/deleted), staff cannot open the
 	// admin screen, and the list offers the mine/all toggle (m).
 	User app.Actor
+	// N8NAdmin builds n8n's public-API admin (main wires n8n.NewManager)
+	// and returns nil, nil while no n8n-admin-key is set. It reads the
+	// keyring, so it is called from Cmds only. A nil func: no n8n admin,
+	// so no rotation push and no "why did it fail" in the detail.
+	N8NAdmin func(ctx context.Context) (app.N8NAdmin, error)
 	// TokenGrace is how long the previous callback token stays valid after
 	// a rotation; 0 means 15 minutes.
 	TokenGrace time.Duration

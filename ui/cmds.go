@@ -241,18 +241,50 @@ func setSecretCmd(ctx context.Context, sec app.Secrets, st app.Store, clock app.
 	}
 }
 
-func rotateTokenCmd(ctx context.Context, sec app.Secrets, st app.Store, clock app.Clock, grace time.Duration) tea.Cmd {
+// rotateTokenCmd rotates the callback token and, when push is set (an
+// n8n-admin-key was set when the question was asked), writes it into n8n's
+// callback credential the way `secrets rotate callback-token --push-n8n`
+// does. The token is active locally before the push, so a failed push is
+// reported with its fix, not undone: the previous token's grace covers
+// the time it takes to paste it by hand.
+func rotateTokenCmd(ctx context.Context, sec app.Secrets, st app.Store, clock app.Clock, grace time.Duration, push func(context.Context) (app.N8NAdmin, error)) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		rctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
-		token, expires, err := sec.RotateCallbackToken(ctx, grace)
-		if err == nil {
-			recordActivity(ctx, st, app.Activity{Kind: app.ActivityTokenRotated, Level: app.LevelInfo, CreatedAt: clock.Now(),
-				Message: fmt.Sprintf("callback token rotated from the dashboard (new fingerprint %s); the previous one is accepted until %s",
-					app.Fingerprint(token), expires.UTC().Format(time.RFC3339))})
+		token, expires, err := sec.RotateCallbackToken(rctx, grace)
+		msg := tokenRotatedMsg{token: token, expires: expires, err: err}
+		if err != nil {
+			return msg
 		}
-		return tokenRotatedMsg{token: token, expires: expires, err: err}
+		pushed := ""
+		if push != nil {
+			msg.pushTried = true
+			msg.pushErr = pushCallbackToken(ctx, push, token)
+			pushed = "; pushed to n8n"
+			if msg.pushErr != nil {
+				pushed = "; NOT pushed to n8n: " + app.ErrorMessage(msg.pushErr)
+			}
+		}
+		recordActivity(rctx, st, app.Activity{Kind: app.ActivityTokenRotated, Level: app.LevelInfo, CreatedAt: clock.Now(),
+			Message: fmt.Sprintf("callback token rotated from the dashboard (new fingerprint %s); the previous one is accepted until %s%s",
+				app.Fingerprint(token), expires.UTC().Format(time.RFC3339), pushed)})
+		return msg
 	}
+}
+
+// pushCallbackToken PATCHes the new token into n8n's callback credential
+// through the same app.N8NAdmin.PushSecret the CLI's --push-n8n uses.
+func pushCallbackToken(ctx context.Context, build func(context.Context) (app.N8NAdmin, error), token string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	admin, err := build(ctx)
+	if err != nil {
+		return err
+	}
+	if admin == nil {
+		return app.Errorf(app.ENOTFOUND, "n8n-admin-key is no longer set")
+	}
+	return admin.PushSecret(ctx, app.SecretCallbackToken, token)
 }
 
 // recordActivity writes an admin action to the activity log; a failure is

@@ -32,6 +32,8 @@ type detailModel struct {
 	keys          viewport.KeyMap
 	frame         int // the spinner frame, shared with the list
 	total         int // lines of the last layout, to clamp scrolling
+	// explained caches the n8n run of failed requests by id (n8nexplain.go)
+	explained map[string]n8nExplained
 }
 
 func (d *detailModel) SetSize(w, h int) { d.width, d.height = max(w, 10), max(h, 3) }
@@ -258,6 +260,9 @@ func (d detailModel) content(s *styles, now time.Time) []string {
 				add(s.warn.Render(prefix + l))
 			}
 		}
+	}
+	for _, l := range d.n8nRunLines(s, w) {
+		add(l)
 	}
 	if d.err != nil {
 		add(s.err.Render("cannot read details: " + errText(d.err)))

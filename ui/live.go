@@ -85,7 +85,8 @@ func (m Model) handleRequestReloaded(msg requestReloadedMsg) (Model, tea.Cmd) {
 func (m Model) handleDetailLoaded(msg detailLoadedMsg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.detail, cmd = m.detail.Update(msg)
-	return m, tea.Batch(cmd, m.previewCmd())
+	m, explain := m.explainSelected()
+	return m, tea.Batch(cmd, m.previewCmd(), explain)
 }
 
 // previewCmd asks for the selected image at the current pane size, or

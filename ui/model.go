@@ -135,6 +135,7 @@ func New(ctx context.Context, b Backend) Model {
 	}
 	m.applyTheme()
 	m.detail.keys = m.detailKeys.Scroll
+	m.admin.n8nWired = b.N8NAdmin != nil
 	m.detail.inlineImages = m.gfx.proto != protoHalfBlocks
 	m.detail.odooOff = !b.Config.OdooEnabled()
 	m.list.odooOff = m.detail.odooOff
@@ -201,6 +202,8 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleRequestReloaded(msg)
 	case detailLoadedMsg:
 		return m.handleDetailLoaded(msg)
+	case n8nExplainedMsg:
+		return m.handleN8NExplained(msg)
 	case previewRenderedMsg:
 		return m.handlePreviewRendered(msg)
 	case tea.TerminalVersionMsg, tea.ColorProfileMsg, uv.KittyGraphicsEvent, uv.PrimaryDeviceAttributesEvent, uv.CellSizeEvent, uv.PixelSizeEvent:

@@ -115,10 +115,14 @@ type secretSetMsg struct {
 }
 
 // tokenRotatedMsg carries the new callback token: shown once, then dropped.
+// pushTried says the token was also pushed to n8n; pushErr is how that
+// went.
 type tokenRotatedMsg struct {
-	token   string
-	expires time.Time
-	err     error
+	token     string
+	expires   time.Time
+	err       error
+	pushTried bool
+	pushErr   error
 }
 
 // erpCheckedMsg answers "test Odoo connection".
