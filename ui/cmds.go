@@ -486,3 +486,21 @@ func sanitizeOSC(s string) string {
 	}
 	return string(out)
 }
+
+// explainCmd looks up the n8n run behind a failed or timed-out request
+// (n8nexplain.go shows it).
+func explainCmd(ctx context.Context, build func(context.Context) (app.N8NAdmin, error), r app.Request) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		admin, err := build(ctx)
+		if err != nil {
+			return n8nExplainedMsg{id: r.ID, n8nExplained: n8nExplained{err: err}}
+		}
+		if admin == nil {
+			return n8nExplainedMsg{id: r.ID, n8nExplained: n8nExplained{noAdmin: true}}
+		}
+		run, err := app.ExplainFailure(ctx, admin, r)
+		return n8nExplainedMsg{id: r.ID, n8nExplained: n8nExplained{run: run, err: err}}
+	}
+}

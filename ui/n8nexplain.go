@@ -1,10 +1,8 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -34,22 +32,6 @@ type n8nExplained struct {
 type n8nExplainedMsg struct {
 	id string
 	n8nExplained
-}
-
-func explainCmd(ctx context.Context, build func(context.Context) (app.N8NAdmin, error), r app.Request) tea.Cmd {
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		admin, err := build(ctx)
-		if err != nil {
-			return n8nExplainedMsg{id: r.ID, n8nExplained: n8nExplained{err: err}}
-		}
-		if admin == nil {
-			return n8nExplainedMsg{id: r.ID, n8nExplained: n8nExplained{noAdmin: true}}
-		}
-		run, err := app.ExplainFailure(ctx, admin, r)
-		return n8nExplainedMsg{id: r.ID, n8nExplained: n8nExplained{run: run, err: err}}
-	}
 }
 
 func explainable(st app.Status) bool { return st == app.StatusFailed || st == app.StatusTimedOut }
