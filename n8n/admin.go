@@ -143,14 +143,20 @@ type Credential struct {
 
 // Credentials lists every credential the key can see.
 func (a *Admin) Credentials(ctx context.Context) ([]Credential, error) {
-	var all []Credential
+	return listAll[Credential](ctx, a, "/credentials")
+}
+
+// listAll reads every page of one of the public API's cursor-paged lists
+// (at most 100 pages of 250: a bound, not a real limit).
+func listAll[T any](ctx context.Context, a *Admin, resource string) ([]T, error) {
+	var all []T
 	cursor := ""
 	for page := 0; page < 100; page++ {
 		var res struct {
-			Data       []Credential `json:"data"`
-			NextCursor *string      `json:"nextCursor"`
+			Data       []T     `json:"data"`
+			NextCursor *string `json:"nextCursor"`
 		}
-		path := "/credentials?limit=250"
+		path := resource + "?limit=250"
 		if cursor != "" {
 			path += "&cursor=" + url.QueryEscape(cursor)
 		}
@@ -206,27 +212,7 @@ type WorkflowState struct {
 
 // Workflows lists workflows (without caring for their nodes).
 func (a *Admin) Workflows(ctx context.Context) ([]WorkflowState, error) {
-	var all []WorkflowState
-	cursor := ""
-	for page := 0; page < 100; page++ {
-		var res struct {
-			Data       []WorkflowState `json:"data"`
-			NextCursor *string         `json:"nextCursor"`
-		}
-		path := "/workflows?limit=250"
-		if cursor != "" {
-			path += "&cursor=" + url.QueryEscape(cursor)
-		}
-		if err := a.do(ctx, http.MethodGet, path, nil, &res); err != nil {
-			return nil, err
-		}
-		all = append(all, res.Data...)
-		if res.NextCursor == nil || *res.NextCursor == "" {
-			break
-		}
-		cursor = *res.NextCursor
-	}
-	return all, nil
+	return listAll[WorkflowState](ctx, a, "/workflows")
 }
 
 // GetWorkflow reads one workflow with its nodes.
