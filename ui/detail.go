@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -24,24 +23,44 @@ type detailModel struct {
 	images        []app.Image
 	activity      []app.Activity
 	err           error
-	scroll        int
-	preview       *previewRenderedMsg
-	previewWant   previewKey
-	inlineImages  bool // a terminal-graphics protocol draws over a blank block
-	odooOff       bool // odoo.url is empty: sync states mean nothing yet
-	keys          viewport.KeyMap
-	frame         int // the spinner frame, shared with the list
-	total         int // lines of the last layout, to clamp scrolling
+	// vp holds the laid-out body (measure fills it): its offset is the
+	// scroll, clamped to the end, moved by the keys and the mouse wheel.
+	vp           viewport.Model
+	preview      *previewRenderedMsg
+	previewWant  previewKey
+	inlineImages bool // a terminal-graphics protocol draws over a blank block
+	odooOff      bool // odoo.url is empty: sync states mean nothing yet
+	frame        int  // the spinner frame, shared with the list
 	// explained caches the n8n run of failed requests by id (n8nexplain.go)
 	explained map[string]n8nExplained
 }
 
-func (d *detailModel) SetSize(w, h int) { d.width, d.height = max(w, 10), max(h, 3) }
+// newDetailViewport is the detail's scroller with the detail's keys.
+func newDetailViewport(keys viewport.KeyMap) viewport.Model {
+	vp := viewport.New()
+	vp.KeyMap = keys
+	return vp
+}
+
+func (d *detailModel) SetSize(w, h int) {
+	d.width, d.height = max(w, 10), max(h, 3)
+	d.vp.SetWidth(d.width)
+	d.vp.SetHeight(d.height)
+}
+
+// bodyHeight is the rows the body scrolls in: one less than the pane when
+// it overflows, for the line that shows the scroll percentage.
+func (d detailModel) bodyHeight(total, h int) int {
+	if total > h {
+		return h - 1
+	}
+	return h
+}
 
 // show switches the pane to req; the images and timeline load separately.
 func (d detailModel) show(req app.Request) detailModel {
 	if d.req.ID != req.ID {
-		d.scroll = 0
+		d.vp.GotoTop()
 		d.images, d.activity, d.loadedID, d.err, d.preview = nil, nil, "", nil, nil
 	}
 	d.req, d.has = req, true
@@ -55,50 +74,27 @@ func (d detailModel) Update(msg tea.Msg) (detailModel, tea.Cmd) {
 			return d, nil
 		}
 		d.loadedID, d.images, d.activity, d.err = msg.id, msg.images, msg.activity, msg.err
-	case tea.KeyPressMsg:
-		k := d.keys
-		switch {
-		case key.Matches(msg, k.Down):
-			d.scroll++
-		case key.Matches(msg, k.Up):
-			d.scroll--
-		case key.Matches(msg, k.PageDown):
-			d.scroll += d.height
-		case key.Matches(msg, k.PageUp):
-			d.scroll -= d.height
-		case key.Matches(msg, k.HalfPageDown):
-			d.scroll += d.height / 2
-		case key.Matches(msg, k.HalfPageUp):
-			d.scroll -= d.height / 2
-		}
-	case tea.MouseWheelMsg:
-		if msg.Mouse().Button == tea.MouseWheelUp {
-			d.scroll -= 3
-		} else {
-			d.scroll += 3
-		}
+	case tea.KeyPressMsg, tea.MouseWheelMsg:
+		var cmd tea.Cmd
+		d.vp, cmd = d.vp.Update(msg)
+		return d, cmd
 	}
-	d.scroll = min(max(d.scroll, 0), max(d.total-d.height, 0))
 	return d, nil
 }
 
-// measure records how many lines the detail has now, so scrolling stops
-// at its end (60 j then one k moves up at once).
+// measure lays the body out into the viewport, so scrolling stops at its
+// end (60 j then one k moves up at once). It runs before each scroll and
+// when the body changes, not per frame: the viewport measures every line's
+// width, and the picture's lines are thousands of escapes.
 func (d detailModel) measure(s *styles, now time.Time) detailModel {
 	if !d.has {
-		d.total = 0
+		d.vp.SetContentLines(nil)
 		return d
 	}
-	n := 0
-	for _, l := range d.content(s, now) {
-		if l == previewMarker {
-			n += len(d.previewLines(s, d.width))
-			continue
-		}
-		n++
-	}
-	d.total = n
-	d.scroll = min(d.scroll, max(n-d.height, 0))
+	body := d.body(s, now, d.width)
+	d.vp.SetWidth(d.width)
+	d.vp.SetHeight(d.bodyHeight(len(body), d.height))
+	d.vp.SetContentLines(body)
 	return d
 }
 
@@ -145,6 +141,31 @@ func (d detailModel) lines(s *styles, now time.Time, w, h int) []string {
 	if !d.has {
 		return strings.Split(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s.muted.Render("Select a request to see its details.")), "\n")
 	}
+	out := d.body(s, now, w)
+	bodyH := d.bodyHeight(len(out), h)
+	// The viewport's offset, clamped again in case the body changed since
+	// measure; the lines are sliced here rather than by vp.View, which
+	// would re-measure and re-pad the picture's escapes on every frame.
+	start := min(d.vp.YOffset(), max(len(out)-bodyH, 0))
+	overflow := bodyH < h
+	all := out
+	out = out[start:min(start+bodyH, len(out))]
+	blank := strings.Repeat(" ", w)
+	for len(out) < bodyH {
+		out = append(out, blank)
+	}
+	if overflow {
+		// from the offset shown, as viewport.ScrollPercent computes it, so
+		// a resize not yet measured cannot show a stale figure
+		pct := 100 * start / max(len(all)-bodyH, 1)
+		out = append(out, padRight(s.muted.Render(ansi.Truncate(fmt.Sprintf("── %d%% · j/k scroll", pct), w, "…")), w))
+	}
+	return out
+}
+
+// body is every line of the detail laid out at width w, the picture's
+// lines included, each padded to w.
+func (d detailModel) body(s *styles, now time.Time, w int) []string {
 	content := d.content(s, now)
 	out := make([]string, 0, len(content)+32)
 	for _, l := range content {
@@ -153,13 +174,6 @@ func (d detailModel) lines(s *styles, now time.Time, w, h int) []string {
 			continue
 		}
 		out = append(out, padRight(l, w))
-	}
-	maxScroll := max(len(out)-h, 0)
-	start := min(d.scroll, maxScroll)
-	out = out[start:min(start+h, len(out))]
-	blank := strings.Repeat(" ", w)
-	for len(out) < h {
-		out = append(out, blank)
 	}
 	return out
 }

@@ -132,8 +132,8 @@ func (m Model) previewPlaceCmd() tea.Cmd {
 	if !visible {
 		return nil
 	}
-	line := m.detail.previewLine(m.styles, m.b.Clock.Now()) - m.detail.scroll
-	if line < 0 || line >= m.detail.height {
+	line := m.detail.previewLine(m.styles, m.b.Clock.Now()) - m.detail.vp.YOffset()
+	if line < 0 || line >= m.detail.vp.Height() {
 		return nil
 	}
 	x, y := 0, headerHeight+line

@@ -134,7 +134,7 @@ func New(ctx context.Context, b Backend) Model {
 		m.listKeys.Mine.SetEnabled(true)
 	}
 	m.applyTheme()
-	m.detail.keys = m.detailKeys.Scroll
+	m.detail.vp = newDetailViewport(m.detailKeys.Scroll)
 	m.admin.n8nWired = b.N8NAdmin != nil
 	m.detail.inlineImages = m.gfx.proto != protoHalfBlocks
 	m.detail.odooOff = !b.Config.OdooEnabled()
