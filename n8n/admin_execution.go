@@ -10,19 +10,13 @@ import (
 	"github.com/influencegen/influencegen/app"
 )
 
-// ExecutionReport is what a person needs to know about one n8n run: did it
-// fail, where, and why. Texts are n8n's, cleaned and clipped; the run's
-// input (which holds the app's API key) is never kept.
+// ExecutionReport is the domain's view of one n8n run (did it fail, where,
+// why: texts cleaned and clipped) plus the request id the run was given,
+// which FindExecution matches on. The run's input (which holds the app's
+// API key) is never kept.
 type ExecutionReport struct {
-	ID         string     `json:"id"`
-	WorkflowID string     `json:"workflow_id"`
-	Status     string     `json:"status"`
-	StartedAt  time.Time  `json:"started_at"`
-	StoppedAt  *time.Time `json:"stopped_at,omitempty"`
-	FailedNode string     `json:"failed_node,omitempty"`
-	Message    string     `json:"message,omitempty"`
-	RequestID  string     `json:"request_id,omitempty"`
-	EditorURL  string     `json:"editor_url"`
+	app.N8NExecution
+	RequestID string `json:"request_id,omitempty"`
 }
 
 type executionDetail struct {
@@ -62,8 +56,8 @@ func (a *Admin) Execution(ctx context.Context, id string) (ExecutionReport, erro
 	if err := a.do(ctx, http.MethodGet, "/executions/"+url.PathEscape(id)+"?includeData=true", nil, &d); err != nil {
 		return ExecutionReport{}, err
 	}
-	r := ExecutionReport{ID: string(d.ID), WorkflowID: string(d.WorkflowID), Status: app.ClipText(app.CleanLine(d.Status), 40),
-		StartedAt: d.StartedAt, StoppedAt: d.StoppedAt}
+	r := ExecutionReport{N8NExecution: app.N8NExecution{ID: string(d.ID), WorkflowID: string(d.WorkflowID),
+		Status: app.ClipText(app.CleanLine(d.Status), 40), StartedAt: d.StartedAt, StoppedAt: d.StoppedAt}}
 	r.EditorURL = a.EditorURL(r.WorkflowID, r.ID)
 	res := d.Data.ResultData
 	if e := res.Error; e != nil {

@@ -360,8 +360,7 @@ func (m *Manager) Explain(ctx context.Context, r app.Request) (app.N8NExecution,
 	if err != nil {
 		return app.N8NExecution{}, err
 	}
-	return app.N8NExecution{ID: rep.ID, WorkflowID: rep.WorkflowID, Status: rep.Status, StartedAt: rep.StartedAt, StoppedAt: rep.StoppedAt,
-		FailedNode: rep.FailedNode, Message: rep.Message, EditorURL: rep.EditorURL}, nil
+	return rep.N8NExecution, nil
 }
 
 // PushSecret implements app.N8NAdmin.
