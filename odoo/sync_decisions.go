@@ -79,6 +79,11 @@ func decisionVals(j decisionJob) map[string]any {
 	if im.DecidedAt != nil {
 		v["app_decided_at"] = im.DecidedAt.UTC().Format(appTime)
 	}
+	// Not a field: who made the latest decision, for the chatter note.
+	v["decided_by"] = orFalse(im.ApprovedBy)
+	if im.FavoriteAt != nil && im.DecidedAt != nil && im.FavoriteAt.Equal(*im.DecidedAt) {
+		v["decided_by"] = orFalse(im.FavoriteBy)
+	}
 	return v
 }
 

@@ -59,7 +59,7 @@ func (s *Server) decide(t *table, raw any) (any, *odooError) {
 			s.touch(t, row)
 			if after := fmt.Sprintf("%v/%v", row["approval_state"], row["favorite"]); after != before {
 				s.chatter = append(s.chatter, ChatterNote{RequestID: num(row["request_id"]), ImageID: id,
-					Body: fmt.Sprintf("image %v: approval %v, favourite %v (by %v)", row["name"], row["approval_state"], row["favorite"], row["approved_by"]),
+					Body: fmt.Sprintf("image %v: approval %v, favourite %v (by %v)", row["name"], row["approval_state"], row["favorite"], vals["decided_by"]),
 					At:   s.cfg.Now()})
 			}
 		}
