@@ -182,3 +182,24 @@ func TestADecisionWhileOdooIsDownIsQueuedAndSyncsLater(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestExportCommandWritesTheApprovedImagesAndRefusesToOverwrite(t *testing.T) {
+	fake := odootest.New(t, odootest.Config{})
+	rig := newSyncRig(t, fake)
+	_, ims := rig.seedResult(2, "a red cube")
+	if code, out, errOut := rig.run("image", "approve", "--no-sync", fmt.Sprint(ims[1].ID)); code != 0 {
+		t.Fatalf("approve: %d %s %s", code, out, errOut)
+	}
+	dir := t.TempDir()
+	code, out, errOut := rig.run("export", "--approved", "--to", dir)
+	if code != 0 || !strings.Contains(out, "exported 1 image(s)") || !strings.Contains(out, "_a-red-cube_101.png") {
+		t.Fatalf("export --approved: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = rig.run("export", "--approved", "--to", dir)
+	if code == 0 || !strings.Contains(errOut, "--force") {
+		t.Fatalf("second export: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut = rig.run("export", "--approved", "--favorites", "--to", dir); code != 2 {
+		t.Fatalf("two selectors: exit %d, %s", code, errOut)
+	}
+}
