@@ -141,7 +141,7 @@ func (e *ERP) Check(ctx context.Context) (app.ERPCheck, error) {
 		}
 	}
 	if res.OK() {
-		add("addon", e.checkGuardedMethods(ctx), "version "+AddonVersion+" or later ("+UpsertMethod+", "+AttachMethod+")")
+		add("addon", e.checkGuardedMethods(ctx), "version "+AddonVersion+" or later ("+UpsertMethod+", "+AttachMethod+", "+DecideMethod+")")
 	}
 	if res.OK() && e.odoo.AcceptRequests {
 		detail, err := e.queueState(ctx)
@@ -193,7 +193,10 @@ func (e *ERP) queueState(ctx context.Context) (string, error) {
 // an addon installed before they existed answers "does not exist", and
 // the sync would park every item, so doctor says to upgrade it first.
 func (e *ERP) checkGuardedMethods(ctx context.Context) error {
-	for model, method := range map[string]string{e.odoo.RequestModel: UpsertMethod, e.odoo.ImageModel: AttachMethod} {
+	for _, m := range []struct{ model, method string }{
+		{e.odoo.RequestModel, UpsertMethod}, {e.odoo.ImageModel, AttachMethod}, {e.odoo.ImageModel, DecideMethod},
+	} {
+		model, method := m.model, m.method
 		var out json.RawMessage
 		if err := e.client.Call(ctx, model, method, nil, []Arg{Pos("vals_list", []any{})}, &out); err != nil {
 			return outdatedAddon(err, model, method)
