@@ -87,3 +87,31 @@ func TestVaryMakesABatchOfFourWithTheNextSeedsAndRerollDrawsNewOnes(t *testing.T
 		t.Errorf("re-roll seeds %v are not %d different ones", seen, app.VariationCount)
 	}
 }
+
+// A variation reaches n8n naming the image it varies (variation_of), each
+// request with its own next seed; the source request's payload has none.
+func TestVariationsAreSentToN8NWithVariationOf(t *testing.T) {
+	r := newRig(t, "k")
+	src := r.submit(t, 1)[0]
+	r.complete(t, src.ID, "/tmp/src.png")
+	ims, _ := r.db.Images(t.Context(), src.ID)
+	vary, err := r.svc.Vary(t.Context(), ims[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.runSender(t)
+	waitFor(t, "4 variations posted to n8n", func() bool { return r.fake.Count() >= len(vary) })
+	seeds := map[float64]bool{}
+	for _, got := range r.fake.Requests() {
+		body := got.JSON()
+		if body["variation_of"] != float64(ims[0].ID) {
+			t.Errorf("payload variation_of = %v, want %d", body["variation_of"], ims[0].ID)
+		}
+		seeds[body["generation_params"].(map[string]any)["seed"].(float64)] = true
+	}
+	for i := range vary {
+		if !seeds[float64(src.Params.Seed+int64(i)+1)] {
+			t.Errorf("seeds sent = %v, want %d…%d", seeds, src.Params.Seed+1, src.Params.Seed+4)
+		}
+	}
+}
