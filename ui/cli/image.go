@@ -19,7 +19,7 @@ const imagePushTimeout = 8 * time.Second
 func newImageCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "image",
-		Short: "List images and pick the keepers: favourite, approve, reject",
+		Short: "List images, pick the keepers (favourite, approve, reject), more like this (vary, reroll)",
 		Long: `IMAGE is an image id (see ` + "`influencegen image list`" + `) or a unique prefix
 (4+ hex digits) of its sha256. A decision is recorded locally at once, with
 your name and the time, and queued for Odoo in the same transaction; the
@@ -32,7 +32,8 @@ latest decision by time wins.`,
 		newImageDecisionCmd(env, "favorite IMAGE", "Star an image (--off removes the star)", "favorite"),
 		newImageDecisionCmd(env, "approve IMAGE", "Approve an image", string(app.ApprovalApproved)),
 		newImageDecisionCmd(env, "reject IMAGE", "Reject an image", string(app.ApprovalRejected)),
-		newImageDecisionCmd(env, "reset IMAGE", "Set an image back to undecided", string(app.ApprovalUndecided)))
+		newImageDecisionCmd(env, "reset IMAGE", "Set an image back to undecided", string(app.ApprovalUndecided)),
+		newImageVaryCmd(env, false), newImageVaryCmd(env, true))
 	return cmd
 }
 
