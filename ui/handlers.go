@@ -69,6 +69,7 @@ func (m *Model) applyTheme() {
 	m.composer.setStyles(s)
 	m.admin.input.SetStyles(s.textinput)
 	m.list.input.SetStyles(s.textinput)
+	m.list.table.SetStyles(s.table)
 	m.activity.setStyles(s)
 	if m.confirm != nil {
 		m.confirm.input.SetStyles(s.textinput)
