@@ -284,3 +284,46 @@ func TestTheQueueCountStepsDownBeforeTheOdooSyncLine(t *testing.T) {
 		t.Fatal("at 200 columns the full queue count should show")
 	}
 }
+
+// failingTeamOdoo is an Odoo that refuses the team read.
+type failingTeamOdoo struct{}
+
+func (failingTeamOdoo) Team(context.Context, time.Time, int) ([]app.TeamRequest, error) {
+	return nil, app.Errorf(app.EUNAVAILABLE, "Odoo answered 503 Service Unavailable")
+}
+
+func TestATeamReadThatFailsSaysSoAndTheNextPollTriesAgain(t *testing.T) {
+	r, _ := teamRig(t)
+	r.b.Team.Feed = app.NewTeamFeed(failingTeamOdoo{}, 200)
+	m := r.model(t, 120, 30)
+	m = press(t, m, "T")
+	if got := screenText(m); !strings.Contains(got, "cannot read the team's requests from Odoo") || !strings.Contains(got, "503") {
+		t.Fatalf("a failed read should be said:\n%s", got)
+	}
+	next, cmd := m.Update(odooPolledMsg{})
+	if cmd == nil || !next.(Model).team.loading {
+		t.Fatal("the next poll should read Odoo again")
+	}
+}
+
+func TestCancelOnATeamRowThisHostHoldsAsksAndCancelsThroughTheService(t *testing.T) {
+	r, odoo := teamRig(t)
+	// bob's processing request, claimed by this host
+	row := odoo.rows[1]
+	row.Host, row.ID = "this-laptop/0001", testID(7)
+	odoo.put(row)
+	m := r.model(t, 120, 30)
+	m = press(t, m, "T", "j")
+	if sel, _ := m.team.selected(); sel.RequestedBy != "bob" || !m.team.keys.Cancel.Enabled() {
+		t.Fatalf("bob's request held here should offer cancel (selected %q)", sel.RequestedBy)
+	}
+	m = press(t, m, "x")
+	if m.confirm == nil {
+		t.Fatal("x should ask first")
+	}
+	m = typeText(t, m, "cancel")
+	m = press(t, m, "enter")
+	if calls := r.svc.Calls(); len(calls) != 1 || !strings.HasPrefix(calls[0], "cancel") {
+		t.Fatalf("the service should have cancelled once: %v", calls)
+	}
+}
