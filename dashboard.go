@@ -18,6 +18,7 @@ type dashboardRuntime struct {
 	bus      *app.Bus
 	listener func() ui.ListenerStatus // nil = no listener running
 	erp      ui.ERPChecker            // nil = Odoo not configured
+	team     *ui.TeamBackend          // nil = Odoo not configured
 	close    func() error             // drains the listener, then stops the workers
 }
 
@@ -39,6 +40,7 @@ var startDashboardRuntime = func(ctx context.Context, env *cli.Env) (*dashboardR
 		if erp, err := newERP(p.Config, p.Secrets, p.Store, p.Log); err == nil {
 			d.erp = erp
 		}
+		d.team = newDashboardTeam(p.Config, p.Secrets, p.Store, p.Paths, p.Log)
 	}
 	return d, nil
 }
@@ -64,7 +66,7 @@ func runDashboard(cmd *cobra.Command, env *cli.Env) error {
 		Store: p.Store, Service: rt.service, Secrets: p.Secrets, Bus: rt.bus, Config: p.Config,
 		Profile: profile, Demo: profile == cli.DemoProfile, Clock: app.SystemClock{}, Log: p.Log,
 		Listener: rt.listener, ERP: rt.erp, SecretsInMemory: secretsInMemory(ctx, p.Secrets),
-		N8NAdmin: keyedN8NAdmin(env, p),
+		N8NAdmin: keyedN8NAdmin(env, p), Team: rt.team,
 	}
 	runErr := ui.Run(ctx, b)
 	// q returns here; the listener drains before the process exits.

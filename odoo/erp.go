@@ -176,17 +176,31 @@ func (e *ERP) queueState(ctx context.Context) (string, error) {
 			"but the Odoo user of this API key may not take requests: add it to the group InfluenceGen / Manager " +
 			"(Settings → Users), or turn odoo.accept_requests off on this host"}
 	}
-	queued := []any{[]any{"origin", "=", "odoo"}, []any{"state", "=", "queued"}}
-	waiting, err := count(e.odoo.RequestModel, append(queued, []any{"claimed_by", "=", false}))
+	waiting, err := e.QueueWaiting(ctx)
 	if err != nil {
 		return "", err
 	}
-	held, err := count(e.odoo.RequestModel, append(queued, []any{"claimed_by", "!=", false}))
+	held, err := count(e.odoo.RequestModel, append(queuedInOdoo(), []any{"claimed_by", "!=", false}))
 	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("accepting requests made in Odoo: %d waiting, %d claimed by hosts and not sent yet (claims expire after %s)",
 		waiting, held, e.odoo.ClaimTimeout), nil
+}
+
+// queuedInOdoo is the domain of Odoo-origin requests still queued.
+func queuedInOdoo() []any {
+	return []any{[]any{"origin", "=", "odoo"}, []any{"state", "=", "queued"}}
+}
+
+// QueueWaiting is how many requests made in Odoo no host has claimed yet:
+// doctor's "N waiting", and the dashboard header's "Odoo queue: N waiting".
+// One search_count.
+func (e *ERP) QueueWaiting(ctx context.Context) (int, error) {
+	var n int64
+	err := e.client.Call(ctx, e.odoo.RequestModel, "search_count", nil,
+		[]Arg{Pos("domain", append(queuedInOdoo(), []any{"claimed_by", "=", false}))}, &n)
+	return int(n), err
 }
 
 // checkGuardedMethods calls the addon's sync methods with nothing to do:

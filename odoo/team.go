@@ -2,8 +2,6 @@ package odoo
 
 import (
 	"context"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/influencegen/influencegen/app"
@@ -51,80 +49,9 @@ func teamRequest(r Record) app.TeamRequest {
 	}
 }
 
-// teamOverlap is how far back each refresh looks before the newest
-// write_date seen: Odoo stamps write_date with its transaction's start,
-// so a long transaction can commit a change older than one already read.
-const teamOverlap = time.Minute
+// TeamFeed is app.TeamFeed: it moved to app so the dashboard (which may
+// not import this package) polls with the same code as status --team.
+type TeamFeed = app.TeamFeed
 
-// TeamFeed keeps the team's recent requests up to date by polling only
-// what changed (write_date newer than the last seen, minus teamOverlap),
-// never by re-reading everything. Safe for one poller and many readers.
-type TeamFeed struct {
-	src   app.TeamSource
-	limit int
-
-	mu    sync.Mutex
-	byKey map[int64]app.TeamRequest
-	last  time.Time
-}
-
-// NewTeamFeed returns a feed of at most limit requests (the newest).
-func NewTeamFeed(src app.TeamSource, limit int) *TeamFeed {
-	return &TeamFeed{src: src, limit: limit, byKey: map[int64]app.TeamRequest{}}
-}
-
-// Refresh reads what changed since the last refresh and returns how many
-// requests are new or changed (the overlap re-reads the last minute's
-// changes; those count only if they differ).
-func (f *TeamFeed) Refresh(ctx context.Context) (int, error) {
-	f.mu.Lock()
-	since := f.last
-	f.mu.Unlock()
-	if !since.IsZero() {
-		since = since.Add(-teamOverlap)
-	}
-	got, err := f.src.Team(ctx, since, f.limit)
-	if err != nil {
-		return 0, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	changed := 0
-	for _, r := range got {
-		if old, ok := f.byKey[r.OdooID]; !ok || old != r {
-			changed++
-		}
-		f.byKey[r.OdooID] = r
-		if r.UpdatedAt.After(f.last) {
-			f.last = r.UpdatedAt
-		}
-	}
-	if len(f.byKey) > f.limit {
-		all := f.sortedLocked()
-		for _, r := range all[f.limit:] {
-			delete(f.byKey, r.OdooID)
-		}
-	}
-	return changed, nil
-}
-
-// Requests returns the feed's requests, newest change first.
-func (f *TeamFeed) Requests() []app.TeamRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.sortedLocked()
-}
-
-func (f *TeamFeed) sortedLocked() []app.TeamRequest {
-	out := make([]app.TeamRequest, 0, len(f.byKey))
-	for _, r := range f.byKey {
-		out = append(out, r)
-	}
-	slices.SortFunc(out, func(a, b app.TeamRequest) int {
-		if c := b.UpdatedAt.Compare(a.UpdatedAt); c != 0 {
-			return c
-		}
-		return int(b.OdooID - a.OdooID)
-	})
-	return out
-}
+// NewTeamFeed is app.NewTeamFeed.
+var NewTeamFeed = app.NewTeamFeed

@@ -70,6 +70,9 @@ type Backend struct {
 	// keyring, so it is called from Cmds only. A nil func: no n8n admin,
 	// so no rotation push and no "why did it fail" in the detail.
 	N8NAdmin func(ctx context.Context) (app.N8NAdmin, error)
+	// Team is the team scope (T) and the header's Odoo queue count; nil
+	// while Odoo is not configured (T then says so).
+	Team *TeamBackend
 	// TokenGrace is how long the previous callback token stays valid after
 	// a rotation; 0 means 15 minutes.
 	TokenGrace time.Duration

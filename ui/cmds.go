@@ -504,3 +504,64 @@ func explainCmd(ctx context.Context, build func(context.Context) (app.N8NAdmin, 
 		return n8nExplainedMsg{id: r.ID, n8nExplained: n8nExplained{run: run, err: err}}
 	}
 }
+
+// refreshTeamCmd polls Odoo for the team's requests changed since the last
+// poll (the feed merges them) and looks up which of them this host holds.
+func refreshTeamCmd(ctx context.Context, tb *TeamBackend, st app.Store) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		changed, err := tb.Feed.Refresh(ctx)
+		if err != nil {
+			logFrom(ctx).Warn("dashboard: team refresh", "error", err)
+			return teamRefreshedMsg{err: err}
+		}
+		rows := tb.Feed.Requests()
+		owned := map[string]bool{}
+		for _, r := range rows {
+			if r.ID == "" {
+				continue
+			}
+			if r.Host != "" && r.Host == tb.Host {
+				owned[r.ID] = true
+				continue
+			}
+			if _, err := st.GetRequest(ctx, r.ID); err == nil {
+				owned[r.ID] = true
+			}
+		}
+		return teamRefreshedMsg{rows: rows, owned: owned, changed: changed}
+	}
+}
+
+// fetchTeamImagesCmd fetches a team request's images from Odoo (or finds
+// them already kept by their sha256).
+func fetchTeamImagesCmd(ctx context.Context, tb *TeamBackend, odooID int64) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		files, err := tb.Images(ctx, odooID)
+		if err != nil {
+			logFrom(ctx).Warn("dashboard: team image", "odoo_id", odooID, "error", err)
+		}
+		return teamImagesFetchedMsg{odooID: odooID, files: files, err: err}
+	}
+}
+
+// countQueueCmd counts the Odoo requests no host has claimed yet.
+func countQueueCmd(ctx context.Context, tb *TeamBackend) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		n, err := tb.QueueWaiting(ctx)
+		return queueCountedMsg{waiting: n, err: err}
+	}
+}
+
+// odooPollCmd is the odoo.poll_interval timer (off in unit tests).
+func (m Model) odooPollCmd() tea.Cmd {
+	if m.noTicks || m.b.Team == nil {
+		return nil
+	}
+	return tea.Tick(m.odooInterval(), func(time.Time) tea.Msg { return odooPolledMsg{} })
+}

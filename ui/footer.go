@@ -46,6 +46,8 @@ func (m Model) footerKeys() footerKeyMap {
 		return m.activity.keys
 	case m.screen == screenHelp:
 		return m.helpKeys
+	case m.screen == screenTeam:
+		return m.team.keys
 	case m.list.searching:
 		return m.searchKeys
 	case m.screen == screenDetail || m.focus == focusDetail:

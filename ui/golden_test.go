@@ -45,9 +45,12 @@ func TestScreensMatchTheirGoldenFiles(t *testing.T) {
 		{name: "admin", keys: []string{"a"}},
 		{name: "activity", keys: []string{"l"}},
 		{name: "help", keys: []string{"?"}},
+		{name: "team", keys: []string{"T"}},
+		{name: "team_detail", keys: []string{"T", "enter"}},
 	}
-	// One seeded store serves every screen: none of them writes to it.
-	r := newRig(t, true)
+	// One seeded store serves every screen: none of them writes to it. Its
+	// Odoo holds four team requests for the team scope (T).
+	r, _ := teamRig(t)
 	for _, theme := range []struct {
 		name string
 		bg   tea.BackgroundColorMsg

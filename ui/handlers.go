@@ -27,6 +27,7 @@ func (m Model) handleResize(msg tea.WindowSizeMsg) (Model, tea.Cmd) {
 func (m *Model) layout() {
 	body := max(m.bodyHeight(), 1)
 	m.header.SetSize(m.width)
+	m.team.SetSize(m.width, body)
 	m.help.SetWidth(m.width)
 	if m.wide() {
 		m.list.SetSize(m.listWidth()-1, body) // one column of air before the pane
@@ -69,6 +70,7 @@ func (m *Model) applyTheme() {
 	m.composer.setStyles(s)
 	m.admin.input.SetStyles(s.textinput)
 	m.list.input.SetStyles(s.textinput)
+	m.list.table.SetStyles(s.table)
 	m.activity.setStyles(s)
 	if m.confirm != nil {
 		m.confirm.input.SetStyles(s.textinput)
@@ -107,6 +109,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.handleActivityKey(msg)
 	case m.screen == screenHelp:
 		return m.handleHelpKey(msg)
+	case m.screen == screenTeam:
+		return m.handleTeamKey(msg)
 	}
 	return m.handleMainKey(msg)
 }
@@ -171,6 +175,8 @@ func (m Model) handleMainKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, g.Activity):
 		m.screen = screenActivity
 		return m, loadActivityCmd(m.ctx, m.b.Store)
+	case key.Matches(msg, g.Team):
+		return m.openTeam()
 	case key.Matches(msg, m.listKeys.Focus):
 		if m.focus == focusDetail {
 			return m.leaveDetail(), nil

@@ -23,6 +23,10 @@ type headerModel struct {
 	n8nError *app.Activity // the latest n8n outcome, when it was an error
 	listener ListenerStatus
 	err      error
+	// the shared queue (odoo.accept_requests): Odoo requests no host took
+	queueShown   bool
+	queueWaiting int
+	queueErr     error
 }
 
 const headerHeight = 2
@@ -150,6 +154,9 @@ func (h headerModel) line2(s *styles, now time.Time) string {
 		part(50, strings.Join(full, s.muted.Render(" · ")), strings.Join(short, " ")),
 		part(60, h.odooView(s), ""),
 	}
+	if h.queueShown {
+		parts = append(parts, h.queuePart(s))
+	}
 	if e := h.n8nError; e != nil {
 		msg := oneLine(app.TerminalSafe(e.Message))
 		age := relativeAge(now, e.CreatedAt)
@@ -180,4 +187,19 @@ func clipRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// queuePart is "Odoo queue: N waiting": requests made in Odoo that no host
+// has claimed. It outranks the full state counts (they shorten first) and
+// steps down before Odoo's sync line.
+func (h headerModel) queuePart(s *styles) headerPart {
+	if h.queueErr != nil {
+		return part(55, s.warn.Render("Odoo queue: unknown ("+clipRunes(errText(h.queueErr), 40)+")"), s.warn.Render("Odoo queue: ?"), "")
+	}
+	st := s.muted
+	if h.queueWaiting > 0 {
+		st = s.warn
+	}
+	n := itoa(h.queueWaiting)
+	return part(55, st.Render("Odoo queue: "+n+" waiting"), st.Render("queue "+n), "")
 }

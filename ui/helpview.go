@@ -44,6 +44,7 @@ func (m Model) helpContent() string {
 		keys help.KeyMap
 	}{
 		{"Requests", m.listKeys}, {"Detail", m.detailKeys}, {"Composer", m.composer.keys}, {"Admin", m.admin.keys}, {"Activity", m.activity.keys},
+		{"Team (T)", newTeamKeys(m.globalKeys)}, // every key of the scope, whichever row is selected
 	}
 	full := m.help
 	full.ShowAll = true

@@ -12,7 +12,7 @@ import (
 // (the way out, help) are never dropped from the footer.
 
 type globalKeys struct {
-	Quit, Help, Compose, Admin, Activity, Back key.Binding
+	Quit, Help, Compose, Admin, Activity, Team, Back key.Binding
 }
 
 func newGlobalKeys() globalKeys {
@@ -22,6 +22,7 @@ func newGlobalKeys() globalKeys {
 		Compose:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new")),
 		Admin:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "admin")),
 		Activity: key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "activity")),
+		Team:     key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "team")),
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 	}
 }
@@ -69,7 +70,7 @@ func newListKeys(g globalKeys) listKeys {
 }
 
 func (k listKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.global.Compose, k.Detail, k.Retry, k.Cancel, k.Remix, k.Filter, k.Search, k.global.Admin, k.global.Activity}
+	return []key.Binding{k.global.Compose, k.Detail, k.Retry, k.Cancel, k.Remix, k.Filter, k.Search, k.global.Admin, k.global.Activity, k.global.Team}
 }
 
 func (k listKeys) Essential() []key.Binding { return []key.Binding{k.global.Help, k.global.Quit} }
@@ -79,7 +80,7 @@ func (k listKeys) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Detail, k.Focus, k.Filter, k.Search, k.Mine, k.Open, k.CopyPath},
 		{k.global.Compose, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete},
-		{k.global.Admin, k.global.Activity, k.global.Help, k.global.Quit},
+		{k.global.Admin, k.global.Activity, k.global.Team, k.global.Help, k.global.Quit},
 	}
 }
 

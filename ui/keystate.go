@@ -29,6 +29,8 @@ func (m Model) refreshKeys() Model {
 	a.Rotate.SetEnabled(secrets)
 	a.TestOdoo.SetEnabled(m.b.ERP != nil && m.b.Config.OdooEnabled())
 
+	m.team = m.team.withKeys(m.b.Team != nil)
+
 	c := &m.composer.keys
 	picker := m.composer.focus == fieldModel || m.composer.focus == fieldPreset
 	c.Cycle.SetEnabled(picker)

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/table"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
@@ -54,6 +55,7 @@ type listModel struct {
 	search    string
 	searching bool
 	input     textinput.Model
+	table     table.Model // draws the visible window (listtable.go)
 	frame     int
 	counts    map[app.Status]int
 }
@@ -63,7 +65,7 @@ func newListModel(keys listKeys, search searchKeys) listModel {
 	in.Prompt = "/ "
 	in.Placeholder = "search prompts"
 	in.CharLimit = 200
-	return listModel{keys: keys, searchKeys: search, input: in}
+	return listModel{keys: keys, searchKeys: search, input: in, table: newRequestTable()}
 }
 
 func (l *listModel) SetSize(w, h int) {

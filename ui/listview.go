@@ -37,35 +37,34 @@ func (l listModel) View(s *styles, focused bool, now time.Time) string {
 	} else if l.search != "" || l.mine {
 		b.WriteString("\n" + padRight(s.muted.Render(ansi.Truncate(app.TerminalSafe(l.filterLine()), l.width, "…")), l.width))
 	}
-	b.WriteString("\n" + l.headingsView(s))
-	vis := l.visibleRows()
-	lines := 0
+	table := l.visibleTable(s, focused, now).View()
+	if note := l.emptyNote(s); note != "" {
+		// the headings stay; the note takes the first row's line
+		head, rest, _ := strings.Cut(table, "\n")
+		_, rest, _ = strings.Cut(rest, "\n")
+		table = head + "\n" + padRight(truncate(note, l.width), l.width)
+		if rest != "" {
+			table += "\n" + rest
+		}
+	}
+	b.WriteString("\n" + table)
+	return b.String()
+}
+
+// emptyNote says why no row shows: an error, a read in flight, a filter
+// that matches nothing, or no requests at all.
+func (l listModel) emptyNote(s *styles) string {
 	switch {
 	case l.err != nil:
-		b.WriteString("\n" + padRight(truncate(s.err.Render(ansi.Truncate("cannot read requests: "+errText(l.err), l.width, "…")), l.width), l.width))
-		lines++
+		return s.err.Render(ansi.Truncate("cannot read requests: "+errText(l.err), l.width, "…"))
 	case !l.loaded:
-		b.WriteString("\n" + padRight(truncate(s.muted.Render("loading…"), l.width), l.width))
-		lines++
+		return s.muted.Render("loading…")
 	case len(l.rows) == 0 && (l.filter > 0 || l.search != ""):
-		b.WriteString("\n" + padRight(truncate(s.muted.Render("No requests match. Press 0 for all states, / to change the search."), l.width), l.width))
-		lines++
+		return s.muted.Render("No requests match. Press 0 for all states, / to change the search.")
 	case len(l.rows) == 0:
-		b.WriteString("\n" + padRight(truncate(s.muted.Render("No requests yet. Press n to compose one."), l.width), l.width))
-		lines++
+		return s.muted.Render("No requests yet. Press n to compose one.")
 	}
-
-	end := min(l.offset+vis, len(l.rows))
-	for i := l.offset; i < end; i++ {
-		b.WriteString("\n")
-		b.WriteString(l.rowView(s, l.rows[i], now, i == l.cursor, focused))
-		lines++
-	}
-	blank := strings.Repeat(" ", l.width)
-	for ; lines < vis; lines++ {
-		b.WriteString("\n" + blank)
-	}
-	return b.String()
+	return ""
 }
 
 const badgeWidth = 13 // icon, space, the longest label ("init failed", "processing")
@@ -136,55 +135,6 @@ const (
 // showSeedSize reports whether the seed and size columns fit beside a
 // prompt of at least 20 cells.
 func (l listModel) showSeedSize() bool { return l.width-rowFixedWidth-seedSizeWidth >= 20 }
-
-// headingsView names the columns and says where the cursor is.
-func (l listModel) headingsView(s *styles) string {
-	h := " " + padRight("STATE", badgeWidth) + " " + " AGE" + " " + padRight("MODEL", 12)
-	if l.showSeedSize() {
-		h += " " + padRight("SEED", 10) + " " + padRight("SIZE", 9)
-	}
-	h += " PROMPT"
-	pos := ""
-	if len(l.rows) > 0 {
-		total := l.tabCount(l.filter)
-		switch {
-		case l.hasNewer: // the window starts below the newest: no exact position
-		case total >= len(l.rows):
-			pos = fmt.Sprintf("row %d of %d", l.cursor+1, total)
-		}
-	}
-	gap := l.width - ansi.StringWidth(h) - ansi.StringWidth(pos) - 1
-	if gap < 1 {
-		return padRight(s.muted.Render(truncate(h, l.width)), l.width)
-	}
-	return s.muted.Render(h+strings.Repeat(" ", gap)+pos) + " "
-}
-
-// rowView renders one request in exactly l.width cells. It runs for every
-// visible row on every frame, so styled pieces come ready-made from
-// styles and plain parts are measured before styling, never after.
-func (l listModel) rowView(s *styles, r app.Request, now time.Time, selected, focused bool) string {
-	promptW := l.width - rowFixedWidth
-	if promptW < 4 {
-		return truncate(padRight(statusLabel(r.Status)+" "+r.Params.Prompt, l.width), l.width)
-	}
-	meta := fmt.Sprintf("%4s %-12s", relativeAge(now, r.CreatedAt), ansi.Truncate(safe(r.Params.Model), 12, "…"))
-	if l.showSeedSize() {
-		promptW -= seedSizeWidth
-		meta += fmt.Sprintf(" %-10d %-9s", r.Params.Seed, ansi.Truncate(r.Params.Resolution(), 9, "…"))
-	}
-	prompt := fitText(oneLine(safe(r.Params.Prompt)), promptW)
-	if selected && focused {
-		// the state keeps its colour on the highlighted row
-		badge := s.status[r.Status].Inherit(s.selected).Render(statusIcon(r.Status, l.frame) + " " + padRight(statusLabel(r.Status), badgeWidth-2))
-		return s.selected.Render("▌") + badge + s.selected.Render(" "+meta+" "+prompt+" "+l.syncMark(r.SyncState))
-	}
-	cursor := " "
-	if selected {
-		cursor = "▌"
-	}
-	return cursor + s.badge(r.Status, l.frame) + " " + s.muted.Render(meta) + " " + prompt + " " + l.styledSyncMark(s, r.SyncState)
-}
 
 // fitText cuts or pads plain text to exactly w cells.
 func fitText(t string, w int) string {

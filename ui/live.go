@@ -114,6 +114,9 @@ func (m Model) handlePreviewRendered(msg previewRenderedMsg) (Model, tea.Cmd) {
 	if msg.err == nil {
 		m.previews.put(msg)
 	}
+	if m.team.previewWant == msg.key {
+		m.team.preview = &msg // a team request's image, fetched from Odoo
+	}
 	if img, ok := m.detail.firstImage(); ok && img.SHA256 == msg.key.sha && m.detail.previewWant == msg.key {
 		m.detail.preview = &msg
 		return m, m.previewPlaceCmd()

@@ -25,6 +25,7 @@ const (
 	screenAdmin                  // secrets, token, listener, Odoo
 	screenActivity               // the event log
 	screenHelp                   // every key binding and what states mean
+	screenTeam                   // everyone's requests from Odoo (T)
 )
 
 // focus is which pane of the main screen receives keys.
@@ -71,6 +72,7 @@ type Model struct {
 	composer *composerModel // behind a pointer: the bubbles in it are large and Update copies the root
 	admin    adminModel
 	activity activityModel
+	team     teamModel
 
 	confirm     *confirmModel // a question that owns the keyboard until answered
 	lastKeyAt   time.Time     // when the previous key arrived
@@ -121,6 +123,7 @@ func New(ctx context.Context, b Backend) Model {
 		composer:   ptr(newComposer(b.Config, newComposerKeys())),
 		admin:      newAdmin(newAdminKeys(g), b.Config),
 		activity:   newActivity(newActivityKeys(g)),
+		team:       teamModel{keys: newTeamKeys(g)},
 		previews:   newPreviewCache(previewCacheBytes),
 		batches:    batches{},
 		spinner:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
@@ -157,6 +160,8 @@ func (m Model) Init() tea.Cmd {
 		checkDataVersionCmd(m.ctx, m.b.Store),
 		waitForEventCmd(m.sub),
 		probeTerminalCmd(m.gfx),
+		m.odooPollCmd(),
+		m.countQueueAtStart(),
 	)
 }
 
@@ -238,6 +243,14 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleImageOpened(msg)
 	case remixLoadedMsg:
 		return m.handleRemixLoaded(msg)
+	case teamRefreshedMsg:
+		return m.handleTeamRefreshed(msg)
+	case teamImagesFetchedMsg:
+		return m.handleTeamImagesFetched(msg)
+	case odooPolledMsg:
+		return m.handleOdooPolled()
+	case queueCountedMsg:
+		return m.handleQueueCounted(msg)
 	}
 	return m, nil
 }
@@ -314,6 +327,8 @@ func (m Model) bodyView() string {
 		out = m.helpVP.View()
 	case screenDetail:
 		out = m.detail.View(m.styles, m.b.Clock.Now())
+	case screenTeam:
+		out = m.team.View(m.styles, m.b.Team, m.odooInterval(), m.b.Clock.Now())
 	default:
 		list := m.list.View(m.styles, m.focus == focusList, m.b.Clock.Now())
 		if !m.wide() {

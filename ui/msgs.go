@@ -158,3 +158,30 @@ type rowClickedMsg struct{ index int }
 
 // paneClickedMsg is a click in the detail pane beside the list.
 type paneClickedMsg struct{}
+
+// teamRefreshedMsg carries the team feed after a poll of what changed in
+// Odoo, and which of its requests this host holds.
+type teamRefreshedMsg struct {
+	rows    []app.TeamRequest
+	owned   map[string]bool
+	changed int
+	err     error
+}
+
+// teamImagesFetchedMsg carries a team request's images, fetched from Odoo
+// and kept in the image folder.
+type teamImagesFetchedMsg struct {
+	odooID int64
+	files  []app.StoredFile
+	err    error
+}
+
+// odooPolledMsg is the odoo.poll_interval tick: the team scope and the
+// header's queue count read Odoo again.
+type odooPolledMsg struct{}
+
+// queueCountedMsg carries how many requests made in Odoo wait for a host.
+type queueCountedMsg struct {
+	waiting int
+	err     error
+}

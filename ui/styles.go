@@ -4,6 +4,7 @@ import (
 	"image/color"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/table"
 	"charm.land/bubbles/v2/textarea"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -64,6 +65,7 @@ type styles struct {
 	// assume a dark terminal (black cursor line, light grey values)
 	textarea  textarea.Styles
 	textinput textinput.Styles
+	table     table.Styles // the request list's headings and cells
 	// ready-made pieces of list rows, rendered once per theme
 	badges    map[app.Status][]string // per spinner frame for active states, one entry otherwise
 	syncMarks map[app.SyncState]string
@@ -80,6 +82,7 @@ func (s *styles) badge(st app.Status, frame int) string {
 
 // withRowPieces renders the badges and sync marks once.
 func (s *styles) withRowPieces() *styles {
+	s.table = tableStyles(s)
 	s.badges = map[app.Status][]string{}
 	for _, st := range app.Statuses {
 		frames := 1

@@ -89,6 +89,8 @@ func TestEveryScreenIsReadableInLightAndDarkTerminals(t *testing.T) {
 		{"activity", []string{"l"}, ""},
 		{"search", []string{"/"}, "fox"},
 		{"confirm", []string{"d"}, "del"},
+		{"team scope", []string{"T"}, ""},
+		{"team row", []string{"T", "j", "j"}, ""},
 	}
 	terms := []struct {
 		name   string
@@ -98,7 +100,7 @@ func TestEveryScreenIsReadableInLightAndDarkTerminals(t *testing.T) {
 		{"light", lightTerminal, color.Black, color.White},
 		{"dark", darkTerminal, color.White, color.Black},
 	}
-	r := newRig(t, true)
+	r, _ := teamRig(t)
 	for _, term := range terms {
 		for _, sc := range screens {
 			t.Run(term.name+" "+sc.name, func(t *testing.T) {
