@@ -46,6 +46,8 @@ func (m Model) footerKeys() footerKeyMap {
 		return m.activity.keys
 	case m.screen == screenHelp:
 		return m.helpKeys
+	case m.curationScreen():
+		return m.curationFooterKeys()
 	case m.list.searching:
 		return m.searchKeys
 	case m.screen == screenDetail || m.focus == focusDetail:

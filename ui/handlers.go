@@ -53,6 +53,7 @@ func (m *Model) layout() {
 	m.composer.SetSize(m.width, body)
 	m.admin.SetSize(m.width, body)
 	m.activity.SetSize(m.width, body)
+	m.cur.gallery.SetSize(m.width, body)
 }
 
 func (m Model) handleBackground(msg tea.BackgroundColorMsg) (Model, tea.Cmd) {
@@ -107,6 +108,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.handleActivityKey(msg)
 	case m.screen == screenHelp:
 		return m.handleHelpKey(msg)
+	case m.curationScreen():
+		return m.handleCurationKey(msg)
 	}
 	return m.handleMainKey(msg)
 }
@@ -187,6 +190,9 @@ func (m Model) handleListKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if key.Matches(msg, m.listKeys.Detail) {
 		return m.enterDetail()
 	}
+	if key.Matches(msg, m.listKeys.Gallery) {
+		return m.openGallery("")
+	}
 	if next, cmd, ok := m.handleRequestKey(msg, m.listKeys.requestKeys); ok {
 		return next, cmd
 	}
@@ -196,6 +202,9 @@ func (m Model) handleListKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 func (m Model) handleDetailKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if key.Matches(msg, m.detailKeys.Back) {
 		return m.leaveDetail(), nil
+	}
+	if key.Matches(msg, m.detailKeys.Grid) {
+		return m.openGallery(m.detail.req.ID)
 	}
 	if next, cmd, ok := m.handleRequestKey(msg, m.detailKeys.requestKeys); ok {
 		return next, cmd

@@ -44,6 +44,7 @@ func (m Model) helpContent() string {
 		keys help.KeyMap
 	}{
 		{"Requests", m.listKeys}, {"Detail", m.detailKeys}, {"Composer", m.composer.keys}, {"Admin", m.admin.keys}, {"Activity", m.activity.keys},
+		{"Gallery and grid", m.cur.keys}, {"Viewer", m.cur.vkeys}, {"Compare", m.cur.ckeys},
 	}
 	full := m.help
 	full.ShowAll = true
