@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"reflect"
 	"strings"
 	"sync"
-	"reflect"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"

@@ -235,18 +235,24 @@ func (m Model) thumbLookup() thumbLookup {
 	}
 }
 
-// wanted is every picture the current screen shows, with its box, and
-// the neighbours worth rendering ahead (the next page, the next picture).
-func (m Model) wanted() (items []galleryItem, cols, rows int) {
+// wanted is every picture the current screen shows, with its box; ahead
+// adds the neighbours worth rendering next (the next page, the pictures
+// either side).
+func (m Model) wanted(ahead bool) (items []galleryItem, cols, rows int) {
 	g := m.cur.gallery
 	switch m.screen {
 	case screenGallery:
 		l := g.layout()
 		from, to := g.visible()
-		to = min(to+l.cols*l.rows, len(g.items)) // one page ahead
+		if ahead {
+			to = min(to+l.cols*l.rows, len(g.items))
+		}
 		return g.items[from:to], l.thumbCols, l.thumbRows
 	case screenViewer:
 		cols, rows = viewerBox(g.width, g.height)
+		if !ahead {
+			return g.items[g.sel : g.sel+1], cols, rows
+		}
 		from, to := max(g.sel-1, 0), min(g.sel+2, len(g.items))
 		return g.items[from:to], cols, rows
 	case screenCompare:
@@ -268,7 +274,12 @@ func (m *Model) thumbCmds() tea.Cmd {
 	if !m.curationScreen() || m.noColor || m.width == 0 {
 		return nil
 	}
-	items, cols, rows := m.wanted()
+	// what is on screen first; the neighbours only once it is all there,
+	// so they never hold the decode slot the screen is waiting for
+	items, cols, rows := m.wanted(false)
+	if m.allRendered(items, cols, rows) {
+		items, cols, rows = m.wanted(true)
+	}
 	c := &m.cur
 	window := fmt.Sprintf("%d:%d:%dx%d", m.screen, c.gallery.sel, cols, rows)
 	if m.screen == screenGallery {
@@ -297,16 +308,26 @@ func (m *Model) thumbCmds() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+func (m Model) allRendered(items []galleryItem, cols, rows int) bool {
+	for _, it := range items {
+		if _, ok := m.cur.thumbs.get(m.thumbKey(it.img.SHA256, cols, rows)); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 func (m Model) handleThumbRendered(msg thumbRenderedMsg) (Model, tea.Cmd) {
 	delete(m.cur.pending, msg.key)
 	if errors.Is(msg.err, context.Canceled) {
 		return m, nil // its window moved on; it is asked for again if it comes back
 	}
 	m.cur.thumbs.put(msg.previewRenderedMsg)
+	more := m.thumbCmds() // the screen may be complete now: render ahead
 	if msg.err != nil || msg.inline == "" || !m.inlineImages() {
-		return m, nil
+		return m, more
 	}
-	return m, m.placeOne(msg.previewRenderedMsg)
+	return m, tea.Batch(m.placeOne(msg.previewRenderedMsg), more)
 }
 
 // placeOne draws a terminal-graphics picture where the screen shows it.
@@ -355,7 +376,7 @@ func (m Model) placeOne(r previewRenderedMsg) tea.Cmd {
 
 // placeAll draws every cached terminal-graphics picture the screen shows.
 func (m Model) placeAll() tea.Cmd {
-	items, cols, rows := m.wanted()
+	items, cols, rows := m.wanted(false)
 	var cmds []tea.Cmd
 	seen := map[string]bool{}
 	for _, it := range items {
