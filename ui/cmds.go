@@ -127,6 +127,9 @@ func loadHeaderCmd(ctx context.Context, b Backend) tea.Cmd {
 			msg.n8nError = &acts[0]
 		}
 		msg.err = err
+		if msg.err == nil {
+			msg.curation, msg.err = b.Store.CountCuration(ctx, app.ListQuery{})
+		}
 		if msg.err != nil {
 			b.Log.Warn("dashboard: header", "error", msg.err)
 		}

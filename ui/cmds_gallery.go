@@ -36,10 +36,14 @@ const galleryPageSize = 200
 
 // loadGalleryCmd reads the newest pictures (up to galleryLimit), or every
 // picture of one request when requestID is set.
-func loadGalleryCmd(ctx context.Context, st app.Store, seq int, requestID string) tea.Cmd {
+func loadGalleryCmd(ctx context.Context, st app.Store, seq int, requestID, batchID string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, 4*ioTimeout)
 		defer cancel()
+		if batchID != "" {
+			items, err := batchItems(ctx, st, batchID)
+			return galleryLoadedMsg{seq: seq, items: items, err: err}
+		}
 		if requestID != "" {
 			r, err := st.GetRequest(ctx, requestID)
 			if err != nil {
@@ -72,6 +76,24 @@ func loadGalleryCmd(ctx context.Context, st app.Store, seq int, requestID string
 		}
 		return galleryLoadedMsg{seq: seq, items: items}
 	}
+}
+
+// batchItems is every picture of a batch, in the order its requests were
+// made (seeds s+1, s+2, … for a vary).
+func batchItems(ctx context.Context, st app.Store, batchID string) ([]galleryItem, error) {
+	reqs, err := st.BatchRequests(ctx, batchID)
+	if err != nil {
+		return nil, err
+	}
+	var items []galleryItem
+	for _, r := range reqs {
+		more, err := requestItems(ctx, st, r, galleryLimit-len(items))
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, more...)
+	}
+	return items, nil
 }
 
 func requestItems(ctx context.Context, st app.Store, r app.Request, limit int) ([]galleryItem, error) {

@@ -33,7 +33,8 @@ func (it galleryItem) seed() int64 {
 // galleryModel is the grid's state: what it shows and where the cursor is.
 type galleryModel struct {
 	width, height int
-	requestID     string // "" is the gallery of recent images; else one request's grid
+	requestID     string // one request's grid; "" with batchID "" is the gallery of recent images
+	batchID       string // one batch's grid (all its requests' pictures)
 	items         []galleryItem
 	loaded        bool
 	err           error
@@ -179,10 +180,10 @@ func (g galleryModel) View(s *styles, thumb thumbLookup, inline bool) string {
 		return title + "\n" + s.err.Render("cannot read the images: "+errText(g.err))
 	case !g.loaded:
 		return title + "\n" + s.muted.Render("loading images…")
-	case len(g.items) == 0 && g.requestID == "":
+	case len(g.items) == 0 && g.requestID == "" && g.batchID == "":
 		return title + "\n" + s.muted.Render("No images yet: the pictures of completed requests appear here.")
 	case len(g.items) == 0:
-		return title + "\n" + s.muted.Render("This request has no images.")
+		return title + "\n" + s.muted.Render("No pictures here yet.")
 	}
 	l := g.layout()
 	from, to := g.visible()
@@ -217,11 +218,14 @@ func (g galleryModel) View(s *styles, thumb thumbLookup, inline bool) string {
 
 func (g galleryModel) title(s *styles) string {
 	name := "Gallery"
-	if g.requestID != "" {
+	switch {
+	case g.batchID != "":
+		name = "Batch " + shortID(g.batchID)
+	case g.requestID != "":
 		name = "Request " + shortID(g.requestID)
 	}
 	parts := []string{plural(len(g.items), "image")}
-	if g.requestID == "" && len(g.items) >= galleryLimit {
+	if g.requestID == "" && g.batchID == "" && len(g.items) >= galleryLimit {
 		parts[0] = fmt.Sprintf("newest %d images", len(g.items))
 	}
 	if len(g.items) > 0 {
@@ -251,8 +255,11 @@ func tileLines(s *styles, it galleryItem, l gridLayout, selected, marked bool, r
 	}
 	out = append(out, edge.Render(bd.BottomLeft+strings.Repeat(bd.Bottom, inner)+bd.BottomRight))
 	caption := fmt.Sprintf("seed %d", it.seed())
+	if d := decisionMarks(it.img); d != "" {
+		caption = d + " " + caption
+	}
 	if marked {
-		caption = "✓ " + caption
+		caption = "◆ " + caption
 	}
 	caption = ansi.Truncate(caption, inner+2, "…")
 	st := s.muted

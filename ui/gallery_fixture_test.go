@@ -84,3 +84,57 @@ func galleryRig(t testing.TB) *rig {
 	r.b.Getenv = func(k string) string { return env[k] }
 	return r
 }
+
+func (f *fakeService) SetFavorite(ctx context.Context, imageID int64, on bool) (app.Image, error) {
+	if err := f.record(fmt.Sprintf("favorite %d %v", imageID, on)); err != nil {
+		return app.Image{}, err
+	}
+	return f.db.DecideImage(ctx, app.ImageDecision{ImageID: imageID, Favorite: &on, By: "alice", At: testNow})
+}
+
+func (f *fakeService) SetApproval(ctx context.Context, imageID int64, a app.Approval) (app.Image, error) {
+	if err := f.record(fmt.Sprintf("approval %d %s", imageID, a)); err != nil {
+		return app.Image{}, err
+	}
+	return f.db.DecideImage(ctx, app.ImageDecision{ImageID: imageID, Approval: &a, By: "alice", At: testNow})
+}
+
+func (f *fakeService) Vary(ctx context.Context, imageID int64) ([]app.Request, error) {
+	return f.variations(ctx, "vary", imageID, func(seed int64, i int) int64 { return seed + int64(i) + 1 })
+}
+
+func (f *fakeService) Reroll(ctx context.Context, imageID int64) ([]app.Request, error) {
+	return f.variations(ctx, "reroll", imageID, func(_ int64, i int) int64 { return int64(90000 + i) })
+}
+
+// variations makes a batch of four like the service: the source's
+// parameters with the seeds seedOf gives.
+func (f *fakeService) variations(ctx context.Context, what string, imageID int64, seedOf func(int64, int) int64) ([]app.Request, error) {
+	if err := f.record(fmt.Sprintf("%s %d", what, imageID)); err != nil {
+		return nil, err
+	}
+	im, err := f.db.GetImage(ctx, imageID)
+	if err != nil {
+		return nil, err
+	}
+	src, err := f.db.GetRequest(ctx, im.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.next++
+	batch := testID(8000 + f.next)
+	out := make([]app.Request, app.VariationCount)
+	for i := range out {
+		f.next++
+		p := src.Params
+		p.NumImages, p.Seed = 1, seedOf(*im.Seed, i)
+		out[i] = app.Request{ID: testID(9000 + f.next), Params: p, RequestedBy: "alice", BatchID: batch, VariationOf: imageID,
+			CreatedAt: testNow, UpdatedAt: testNow}
+	}
+	f.mu.Unlock()
+	if err := f.db.CreateRequests(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

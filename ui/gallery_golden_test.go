@@ -14,9 +14,12 @@ import (
 func TestCurationScreensMatchTheirGoldenFiles(t *testing.T) {
 	r := galleryRig(t)
 	screens := []struct {
-		name string
-		keys []string
+		name  string
+		keys  []string
+		fresh bool // it writes decisions: a store of its own
 	}{
+		{name: "grid_decided", keys: []string{"v", "f", "right", "+", "right", "-", "right", "f", "+"}, fresh: true},
+		{name: "viewer_decided", keys: []string{"v", "f", "+", "enter"}, fresh: true},
 		{name: "grid", keys: []string{"v", "right", "space"}},
 		{name: "request_grid", keys: []string{"enter", "v", "down"}},
 		{name: "viewer", keys: []string{"v", "right", "enter"}},
@@ -29,7 +32,11 @@ func TestCurationScreensMatchTheirGoldenFiles(t *testing.T) {
 		for _, sz := range []struct{ w, h int }{{80, 24}, {160, 48}} {
 			for _, sc := range screens {
 				t.Run(fmt.Sprintf("%s_%dx%d_%s", sc.name, sz.w, sz.h, theme.name), func(t *testing.T) {
-					m := r.model(t, sz.w, sz.h)
+					rr := r
+					if sc.fresh {
+						rr = galleryRig(t)
+					}
+					m := rr.model(t, sz.w, sz.h)
 					m = step(t, m, theme.bg)
 					m = press(t, m, sc.keys...)
 					golden.RequireEqual(t, screenText(m))

@@ -121,7 +121,7 @@ func TestSpaceMarksTwoPicturesAndCComparesThemWithTheirDifferencesHighlighted(t 
 	if m.screen != screenGallery {
 		t.Fatal("c with one marked picture left the grid")
 	}
-	if !strings.Contains(screenText(m), "✓ seed 501") || !strings.Contains(screenText(m), "1 marked") {
+	if !strings.Contains(screenText(m), "◆ seed 501") || !strings.Contains(screenText(m), "1 marked") {
 		t.Fatalf("the marked picture is not shown as marked:\n%s", screenText(m))
 	}
 	m = press(t, m, "G", "space")

@@ -64,16 +64,16 @@ func (m Model) curationScreen() bool {
 	return m.screen == screenGallery || m.screen == screenViewer || m.screen == screenCompare
 }
 
-// openGallery shows the grid of the newest pictures, or of one request's
-// when requestID is set.
-func (m Model) openGallery(requestID string) (Model, tea.Cmd) {
+// openGallery shows the grid of the newest pictures, or of one batch's
+// or one request's when batchID or requestID is set.
+func (m Model) openGallery(requestID, batchID string) (Model, tea.Cmd) {
 	c := &m.cur
 	c.seq++
-	c.gallery = galleryModel{requestID: requestID, seq: c.seq}
+	c.gallery = galleryModel{requestID: requestID, batchID: batchID, seq: c.seq}
 	c.gallery.SetSize(m.width, m.bodyHeight())
 	c.back = m.screen
 	m.screen = screenGallery
-	return m, loadGalleryCmd(m.ctx, m.b.Store, c.seq, requestID)
+	return m, loadGalleryCmd(m.ctx, m.b.Store, c.seq, requestID, batchID)
 }
 
 func (m Model) handleGalleryLoaded(msg galleryLoadedMsg) (Model, tea.Cmd) {
@@ -99,7 +99,12 @@ func (m Model) handleCurationKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 func (m Model) handleGalleryKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k, g := m.cur.keys, &m.cur.gallery
 	rows := g.layout().rows
+	if next, cmd, ok := m.handleDecisionKey(msg, k.decisionKeys); ok {
+		return next, cmd
+	}
 	switch {
+	case key.Matches(msg, k.Export):
+		return m.startExport()
 	case key.Matches(msg, k.Quit):
 		return m, quitCmd()
 	case key.Matches(msg, k.Help):
@@ -139,6 +144,9 @@ func (m Model) handleGalleryKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 
 func (m Model) handleViewerKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k, g := m.cur.vkeys, &m.cur.gallery
+	if next, cmd, ok := m.handleDecisionKey(msg, k.decisionKeys); ok {
+		return next, cmd
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m, quitCmd()
@@ -212,8 +220,13 @@ func (m Model) refreshCurationKeys() Model {
 	v.Next.SetEnabled(g.sel < len(g.items)-1)
 	v.Open.SetEnabled(has)
 	v.Mark.SetEnabled(has)
+	it, _ := g.selected()
+	k.decisionKeys.setEnabled(has, it.img)
+	v.decisionKeys.setEnabled(has, it.img)
+	k.Export.SetEnabled(m.b.Store != nil)
 	m.listKeys.Gallery.SetEnabled(true)
-	m.detailKeys.Grid.SetEnabled(m.detail.has && len(m.detail.images) > 1 && m.detail.loadedID == m.detail.req.ID)
+	m.detailKeys.Grid.SetEnabled(m.detail.has && (m.detail.req.BatchID != "" ||
+		len(m.detail.images) > 1 && m.detail.loadedID == m.detail.req.ID))
 	return m
 }
 

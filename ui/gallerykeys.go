@@ -7,7 +7,8 @@ import "charm.land/bubbles/v2/key"
 
 type galleryKeys struct {
 	Up, Down, Left, Right, PageUp, PageDown, Top, Bottom key.Binding
-	View, Mark, Compare, Open, Back, Help, Quit          key.Binding
+	View, Mark, Compare, Open, Export, Back, Help, Quit  key.Binding
+	decisionKeys
 }
 
 func newGalleryKeys(g globalKeys) galleryKeys {
@@ -24,14 +25,17 @@ func newGalleryKeys(g globalKeys) galleryKeys {
 		Mark:     key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark")),
 		Compare:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare 2 marked")),
 		Open:     key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open in viewer")),
+		Export:   key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "export approved")),
 		Back:     key.NewBinding(key.WithKeys("esc", "v"), key.WithHelp("esc", "back")),
 		Help:     g.Help,
 		Quit:     g.Quit,
+
+		decisionKeys: newDecisionKeys(),
 	}
 }
 
 func (k galleryKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.View, k.Mark, k.Compare, k.Open, k.Right, k.Down}
+	return []key.Binding{k.View, k.Favorite, k.Approve, k.Reject, k.Mark, k.Compare, k.Vary, k.Open, k.Export, k.Undecide, k.Reroll}
 }
 
 func (k galleryKeys) Essential() []key.Binding { return []key.Binding{k.Back, k.Help} }
@@ -39,13 +43,15 @@ func (k galleryKeys) Essential() []key.Binding { return []key.Binding{k.Back, k.
 func (k galleryKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.View, k.Mark, k.Compare, k.Open},
+		{k.View, k.Mark, k.Compare, k.Open, k.Export},
+		{k.Favorite, k.Approve, k.Reject, k.Undecide, k.Vary, k.Reroll},
 		{k.Back, k.Help, k.Quit},
 	}
 }
 
 type viewerKeys struct {
 	Prev, Next, Mark, Open, Back, Help, Quit key.Binding
+	decisionKeys
 }
 
 func newViewerKeys(g globalKeys) viewerKeys {
@@ -57,13 +63,19 @@ func newViewerKeys(g globalKeys) viewerKeys {
 		Back: key.NewBinding(key.WithKeys("esc", "enter"), key.WithHelp("esc", "back to grid")),
 		Help: g.Help,
 		Quit: g.Quit,
+
+		decisionKeys: newDecisionKeys(),
 	}
 }
 
-func (k viewerKeys) ShortHelp() []key.Binding { return []key.Binding{k.Prev, k.Next, k.Open, k.Mark} }
+func (k viewerKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Prev, k.Next, k.Favorite, k.Approve, k.Reject, k.Vary, k.Open, k.Mark, k.Undecide, k.Reroll}
+}
+
 func (k viewerKeys) Essential() []key.Binding { return []key.Binding{k.Back, k.Help} }
+
 func (k viewerKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Prev, k.Next, k.Mark, k.Open}, {k.Back, k.Help, k.Quit}}
+	return [][]key.Binding{{k.Prev, k.Next, k.Mark, k.Open}, {k.Favorite, k.Approve, k.Reject, k.Undecide, k.Vary, k.Reroll}, {k.Back, k.Help, k.Quit}}
 }
 
 type compareKeys struct {

@@ -191,7 +191,7 @@ func (m Model) handleListKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.enterDetail()
 	}
 	if key.Matches(msg, m.listKeys.Gallery) {
-		return m.openGallery("")
+		return m.openGallery("", "")
 	}
 	if next, cmd, ok := m.handleRequestKey(msg, m.listKeys.requestKeys); ok {
 		return next, cmd
@@ -204,7 +204,7 @@ func (m Model) handleDetailKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.leaveDetail(), nil
 	}
 	if key.Matches(msg, m.detailKeys.Grid) {
-		return m.openGallery(m.detail.req.ID)
+		return m.openGallery(m.detail.req.ID, m.detail.req.BatchID)
 	}
 	if next, cmd, ok := m.handleRequestKey(msg, m.detailKeys.requestKeys); ok {
 		return next, cmd

@@ -249,6 +249,12 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleThumbRendered(msg)
 	case fileOpenedMsg:
 		return m.handleFileOpened(msg)
+	case imageDecidedMsg:
+		return m.handleImageDecided(msg)
+	case variedMsg:
+		return m.handleVaried(msg)
+	case exportedMsg:
+		return m.handleExported(msg)
 	}
 	return m, nil
 }

@@ -54,6 +54,7 @@ type headerLoadedMsg struct {
 	odoo     bool
 	n8nError *app.Activity // the latest n8n outcome, only when it was an error
 	listener ListenerStatus
+	curation app.CurationCounts // images starred, approved, rejected
 	err      error
 }
 

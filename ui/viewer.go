@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/influencegen/influencegen/app"
 )
 
 // The viewer: one picture as large as the body allows, with its prompt,
@@ -59,7 +61,27 @@ func paramLine(s *styles, it galleryItem) string {
 	return s.label.Render("seed ") + s.text.Render(fmt.Sprint(it.seed())) +
 		s.muted.Render(" · ") + s.text.Render(fmt.Sprintf("%d×%d", it.img.Width, it.img.Height)) +
 		s.muted.Render(" · ") + s.text.Render(safe(it.req.Params.Model)) +
-		s.muted.Render(" · sha256 "+sha)
+		s.muted.Render(" · sha256 "+sha) + verdictText(s, it.img)
+}
+
+// verdictText is " · ★ · approved by alice" for the viewer.
+func verdictText(s *styles, img app.Image) string {
+	out := ""
+	if img.Favorite {
+		out += s.muted.Render(" · ") + s.warn.Render("★ favourite")
+	}
+	switch img.Approval {
+	case app.ApprovalApproved:
+		out += s.muted.Render(" · ") + s.ok.Render("✓ approved")
+	case app.ApprovalRejected:
+		out += s.muted.Render(" · ") + s.err.Render("✗ rejected")
+	default:
+		return out
+	}
+	if img.ApprovedBy != "" {
+		out += s.muted.Render(" by " + safe(img.ApprovedBy))
+	}
+	return out
 }
 
 // pictureLines is a cols×rows block with the picture centred in it.
