@@ -103,3 +103,30 @@ func exportCmd(ctx context.Context, st app.Store, base string, now time.Time, q 
 		return exportedMsg{res: res, err: err}
 	}
 }
+
+// batchCheckCmd reads one batch's summary (after one of its requests
+// settled) to tell whether it is done.
+func batchCheckCmd(ctx context.Context, st app.Store, batchID string, now time.Time) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		bs, err := st.Batches(ctx, []string{batchID}, now)
+		b, ok := bs[batchID]
+		return batchCheckedMsg{batch: b, found: ok, err: err}
+	}
+}
+
+// readBatchOf is the batch of request id, nil when it has none.
+func readBatchOf(ctx context.Context, st app.Store, id string) (*app.Batch, error) {
+	r, err := st.GetRequest(ctx, id)
+	if err != nil || r.BatchID == "" {
+		// a request deleted meanwhile has no batch line: the images and
+		// timeline read just before say what there is to say
+		return nil, nil //nolint:nilerr // the batch line is optional
+	}
+	bs, err := st.Batches(ctx, []string{r.BatchID}, time.Now())
+	if b, ok := bs[r.BatchID]; ok {
+		return &b, err
+	}
+	return nil, err
+}

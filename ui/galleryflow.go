@@ -28,7 +28,8 @@ type curationState struct {
 	window   string              // the items and sizes the pending renders are for
 	winCtx   context.Context     // ends when the window moves on, so stale renders stop
 	winStop  context.CancelFunc
-	noViewer string // why o cannot open a system viewer here, "" when it can
+	noViewer string          // why o cannot open a system viewer here, "" when it can
+	rung     map[string]bool // batches made elsewhere whose end was notified
 	keys     galleryKeys
 	vkeys    viewerKeys
 	ckeys    compareKeys
@@ -38,6 +39,7 @@ func newCurationState(g globalKeys, getenv func(string) string, teamUser string)
 	return curationState{
 		thumbs:   newPreviewCache(thumbCacheBytes),
 		pending:  map[previewKey]bool{},
+		rung:     map[string]bool{},
 		noViewer: systemViewerMissing(getenv, runtime.GOOS, teamUser),
 		keys:     newGalleryKeys(g),
 		vkeys:    newViewerKeys(g),

@@ -255,6 +255,8 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleVaried(msg)
 	case exportedMsg:
 		return m.handleExported(msg)
+	case batchCheckedMsg:
+		return m.handleBatchChecked(msg)
 	}
 	return m, nil
 }

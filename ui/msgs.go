@@ -45,6 +45,7 @@ type detailLoadedMsg struct {
 	id       string
 	images   []app.Image
 	activity []app.Activity
+	batch    *app.Batch // the request's batch, when it belongs to one
 	err      error
 }
 
