@@ -364,3 +364,18 @@ func runSequence(t *testing.T, cmd tea.Cmd) []tea.Msg {
 	}
 	return out
 }
+
+func TestAResizedGridAsksForThumbnailsOfTheNewSize(t *testing.T) {
+	r := galleryRig(t)
+	m := press(t, r.model(t, 80, 24), "v")
+	m = step(t, m, tea.WindowSizeMsg{Width: 160, Height: 48})
+	l := m.cur.gallery.layout()
+	for _, it := range m.cur.gallery.items {
+		if _, ok := m.cur.thumbs.get(m.thumbKey(it.img.SHA256, l.thumbCols, l.thumbRows)); !ok {
+			t.Fatalf("after the resize the %d×%d thumbnail of %s was never asked for", l.thumbCols, l.thumbRows, it.img.SHA256[:8])
+		}
+	}
+	if !strings.Contains(screenText(m), "seed 504") {
+		t.Fatalf("resized grid:\n%s", screenText(m))
+	}
+}

@@ -19,7 +19,7 @@ const (
 func (m Model) handleResize(msg tea.WindowSizeMsg) (Model, tea.Cmd) {
 	m.width, m.height = msg.Width, msg.Height
 	m.layout()
-	return m, m.previewCmd()
+	return m, tea.Batch(m.previewCmd(), m.thumbCmds())
 }
 
 // layout hands every child its size; it runs on each resize and whenever
