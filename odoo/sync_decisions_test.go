@@ -136,17 +136,32 @@ func TestAnOlderLocalDecisionDoesNotOverwriteANewerOneInOdoo(t *testing.T) {
 	}
 }
 
-func TestADecisionAgainstAnAddonWithoutCurationParksWithTheUpgradeHint(t *testing.T) {
+func TestADecisionAgainstAnAddonWithoutCurationParksUntilTheAddonIsUpgraded(t *testing.T) {
 	clock := newFakeClock()
 	st, files := openStore(t, clock)
 	reqs := seed(t, st, files, clock, 1, true, 8)
 	fake := odootest.New(t, odootest.Config{NoCuration: true})
 	s := newSyncer(t, st, fake, clock, odoo.ProtocolJSON2, nil)
 	drain(t, s, 5)
-	decide(t, st, clock, imagesOf(t, st, reqs)[0].ID, nil, app.ApprovalApproved, "alice")
+	im := imagesOf(t, st, reqs)[0]
+	decide(t, st, clock, im.ID, nil, app.ApprovalApproved, "alice")
 	rep := drain(t, s, 5)
 	if rep.Parked != 1 || !strings.Contains(rep.LastError, "upgrade it") || !strings.Contains(rep.LastError, odoo.AddonVersion) {
-		t.Errorf("sync = %+v, want the decision parked with the upgrade hint", rep)
+		t.Fatalf("sync = %+v, want the decision parked with the upgrade hint", rep)
+	}
+	// odoo-bin -u, then `influencegen sync retry`: the parked decision lands.
+	fake.UpgradeCuration()
+	if got := odooImage(t, fake, im.SHA256); got["approval_state"] != "undecided" {
+		t.Fatalf("an image stored before the upgrade = %v, want undecided", got)
+	}
+	if _, err := st.OutboxRequeue(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if rep := drain(t, s, 5); rep.Done != 1 || rep.Parked != 0 {
+		t.Fatalf("after the upgrade: %+v", rep)
+	}
+	if got := odooImage(t, fake, im.SHA256); got["approval_state"] != "approved" {
+		t.Errorf("after the upgrade Odoo holds %v", got)
 	}
 }
 

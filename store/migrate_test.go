@@ -187,6 +187,14 @@ func checkMigratedData(t *testing.T, db *DB) {
 		Body: json.RawMessage(`{"status":"failed"}`)}); app.ErrorReason(err) != app.ReasonResultExists {
 		t.Errorf("a second result after migration = %v, want %s", err, app.ReasonResultExists)
 	}
+	// Curation: older images are undecided and not starred, and the
+	// rebuilt outbox kept its pending and parked rows.
+	if imgs[0].Approval != app.ApprovalUndecided || imgs[0].Favorite || imgs[0].DecidedAt != nil {
+		t.Errorf("image after migration = %+v, want undecided and not starred", imgs[0])
+	}
+	if stats, err := db.OutboxStats(ctx); err != nil || stats.Pending != 1 || stats.Parked != 1 {
+		t.Errorf("outbox after migration = %+v, %v; want 1 pending and 1 parked", stats, err)
+	}
 	// The migrated database takes new writes normally.
 	createOne(t, db, "after the upgrade")
 }

@@ -83,3 +83,20 @@ func (s *Server) Chatter() []ChatterNote {
 	defer s.mu.Unlock()
 	return append([]ChatterNote(nil), s.chatter...)
 }
+
+// UpgradeCuration turns a fake started with NoCuration into the addon
+// 19.0.1.3.0, as `odoo-bin -u` does: influencegen_decide appears and the
+// images already stored get the new fields' defaults.
+func (s *Server) UpgradeCuration() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.NoCuration = false
+	for _, r := range s.tables[s.cfg.ImageModel].rows {
+		if _, ok := r["approval_state"]; !ok {
+			r["approval_state"] = "undecided"
+		}
+		if _, ok := r["favorite"]; !ok {
+			r["favorite"] = false
+		}
+	}
+}
