@@ -379,3 +379,19 @@ func TestAResizedGridAsksForThumbnailsOfTheNewSize(t *testing.T) {
 		t.Fatalf("resized grid:\n%s", screenText(m))
 	}
 }
+
+func TestWithNoColorTheGridNamesEachPictureAndDecodesNothing(t *testing.T) {
+	r := galleryRig(t)
+	env := map[string]string{"TERM": "xterm-256color", "NO_COLOR": "1", "DISPLAY": ":0"}
+	r.b.Getenv = func(k string) string { return env[k] }
+	m := press(t, r.model(t, 80, 24), "v")
+	if !strings.Contains(screenText(m), "[64x64]") || !strings.Contains(screenText(m), "[64x48]") {
+		t.Fatalf("NO_COLOR grid does not name the pictures' sizes:\n%s", screenText(m))
+	}
+	if used := m.cur.thumbs.usedBytes(); used != 0 {
+		t.Fatalf("NO_COLOR grid rendered %d bytes of thumbnails it never shows", used)
+	}
+	if !strings.Contains(screenText(m), "┏") {
+		t.Fatal("the selected tile has no thick outline without colour")
+	}
+}
