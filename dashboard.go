@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -66,7 +67,7 @@ func runDashboard(cmd *cobra.Command, env *cli.Env) error {
 		Store: p.Store, Service: rt.service, Secrets: p.Secrets, Bus: rt.bus, Config: p.Config,
 		Profile: profile, Demo: profile == cli.DemoProfile, Clock: app.SystemClock{}, Log: p.Log,
 		Listener: rt.listener, ERP: rt.erp, SecretsInMemory: secretsInMemory(ctx, p.Secrets),
-		N8NAdmin: keyedN8NAdmin(env, p), Team: rt.team,
+		N8NAdmin: keyedN8NAdmin(env, p), Team: rt.team, ExportDir: filepath.Join(p.Paths.DataDir, "exports"),
 	}
 	runErr := ui.Run(ctx, b)
 	// q returns here; the listener drains before the process exits.

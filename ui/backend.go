@@ -21,6 +21,12 @@ type Service interface {
 	// the same with the seed locked. Both pre-fill the composer.
 	Remix(ctx context.Context, id string) (app.ParamsInput, error)
 	ReuseSeed(ctx context.Context, id string) (app.ParamsInput, error)
+	// The pick of the keepers (issue 14): a star and a verdict per image,
+	// and "more like this" (four seeds after the image's, or fresh ones).
+	SetFavorite(ctx context.Context, imageID int64, on bool) (app.Image, error)
+	SetApproval(ctx context.Context, imageID int64, a app.Approval) (app.Image, error)
+	Vary(ctx context.Context, imageID int64) ([]app.Request, error)
+	Reroll(ctx context.Context, imageID int64) ([]app.Request, error)
 }
 
 // The real service is what the dashboard drives.
@@ -73,6 +79,9 @@ type Backend struct {
 	// Team is the team scope (T) and the header's Odoo queue count; nil
 	// while Odoo is not configured (T then says so).
 	Team *TeamBackend
+	// ExportDir is where E in the grid exports to (a new folder per
+	// export); "" is "influencegen-exports" in the home folder.
+	ExportDir string
 	// TokenGrace is how long the previous callback token stays valid after
 	// a rotation; 0 means 15 minutes.
 	TokenGrace time.Duration

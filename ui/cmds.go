@@ -102,7 +102,11 @@ func loadDetailCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
 			return detailLoadedMsg{id: id, err: err}
 		}
 		acts, err := st.ListActivity(ctx, app.ActivityQuery{RequestID: id, Limit: 100})
-		return detailLoadedMsg{id: id, images: images, activity: acts, err: err}
+		msg := detailLoadedMsg{id: id, images: images, activity: acts, err: err}
+		if err == nil {
+			msg.batch, msg.err = readBatchOf(ctx, st, id)
+		}
+		return msg
 	}
 }
 
@@ -127,6 +131,9 @@ func loadHeaderCmd(ctx context.Context, b Backend) tea.Cmd {
 			msg.n8nError = &acts[0]
 		}
 		msg.err = err
+		if msg.err == nil {
+			msg.curation, msg.err = b.Store.CountCuration(ctx, app.ListQuery{})
+		}
 		if msg.err != nil {
 			b.Log.Warn("dashboard: header", "error", msg.err)
 		}

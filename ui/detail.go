@@ -33,6 +33,7 @@ type detailModel struct {
 	frame        int  // the spinner frame, shared with the list
 	// explained caches the n8n run of failed requests by id (n8nexplain.go)
 	explained map[string]n8nExplained
+	batch     *app.Batch // the request's batch and its progress (batchrow.go)
 }
 
 // newDetailViewport is the detail's scroller with the detail's keys.
@@ -61,7 +62,7 @@ func (d detailModel) bodyHeight(total, h int) int {
 func (d detailModel) show(req app.Request) detailModel {
 	if d.req.ID != req.ID {
 		d.vp.GotoTop()
-		d.images, d.activity, d.loadedID, d.err, d.preview = nil, nil, "", nil, nil
+		d.images, d.activity, d.loadedID, d.err, d.preview, d.batch = nil, nil, "", nil, nil, nil
 	}
 	d.req, d.has = req, true
 	return d
@@ -74,6 +75,7 @@ func (d detailModel) Update(msg tea.Msg) (detailModel, tea.Cmd) {
 			return d, nil
 		}
 		d.loadedID, d.images, d.activity, d.err = msg.id, msg.images, msg.activity, msg.err
+		d.batch = msg.batch
 	case tea.KeyPressMsg, tea.MouseWheelMsg:
 		var cmd tea.Cmd
 		d.vp, cmd = d.vp.Update(msg)
@@ -252,6 +254,7 @@ func (d detailModel) content(s *styles, now time.Time) []string {
 		field("Sends", fmt.Sprintf("%d", r.SendAttempts))
 	}
 	field("Retry of", r.RetryOf)
+	field("Batch", d.batchLine(s))
 	odoo := string(r.SyncState)
 	if d.odooOff {
 		odoo = "sync off (odoo.url is not set)"

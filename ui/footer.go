@@ -48,6 +48,8 @@ func (m Model) footerKeys() footerKeyMap {
 		return m.helpKeys
 	case m.screen == screenTeam:
 		return m.team.keys
+	case m.curationScreen():
+		return m.curationFooterKeys()
 	case m.list.searching:
 		return m.searchKeys
 	case m.screen == screenDetail || m.focus == focusDetail:

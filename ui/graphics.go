@@ -170,13 +170,19 @@ func passthrough(g graphicsEnv, seq string) string {
 // over cols×rows cells: raw RGBA, zlib-compressed, in 4096-byte chunks, each
 // chunk wrapped for tmux on its own (tmux forwards one sequence at a time).
 func kittySequence(g graphicsEnv, img image.Image, cols, rows int) (string, error) {
+	return kittySequenceID(g, img, cols, rows, kittyImageID)
+}
+
+// kittySequenceID is kittySequence for image id: the grid shows several
+// pictures at once, each under its own id.
+func kittySequenceID(g graphicsEnv, img image.Image, cols, rows int, id int) (string, error) {
 	b := img.Bounds()
 	o := kitty.Options{
 		Action: kitty.TransmitAndPut,
 		// Explicit: EncodeGraphics (x/ansi v0.11.9) sends no data at all
 		// when Transmission is left zero, though Options calls zero Direct.
 		Transmission:    kitty.Direct,
-		ID:              kittyImageID,
+		ID:              id,
 		Format:          kitty.RGBA,
 		ImageWidth:      b.Dx(),
 		ImageHeight:     b.Dy(),
@@ -191,7 +197,8 @@ func kittySequence(g graphicsEnv, img image.Image, cols, rows int) (string, erro
 		o.ChunkFormatter = ansi.TmuxPassthrough
 	}
 	var buf strings.Builder
-	buf.WriteString(passthrough(g, kittyDelete()))
+	del := kitty.Options{Action: kitty.Delete, Delete: kitty.DeleteID, DeleteResources: true, ID: id, Quiet: 2}
+	buf.WriteString(passthrough(g, ansi.KittyGraphics(nil, del.Options()...)))
 	if err := kitty.EncodeGraphics(&buf, img, &o); err != nil {
 		return "", fmt.Errorf("kitty graphics: %w", err)
 	}

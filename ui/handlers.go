@@ -19,7 +19,7 @@ const (
 func (m Model) handleResize(msg tea.WindowSizeMsg) (Model, tea.Cmd) {
 	m.width, m.height = msg.Width, msg.Height
 	m.layout()
-	return m, m.previewCmd()
+	return m, tea.Batch(m.previewCmd(), m.thumbCmds())
 }
 
 // layout hands every child its size; it runs on each resize and whenever
@@ -54,6 +54,7 @@ func (m *Model) layout() {
 	m.composer.SetSize(m.width, body)
 	m.admin.SetSize(m.width, body)
 	m.activity.SetSize(m.width, body)
+	m.cur.gallery.SetSize(m.width, body)
 }
 
 func (m Model) handleBackground(msg tea.BackgroundColorMsg) (Model, tea.Cmd) {
@@ -111,6 +112,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.handleHelpKey(msg)
 	case m.screen == screenTeam:
 		return m.handleTeamKey(msg)
+	case m.curationScreen():
+		return m.handleCurationKey(msg)
 	}
 	return m.handleMainKey(msg)
 }
@@ -193,6 +196,9 @@ func (m Model) handleListKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if key.Matches(msg, m.listKeys.Detail) {
 		return m.enterDetail()
 	}
+	if key.Matches(msg, m.listKeys.Gallery) {
+		return m.openGallery("", "")
+	}
 	if next, cmd, ok := m.handleRequestKey(msg, m.listKeys.requestKeys); ok {
 		return next, cmd
 	}
@@ -202,6 +208,9 @@ func (m Model) handleListKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 func (m Model) handleDetailKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if key.Matches(msg, m.detailKeys.Back) {
 		return m.leaveDetail(), nil
+	}
+	if key.Matches(msg, m.detailKeys.Grid) {
+		return m.openGallery(m.detail.req.ID, m.detail.req.BatchID)
 	}
 	if next, cmd, ok := m.handleRequestKey(msg, m.detailKeys.requestKeys); ok {
 		return next, cmd

@@ -22,6 +22,7 @@ type headerModel struct {
 	odoo     bool
 	n8nError *app.Activity // the latest n8n outcome, when it was an error
 	listener ListenerStatus
+	curation app.CurationCounts // favourites and verdicts (curationPart)
 	err      error
 	// the shared queue (odoo.accept_requests): Odoo requests no host took
 	queueShown   bool
@@ -36,6 +37,7 @@ func (h *headerModel) SetSize(w int) { h.width = w }
 func (h headerModel) apply(msg headerLoadedMsg) headerModel {
 	h.loaded, h.err = true, msg.err
 	h.outbox, h.odoo, h.n8nError, h.listener = msg.outbox, msg.odoo, msg.n8nError, msg.listener
+	h.curation = msg.curation
 	return h
 }
 
@@ -156,6 +158,9 @@ func (h headerModel) line2(s *styles, now time.Time) string {
 	}
 	if h.queueShown {
 		parts = append(parts, h.queuePart(s))
+	}
+	if p, ok := curationPart(s, h.curation); ok {
+		parts = append(parts, p)
 	}
 	if e := h.n8nError; e != nil {
 		msg := oneLine(app.TerminalSafe(e.Message))

@@ -45,6 +45,7 @@ func (m Model) helpContent() string {
 	}{
 		{"Requests", m.listKeys}, {"Detail", m.detailKeys}, {"Composer", m.composer.keys}, {"Admin", m.admin.keys}, {"Activity", m.activity.keys},
 		{"Team (T)", newTeamKeys(m.globalKeys)}, // every key of the scope, whichever row is selected
+		{"Gallery and grid", m.cur.keys}, {"Viewer", m.cur.vkeys}, {"Compare", m.cur.ckeys},
 	}
 	full := m.help
 	full.ShowAll = true

@@ -47,6 +47,7 @@ func newRequestKeys() requestKeys {
 type listKeys struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Detail, Focus, Filter, Search, Mine     key.Binding
+	Gallery                                 key.Binding // the grid of recent images (gallery.go)
 	requestKeys
 	global globalKeys
 }
@@ -64,6 +65,7 @@ func newListKeys(g globalKeys) listKeys {
 		Filter:      key.NewBinding(key.WithKeys("0", "1", "2", "3", "4", "5", "6", "7", "8", "[", "]"), key.WithHelp("0-8/[ ]", "filter")),
 		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		Mine:        key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mine/all"), key.WithDisabled()), // team host only
+		Gallery:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "gallery")),
 		requestKeys: newRequestKeys(),
 		global:      g,
 	}
@@ -78,7 +80,7 @@ func (k listKeys) Essential() []key.Binding { return []key.Binding{k.global.Help
 func (k listKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Detail, k.Focus, k.Filter, k.Search, k.Mine, k.Open, k.CopyPath},
+		{k.Detail, k.Focus, k.Filter, k.Search, k.Mine, k.Open, k.CopyPath, k.Gallery},
 		{k.global.Compose, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete},
 		{k.global.Admin, k.global.Activity, k.global.Team, k.global.Help, k.global.Quit},
 	}
@@ -89,6 +91,7 @@ type detailKeys struct {
 	Scroll viewport.KeyMap
 	requestKeys
 	Back, Help, Quit key.Binding
+	Grid             key.Binding // this request's pictures as a grid (gallery.go)
 }
 
 func newDetailKeys(g globalKeys) detailKeys {
@@ -100,11 +103,12 @@ func newDetailKeys(g globalKeys) detailKeys {
 	sc.HalfPageUp.SetHelp("ctrl+u", "½ page up")
 	sc.HalfPageDown.SetHelp("ctrl+d", "½ page down")
 	sc.PageUp.SetKeys("pgup", "b")
-	return detailKeys{Scroll: sc, requestKeys: newRequestKeys(), Back: g.Back, Help: g.Help, Quit: g.Quit}
+	return detailKeys{Scroll: sc, requestKeys: newRequestKeys(), Back: g.Back, Help: g.Help, Quit: g.Quit,
+		Grid: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "grid"))}
 }
 
 func (k detailKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Scroll.Down, k.Delete}
+	return []key.Binding{k.Open, k.Grid, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Scroll.Down, k.Delete}
 }
 
 func (k detailKeys) Essential() []key.Binding { return []key.Binding{k.Back, k.Help} }
@@ -112,7 +116,7 @@ func (k detailKeys) Essential() []key.Binding { return []key.Binding{k.Back, k.H
 func (k detailKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Scroll.Up, k.Scroll.Down, k.Scroll.PageUp, k.Scroll.PageDown, k.Scroll.HalfPageUp, k.Scroll.HalfPageDown},
-		{k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete},
+		{k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete, k.Grid},
 		{k.Back, k.Help, k.Quit},
 	}
 }

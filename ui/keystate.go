@@ -37,7 +37,7 @@ func (m Model) refreshKeys() Model {
 	c.HistoryPrev.SetEnabled(len(m.composer.history) > 0)
 	c.HistoryNext.SetEnabled(len(m.composer.history) > 0 && m.composer.histPos >= 0)
 	c.Submit.SetEnabled(!m.composer.submitting)
-	return m
+	return m.refreshCurationKeys()
 }
 
 // retryable mirrors the service's rule: a refused send is re-sent with the

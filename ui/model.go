@@ -26,6 +26,9 @@ const (
 	screenActivity               // the event log
 	screenHelp                   // every key binding and what states mean
 	screenTeam                   // everyone's requests from Odoo (T)
+	screenGallery                // thumbnails of recent images, or of one request (gallery.go)
+	screenViewer                 // one picture full screen (viewer.go)
+	screenCompare                // two marked pictures side by side (compare.go)
 )
 
 // focus is which pane of the main screen receives keys.
@@ -89,7 +92,8 @@ type Model struct {
 	spinning    bool
 	spinner     spinner.Model // one for every row and the detail: they turn together
 	previews    *previewCache
-	noTicks     bool // tests drive time themselves
+	cur         curationState // the grid, the viewer and compare (galleryflow.go)
+	noTicks     bool          // tests drive time themselves
 }
 
 // New builds the dashboard. The bus subscription lives until ctx ends, so
@@ -136,6 +140,7 @@ func New(ctx context.Context, b Backend) Model {
 		m.list.keys.Mine.SetEnabled(true)
 		m.listKeys.Mine.SetEnabled(true)
 	}
+	m.cur = newCurationState(g, b.Getenv, b.User.Name)
 	m.applyTheme()
 	m.detail.vp = newDetailViewport(m.detailKeys.Scroll)
 	m.admin.n8nWired = b.N8NAdmin != nil
@@ -175,7 +180,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// a message wider than the footer opens in a box instead of being cut
 		next.flashBox = lipgloss.Width(next.flash) > next.width && next.width > 0
 	}
-	if clear := m.clearStaleImage(next); clear != nil {
+	if clear := m.clearStaleImages(next); clear != nil {
 		return next, tea.Batch(clear, cmd)
 	}
 	return next, cmd
@@ -251,6 +256,20 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleOdooPolled()
 	case queueCountedMsg:
 		return m.handleQueueCounted(msg)
+	case galleryLoadedMsg:
+		return m.handleGalleryLoaded(msg)
+	case thumbRenderedMsg:
+		return m.handleThumbRendered(msg)
+	case fileOpenedMsg:
+		return m.handleFileOpened(msg)
+	case imageDecidedMsg:
+		return m.handleImageDecided(msg)
+	case variedMsg:
+		return m.handleVaried(msg)
+	case exportedMsg:
+		return m.handleExported(msg)
+	case batchCheckedMsg:
+		return m.handleBatchChecked(msg)
 	}
 	return m, nil
 }
@@ -329,6 +348,8 @@ func (m Model) bodyView() string {
 		out = m.detail.View(m.styles, m.b.Clock.Now())
 	case screenTeam:
 		out = m.team.View(m.styles, m.b.Team, m.odooInterval(), m.b.Clock.Now())
+	case screenGallery, screenViewer, screenCompare:
+		out = m.curationView()
 	default:
 		list := m.list.View(m.styles, m.focus == focusList, m.b.Clock.Now())
 		if !m.wide() {

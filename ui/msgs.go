@@ -45,6 +45,7 @@ type detailLoadedMsg struct {
 	id       string
 	images   []app.Image
 	activity []app.Activity
+	batch    *app.Batch // the request's batch, when it belongs to one
 	err      error
 }
 
@@ -54,6 +55,7 @@ type headerLoadedMsg struct {
 	odoo     bool
 	n8nError *app.Activity // the latest n8n outcome, only when it was an error
 	listener ListenerStatus
+	curation app.CurationCounts // images starred, approved, rejected
 	err      error
 }
 

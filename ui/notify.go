@@ -59,8 +59,13 @@ func settled(prev, next app.Status) bool {
 // one notification for all of them: a finished batch, or one request.
 func (m Model) notifySettled(rs []app.Request) tea.Cmd {
 	var texts []string
+	var checks []tea.Cmd
 	for _, r := range rs {
 		w := m.batches[r.ID]
+		if w == nil && r.BatchID != "" {
+			checks = append(checks, batchCheckCmd(m.ctx, m.b.Store, r.BatchID, m.b.Clock.Now()))
+			continue // a batch made elsewhere rings once, when it is done (batchrow.go)
+		}
 		if w == nil {
 			if r.Status != app.StatusCancelled {
 				texts = append(texts, fmt.Sprintf("%s — %s", strings.ReplaceAll(string(r.Status), "_", " "), clipRunes(oneLine(r.Params.Prompt), 60)))
@@ -75,12 +80,12 @@ func (m Model) notifySettled(rs []app.Request) tea.Cmd {
 		}
 	}
 	if len(texts) == 0 || !m.b.Config.UI.Notify {
-		return nil
+		return tea.Batch(checks...)
 	}
 	if len(texts) > 1 {
-		return notifyCmd(fmt.Sprintf("InfluenceGen: %d requests finished", len(texts)))
+		return tea.Batch(append(checks, notifyCmd(fmt.Sprintf("InfluenceGen: %d requests finished", len(texts))))...)
 	}
-	return notifyCmd("InfluenceGen: " + texts[0])
+	return tea.Batch(append(checks, notifyCmd("InfluenceGen: "+texts[0]))...)
 }
 
 // summary is "batch of 4 done: 3 completed, 1 failed — prompt".

@@ -26,6 +26,7 @@ type previewKey struct {
 	proto        graphicsProtocol
 	tmux         bool // the sequences are wrapped for tmux
 	cellW, cellH int  // pixels per cell, when the protocol draws pixels
+	kittyID      int  // the kitty image id; 0 is the detail's one (kittyImageID)
 }
 
 const (
@@ -172,7 +173,11 @@ func encodePreview(ctx context.Context, cache *previewCache, k previewKey, w, h 
 	g := graphicsEnv{proto: k.proto, tmux: k.tmux}
 	switch k.proto {
 	case protoKitty:
-		inline, err = kittySequence(g, pixels, cols, rows)
+		id := k.kittyID
+		if id == 0 {
+			id = kittyImageID
+		}
+		inline, err = kittySequenceID(g, pixels, cols, rows, id)
 	case protoITerm2:
 		inline, err = iterm2Sequence(g, pixels, cols, rows)
 	case protoSixel:

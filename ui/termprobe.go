@@ -51,5 +51,5 @@ func (m Model) handleTerminalReply(msg tea.Msg) (Model, tea.Cmd) {
 		// The old protocol's picture lives outside the cell grid.
 		cmds = append(cmds, wipeImageCmds(before)...)
 	}
-	return m, tea.Batch(append(cmds, cmd, m.previewCmd())...)
+	return m, tea.Batch(append(cmds, cmd, m.previewCmd(), m.thumbCmds())...)
 }
