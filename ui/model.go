@@ -87,7 +87,8 @@ type Model struct {
 	spinning    bool
 	spinner     spinner.Model // one for every row and the detail: they turn together
 	previews    *previewCache
-	noTicks     bool // tests drive time themselves
+	memo        *viewMemo // costly view parts, kept while their inputs stay the same
+	noTicks     bool      // tests drive time themselves
 }
 
 // New builds the dashboard. The bus subscription lives until ctx ends, so
@@ -122,6 +123,7 @@ func New(ctx context.Context, b Backend) Model {
 		admin:      newAdmin(newAdminKeys(g), b.Config),
 		activity:   newActivity(newActivityKeys(g)),
 		previews:   newPreviewCache(previewCacheBytes),
+		memo:       &viewMemo{},
 		batches:    batches{},
 		spinner:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 	}

@@ -254,7 +254,10 @@ func (s *Server) handle(sess ssh.Session) {
 		tick: min(5*time.Second, max(warn/4, 10*time.Millisecond)), now: time.Now, end: end, lastInput: time.Now(),
 		frames: &frameCache{}, minFrame: 50 * time.Millisecond, sessions: s.limits.count,
 	}
-	opts := append(bm.MakeOptions(sess), tea.WithContext(ctx), tea.WithoutSignalHandler())
+	// 120 fps (Bubble Tea's most; 60 by default) halves the wait between a
+	// key's frame and its flush; frames for outside events stay capped by
+	// frameGap, and an unchanged frame costs one string comparison.
+	opts := append(bm.MakeOptions(sess), tea.WithContext(ctx), tea.WithoutSignalHandler(), tea.WithFPS(120))
 	program := tea.NewProgram(model, opts...)
 	go func() {
 		for {
