@@ -115,9 +115,18 @@ func TestMeasureSixteenSessionsUnderCallbacks(t *testing.T) {
 	idleCPU := cpuPercent(procCPUTicks(t, pid)-cpuIdle0, time.Since(idleStart))
 	profiles.Wait()
 
-	const rounds = 20
+	const rounds = 50
 	loadBefore := loadAverage()
-	quietP99s, quietMissed := keyToFrame(t, terms, rounds)
+	every := 100 * time.Millisecond
+	if v := os.Getenv("INFLUENCEGEN_SSH_MEASURE_KEY_EVERY"); v != "" {
+		if every, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("INFLUENCEGEN_SSH_MEASURE_KEY_EVERY: %v", err)
+		}
+	}
+	quietCPU0, quietStart := procCPUTicks(t, pid), time.Now()
+	quietP99s, quietMissed := keyToFrame(t, terms, rounds, every)
+	quietElapsed := time.Since(quietStart)
+	quietCPU := cpuPercent(procCPUTicks(t, pid)-quietCPU0, quietElapsed)
 
 	// Callbacks at 20/s for the whole keyed run.
 	stop := make(chan struct{})
@@ -165,7 +174,7 @@ func TestMeasureSixteenSessionsUnderCallbacks(t *testing.T) {
 	cpu0, selfBusy0, start := procCPUTicks(t, pid), procCPUTicks(t, os.Getpid()), time.Now()
 	bytes0 := screenBytes(terms)
 	profiles = startProfiles(t, "busy", 8)
-	busyP99s, busyMissed := keyToFrame(t, terms, rounds)
+	busyP99s, busyMissed := keyToFrame(t, terms, rounds, every)
 	elapsed := time.Since(start)
 	busyCPU := cpuPercent(procCPUTicks(t, pid)-cpu0, elapsed)
 	clientCPU := cpuPercent(procCPUTicks(t, os.Getpid())-selfBusy0, elapsed)
@@ -181,7 +190,11 @@ func TestMeasureSixteenSessionsUnderCallbacks(t *testing.T) {
 	if n := len(callbackLatency); n > 0 {
 		t.Logf("callback answered (committed) in: median %v, p99 %v", callbackLatency[n/2].Round(time.Millisecond), callbackLatency[(n*99+99)/100-1].Round(time.Millisecond))
 	}
-	t.Logf("host CPU: %.1f%% of one core with sessions idle, %.1f%% under callbacks and keys (%.2f%% per session)", idleCPU, busyCPU, busyCPU/sessions)
+	t.Logf("host CPU: %.1f%% of one core with sessions idle, %.1f%% while keying (%.1f s), %.1f%% under callbacks and keys (%.1f s; %.2f%% per session)",
+		idleCPU, quietCPU, quietElapsed.Seconds(), busyCPU, elapsed.Seconds(), busyCPU/sessions)
+	keys := float64(sessions * 2 * rounds)
+	t.Logf("host CPU per key (everything the host did while keying, divided by the keys): %.1f ms without callbacks, %.1f ms with them",
+		quietCPU/100*quietElapsed.Seconds()*1000/keys, busyCPU/100*elapsed.Seconds()*1000/keys)
 	t.Logf("output to each client under callbacks and keys: %.1f KiB/s; the clients (this process: 16 SSH clients and screen models) used %.1f%% of one core",
 		float64(outBytes)/1024/float64(sessions)/elapsed.Seconds(), clientCPU)
 	t.Logf("host RSS: %d KiB before sessions, %d KiB with %d idle sessions (%d KiB per session), %d KiB after the run",
@@ -191,8 +204,8 @@ func TestMeasureSixteenSessionsUnderCallbacks(t *testing.T) {
 		p99s   []time.Duration
 		missed int
 	}{{"no callbacks", quietP99s, quietMissed}, {"callbacks at 20/s", busyP99s, busyMissed}} {
-		t.Logf("key-to-frame p99 per session, %s: %s; per session (ms): %s; %d keys per session, %d missed (counted as %v)",
-			phase.name, spread(phase.p99s), msList(phase.p99s), 2*rounds, phase.missed, keyLimit)
+		t.Logf("key-to-frame p99 per session, %s: %s; per session (ms): %s; %d keys per session, one per %v at most, %d missed (counted as %v)",
+			phase.name, spread(phase.p99s), msList(phase.p99s), 2*rounds, every, phase.missed, keyLimit)
 	}
 	t.Logf("machine load average (shared with other jobs): %s before the keyed runs, %s after", loadBefore, loadAverage())
 }
@@ -229,11 +242,17 @@ func listShown(s *vtScreen) bool {
 const keyLimit = 5 * time.Second
 
 // keyToFrame has every session open the help (?) and close it (? again)
-// rounds times at once, timing each key from its write to the arrival of
-// the output that puts its effect on the client's screen; it returns each
-// session's p99, sorted. A session that misses three keys in a row stops
-// keying (the rest of its rounds count as missed), so a broken run ends.
-func keyToFrame(t *testing.T, terms []*terminal, rounds int) (p99s []time.Duration, missed int) {
+// rounds times, all sessions starting together, timing each key from its
+// write to the arrival of the output that puts its effect on the client's
+// screen; it returns each session's p99, sorted. Each session keys to a
+// rhythm, one key every every (a person navigating fast), but never before
+// the previous key's frame has arrived, so a slow frame delays the next key
+// and shows in the figures. With every = 0 each key follows the previous
+// frame at once: 16 clients that never pause measure the host's throughput
+// (latency = sessions ÷ frames per second), not what a person waits.
+// A session that misses three keys in a row stops keying (the rest of its
+// rounds count as missed), so a broken run ends.
+func keyToFrame(t *testing.T, terms []*terminal, rounds int, every time.Duration) (p99s []time.Duration, missed int) {
 	latencies := make([][]time.Duration, len(terms))
 	var missedMu sync.Mutex
 	var keyed sync.WaitGroup
@@ -242,7 +261,12 @@ func keyToFrame(t *testing.T, terms []*terminal, rounds int) (p99s []time.Durati
 		go func() {
 			defer keyed.Done()
 			inRow := 0
+			next := time.Now()
 			for k := range 2 * rounds {
+				if every > 0 {
+					time.Sleep(time.Until(next)) // the rhythm is the input under test
+					next = next.Add(every)
+				}
 				shows, what := helpShown, "the help"
 				if k%2 == 1 {
 					shows, what = listShown, "the list"

@@ -26,13 +26,15 @@ type rig struct {
 	srv      *Server
 	db       *store.DB
 	teamPath string
+	dbPath   string
 }
 
 func newRig(t *testing.T, tune func(*Options)) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dir, "influencegen.db"), store.Options{})
+	dbPath := filepath.Join(dir, "influencegen.db")
+	db, err := store.Open(ctx, dbPath, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func newRig(t *testing.T, tune func(*Options)) *rig {
 	cfg := app.DefaultConfig()
 	svc := &app.Service{Config: cfg, Store: db, Bus: bus, User: "host-login"}
 	secrets := store.NewSecrets("test", db, store.SecretsOptions{Memory: true, Getenv: func(string) string { return "" }})
-	r := &rig{t: t, db: db, teamPath: filepath.Join(dir, "team.toml")}
+	r := &rig{t: t, db: db, teamPath: filepath.Join(dir, "team.toml"), dbPath: dbPath}
 	opts := Options{
 		Listen: "127.0.0.1:0", HostKeyPath: filepath.Join(dir, HostKeyName),
 		Team:     func() (app.Team, error) { return store.LoadTeam(r.teamPath) },
