@@ -31,7 +31,9 @@ import (
 // so no image fetch) reach the real callback listener at 20/s, each one
 // committed, published and redrawn in every session. It reports the host
 // process's CPU and RSS per session, and per session the p99 time from a
-// key to the frame showing its effect.
+// key to the frame showing its effect on the client's screen (modelled by
+// vtScreen), each session keying once per 100 ms; then the median and range
+// of those p99s, and the load average, since the machine may be shared.
 func TestMeasureSixteenSessionsUnderCallbacks(t *testing.T) {
 	if os.Getenv("INFLUENCEGEN_SSH_MEASURE") == "" {
 		t.Skip("set INFLUENCEGEN_SSH_MEASURE=1 to run the load measurement")
