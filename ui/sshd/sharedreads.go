@@ -47,7 +47,7 @@ func newSharedReads(st app.Store) *sharedReads {
 
 // advance starts a new epoch: every later read goes to the store again.
 func (s *sharedReads) advance(ctx context.Context) {
-	v, err := s.Store.DataVersion(ctx)
+	v, err := s.realVersion(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil {
@@ -59,7 +59,7 @@ func (s *sharedReads) advance(ctx context.Context) {
 // sample starts a new epoch if the data version moved (a write by another
 // process, or one of ours whose event is still on its way).
 func (s *sharedReads) sample(ctx context.Context) {
-	v, err := s.Store.DataVersion(ctx)
+	v, err := s.realVersion(ctx)
 	if err != nil {
 		return // the dashboards poll again; a failed read changes nothing
 	}
@@ -69,6 +69,12 @@ func (s *sharedReads) sample(ctx context.Context) {
 		s.version = v
 		s.reads = map[string]*sharedRead{}
 	}
+}
+
+func (s *sharedReads) realVersion(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return s.Store.DataVersion(ctx)
 }
 
 // DataVersion is the version sampled at the start of this epoch: the
