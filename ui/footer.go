@@ -28,7 +28,7 @@ func (m Model) footerView() string {
 	case m.flash != "":
 		status = s.flash.Render(safe(m.flash))
 	}
-	return fitLines(status+"\n"+fitShortHelp(m.help, m.footerKeys(), m.width), m.width, footerLines)
+	return fitLines(status+"\n"+m.memo.shortHelp(m.styles, m.help, m.footerKeys(), m.width), m.width, footerLines)
 }
 
 // footerKeys is the keymap of whatever owns the keyboard now.

@@ -35,7 +35,7 @@ func (k helpKeys) ShortHelp() []key.Binding {
 
 func (k helpKeys) FullHelp() [][]key.Binding { return [][]key.Binding{append(k.ShortHelp(), k.Close)} }
 
-func (m Model) helpContent() string {
+func (m Model) renderHelpContent() string {
 	s := m.styles
 	var b strings.Builder
 	b.WriteString(s.title.Render("Keys") + s.muted.Render("  (esc, q or ? closes this)") + "\n\n")

@@ -93,6 +93,7 @@ type Model struct {
 	spinner     spinner.Model // one for every row and the detail: they turn together
 	previews    *previewCache
 	cur         curationState // the grid, the viewer and compare (galleryflow.go)
+	memo        *viewMemo     // costly view parts, kept while their inputs stay the same
 	noTicks     bool          // tests drive time themselves
 }
 
@@ -129,6 +130,7 @@ func New(ctx context.Context, b Backend) Model {
 		activity:   newActivity(newActivityKeys(g)),
 		team:       teamModel{keys: newTeamKeys(g)},
 		previews:   newPreviewCache(previewCacheBytes),
+		memo:       &viewMemo{},
 		batches:    batches{},
 		spinner:    spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 	}

@@ -31,13 +31,18 @@ import (
 // so no image fetch) reach the real callback listener at 20/s, each one
 // committed, published and redrawn in every session. It reports the host
 // process's CPU and RSS per session, and per session the p99 time from a
-// key to the frame showing its effect.
+// key to the frame showing its effect on the client's screen (modelled by
+// vtScreen), each session keying once per 100 ms; then the median and range
+// of those p99s, and the load average, since the machine may be shared.
 func TestMeasureSixteenSessionsUnderCallbacks(t *testing.T) {
 	if os.Getenv("INFLUENCEGEN_SSH_MEASURE") == "" {
 		t.Skip("set INFLUENCEGEN_SSH_MEASURE=1 to run the load measurement")
 	}
 	const sessions, width, height, callbacksPerSecond = 16, 160, 48, 20
-	bin := buildBinary(t)
+	bin := os.Getenv("INFLUENCEGEN_SSH_MEASURE_BIN") // a prebuilt binary (e.g. one serving pprof); default: build this tree
+	if bin == "" {
+		bin = buildBinary(t)
+	}
 	home := t.TempDir()
 	port := freePort(t)
 	cfg := fmt.Sprintf("[callback]\nlisten = \"127.0.0.1:0\"\n\n[ssh]\nlisten = \"127.0.0.1:%d\"\nmax_per_user = 4\n", port)
@@ -98,18 +103,32 @@ func TestMeasureSixteenSessionsUnderCallbacks(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		terms[i] = openTerminal(t, c, width, height)
+		terms[i] = openScreen(t, c, width, height)
 	}
-	for _, tm := range terms {
-		tm.waitFor("benchmark prompt 1999")
+	for i, tm := range terms {
+		if !tm.waitScreen(func(s *vtScreen) bool { return s.contains("benchmark prompt 1999") }, 30*time.Second) {
+			t.Fatalf("session %d shows no list within 30s; its screen:\n%s", i, tm.screenText())
+		}
 	}
 	rssIdle := procRSSKiB(t, pid)
+	profiles := startProfiles(t, "idle", 5)
 	cpuIdle0, idleStart := procCPUTicks(t, pid), time.Now()
 	time.Sleep(5 * time.Second) // a measurement window, not a wait for a condition
 	idleCPU := cpuPercent(procCPUTicks(t, pid)-cpuIdle0, time.Since(idleStart))
+	profiles.Wait()
 
-	const rounds = 20
-	quietP99s, quietMissed := keyToFrame(terms, rounds)
+	const rounds = 50
+	loadBefore := loadAverage()
+	every := 100 * time.Millisecond
+	if v := os.Getenv("INFLUENCEGEN_SSH_MEASURE_KEY_EVERY"); v != "" {
+		if every, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("INFLUENCEGEN_SSH_MEASURE_KEY_EVERY: %v", err)
+		}
+	}
+	quietCPU0, quietStart := procCPUTicks(t, pid), time.Now()
+	quietP99s, quietMissed := keyToFrame(t, terms, rounds, every)
+	quietElapsed := time.Since(quietStart)
+	quietCPU := cpuPercent(procCPUTicks(t, pid)-quietCPU0, quietElapsed)
 
 	// Callbacks at 20/s for the whole keyed run.
 	stop := make(chan struct{})
@@ -154,13 +173,18 @@ func TestMeasureSixteenSessionsUnderCallbacks(t *testing.T) {
 			}()
 		}
 	}()
-	cpu0, start := procCPUTicks(t, pid), time.Now()
-	busyP99s, busyMissed := keyToFrame(terms, rounds)
+	cpu0, selfBusy0, start := procCPUTicks(t, pid), procCPUTicks(t, os.Getpid()), time.Now()
+	bytes0 := screenBytes(terms)
+	profiles = startProfiles(t, "busy", 8)
+	busyP99s, busyMissed := keyToFrame(t, terms, rounds, every)
 	elapsed := time.Since(start)
 	busyCPU := cpuPercent(procCPUTicks(t, pid)-cpu0, elapsed)
+	clientCPU := cpuPercent(procCPUTicks(t, os.Getpid())-selfBusy0, elapsed)
+	outBytes := screenBytes(terms) - bytes0
 	close(stop)
 	cbDone.Wait()
 	rssBusy := procRSSKiB(t, pid)
+	profiles.Wait()
 
 	t.Logf("host: %d sessions at %dx%d, %d callbacks sent (%d answered 200) at %d/s over %v",
 		sessions, width, height, sent, accepted, callbacksPerSecond, elapsed.Round(time.Millisecond))
@@ -168,7 +192,13 @@ func TestMeasureSixteenSessionsUnderCallbacks(t *testing.T) {
 	if n := len(callbackLatency); n > 0 {
 		t.Logf("callback answered (committed) in: median %v, p99 %v", callbackLatency[n/2].Round(time.Millisecond), callbackLatency[(n*99+99)/100-1].Round(time.Millisecond))
 	}
-	t.Logf("host CPU: %.1f%% of one core with sessions idle, %.1f%% under callbacks and keys (%.2f%% per session)", idleCPU, busyCPU, busyCPU/sessions)
+	t.Logf("host CPU: %.1f%% of one core with sessions idle, %.1f%% while keying (%.1f s), %.1f%% under callbacks and keys (%.1f s; %.2f%% per session)",
+		idleCPU, quietCPU, quietElapsed.Seconds(), busyCPU, elapsed.Seconds(), busyCPU/sessions)
+	keys := float64(sessions * 2 * rounds)
+	t.Logf("host CPU per key (everything the host did while keying, divided by the keys): %.1f ms without callbacks, %.1f ms with them",
+		quietCPU/100*quietElapsed.Seconds()*1000/keys, busyCPU/100*elapsed.Seconds()*1000/keys)
+	t.Logf("output to each client under callbacks and keys: %.1f KiB/s; the clients (this process: 16 SSH clients and screen models) used %.1f%% of one core",
+		float64(outBytes)/1024/float64(sessions)/elapsed.Seconds(), clientCPU)
 	t.Logf("host RSS: %d KiB before sessions, %d KiB with %d idle sessions (%d KiB per session), %d KiB after the run",
 		rss0, rssIdle, sessions, (rssIdle-rss0)/sessions, rssBusy)
 	for _, phase := range []struct {
@@ -176,19 +206,55 @@ func TestMeasureSixteenSessionsUnderCallbacks(t *testing.T) {
 		p99s   []time.Duration
 		missed int
 	}{{"no callbacks", quietP99s, quietMissed}, {"callbacks at 20/s", busyP99s, busyMissed}} {
-		p := phase.p99s
-		t.Logf("key-to-frame p99 per session, %s: best %v, median %v, worst %v (%d keys per session; %d rounds without the frame within 10s)",
-			phase.name, p[0].Round(time.Millisecond), p[len(p)/2].Round(time.Millisecond), p[len(p)-1].Round(time.Millisecond), 2*rounds, phase.missed)
+		t.Logf("key-to-frame p99 per session, %s: %s; per session (ms): %s; %d keys per session, one per %v at most, %d missed (counted as %v)",
+			phase.name, spread(phase.p99s), msList(phase.p99s), 2*rounds, every, phase.missed, keyLimit)
 	}
-	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
-		t.Logf("machine load average (shared by other jobs): %s", strings.TrimSpace(string(la)))
-	}
+	t.Logf("machine load average (shared with other jobs): %s before the keyed runs, %s after", loadBefore, loadAverage())
 }
 
-// keyToFrame has every session open the help (?) and close it (z) rounds
-// times at once, timing each key until its frame arrives; it returns each
-// session's p99, sorted.
-func keyToFrame(terms []*terminal, rounds int) (p99s []time.Duration, missed int) {
+func loadAverage() string {
+	la, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(la))[:3], " ")
+}
+
+// screenBytes is the output all sessions' screens have received so far.
+func screenBytes(terms []*terminal) int {
+	n := 0
+	for _, tm := range terms {
+		tm.screenMu.Lock()
+		n += tm.vt.frameBytes
+		tm.screenMu.Unlock()
+	}
+	return n
+}
+
+// The two screens a round moves between. The help's title line is what
+// '?' brings; the list's rows coming back (and the title gone) is what the
+// second '?' brings. Both are read off the client's screen model.
+func helpShown(s *vtScreen) bool { return s.contains("(esc, q or ? closes this)") }
+func listShown(s *vtScreen) bool {
+	return !s.contains("closes this)") && s.contains("benchmark prompt")
+}
+
+// keyLimit is how long one key may take to show before it counts as
+// missed; a missed key counts as keyLimit in the p99s (not left out).
+const keyLimit = 5 * time.Second
+
+// keyToFrame has every session open the help (?) and close it (? again)
+// rounds times, all sessions starting together, timing each key from its
+// write to the arrival of the output that puts its effect on the client's
+// screen; it returns each session's p99, sorted. Each session keys to a
+// rhythm, one key every every (a person navigating fast), but never before
+// the previous key's frame has arrived, so a slow frame delays the next key
+// and shows in the figures. With every = 0 each key follows the previous
+// frame at once: 16 clients that never pause measure the host's throughput
+// (latency = sessions ÷ frames per second), not what a person waits.
+// A session that misses three keys in a row stops keying (the rest of its
+// rounds count as missed), so a broken run ends.
+func keyToFrame(t *testing.T, terms []*terminal, rounds int, every time.Duration) (p99s []time.Duration, missed int) {
 	latencies := make([][]time.Duration, len(terms))
 	var missedMu sync.Mutex
 	var keyed sync.WaitGroup
@@ -196,40 +262,41 @@ func keyToFrame(terms []*terminal, rounds int) (p99s []time.Duration, missed int
 		keyed.Add(1)
 		go func() {
 			defer keyed.Done()
-			for range rounds {
-				tm.mark()
-				at := time.Now()
-				tm.send("?")
-				// Several short markers: the renderer skips cells that already
-				// hold the right character, so one long phrase can arrive cut.
-				ok := tm.waitAny(10*time.Second, "other key", "closes)", "j/k scroll")
-				latencies[i] = append(latencies[i], time.Since(at))
-				tm.mark()
-				at = time.Now()
-				tm.send("z") // not esc: a lone ESC followed by the next key reads as alt+key
-				// the list rows replace the help text
-				ok = tm.waitAny(10*time.Second, "prompt 19", "benchmark") && ok
-				latencies[i] = append(latencies[i], time.Since(at))
-				if !ok {
-					missedMu.Lock()
-					if missed == 0 {
-						scr := tm.screen()
-						tm.t.Logf("first missed round, last output:\n%q", scr[max(0, len(scr)-1500):])
-					}
-					missed++
-					missedMu.Unlock()
+			inRow := 0
+			next := time.Now()
+			for k := range 2 * rounds {
+				if every > 0 {
+					time.Sleep(time.Until(next)) // the rhythm is the input under test
+					next = next.Add(every)
+				}
+				shows, what := helpShown, "the help"
+				if k%2 == 1 {
+					shows, what = listShown, "the list"
+				}
+				took, ok := keyLimit, false
+				if inRow < 3 {
+					took, ok = tm.screenShows("?", shows, keyLimit)
+				}
+				latencies[i] = append(latencies[i], took)
+				if ok {
+					inRow = 0
+					continue
+				}
+				inRow++
+				missedMu.Lock()
+				if missed == 0 {
+					t.Logf("first missed key (session %d, key %d, waiting for %s); the client's screen:\n%s", i, k, what, tm.screenText())
+				}
+				missed++
+				missedMu.Unlock()
+				if !tm.waitScreen(shows, keyLimit) { // get back in step, or give up
+					inRow = 3
 				}
 			}
 		}()
 	}
 	keyed.Wait()
 	for _, l := range latencies {
-		// A round whose frame was never recognised counts 10s; the p99 of
-		// the others is the figure for the keys that did render.
-		l = slices.DeleteFunc(l, func(d time.Duration) bool { return d >= 10*time.Second })
-		if len(l) == 0 {
-			continue
-		}
 		slices.Sort(l)
 		p99s = append(p99s, l[(len(l)*99+99)/100-1])
 	}
@@ -237,24 +304,30 @@ func keyToFrame(terms []*terminal, rounds int) (p99s []time.Duration, missed int
 	return p99s, missed
 }
 
-// waitAny waits until the output since the last mark holds any of markers.
-func (tm *terminal) waitAny(limit time.Duration, markers ...string) bool {
-	deadline := time.After(limit)
-	for {
-		tm.mu.Lock()
-		raw := tm.out.String()
-		tm.mu.Unlock()
-		for _, m := range markers {
-			if strings.Contains(raw, m) {
-				return true
-			}
-		}
-		select {
-		case <-tm.changed:
-		case <-deadline:
-			return false
-		}
+// spread is "median M (range A–B)" of sorted durations.
+func spread(d []time.Duration) string {
+	if len(d) == 0 {
+		return "none"
 	}
+	return fmt.Sprintf("median %s (range %s–%s)", ms(median(d)), ms(d[0]), ms(d[len(d)-1]))
+}
+
+func ms(x time.Duration) string { return fmt.Sprintf("%.0f ms", float64(x)/float64(time.Millisecond)) }
+
+func median(d []time.Duration) time.Duration {
+	if len(d)%2 == 1 {
+		return d[len(d)/2]
+	}
+	return (d[len(d)/2-1] + d[len(d)/2]) / 2
+}
+
+// msList is the durations in whole milliseconds, space-separated.
+func msList(d []time.Duration) string {
+	parts := make([]string, len(d))
+	for i, x := range d {
+		parts[i] = strconv.Itoa(int(x.Round(time.Millisecond) / time.Millisecond))
+	}
+	return strings.Join(parts, " ")
 }
 
 type io_Discard struct{}
@@ -293,4 +366,38 @@ func procCPUTicks(t *testing.T, pid int) int {
 
 func cpuPercent(ticks int, over time.Duration) float64 {
 	return float64(ticks) / 100 / over.Seconds() * 100
+}
+
+// startProfiles fetches a CPU profile and an execution trace of the host
+// for the next seconds when INFLUENCEGEN_SSH_MEASURE_PPROF names the
+// address of a net/http/pprof server in the measured binary (see
+// INFLUENCEGEN_SSH_MEASURE_BIN); they are written to the working directory
+// as ssh-<phase>.cpu.pprof and ssh-<phase>.trace.
+func startProfiles(t *testing.T, phase string, seconds int) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	addr := os.Getenv("INFLUENCEGEN_SSH_MEASURE_PPROF")
+	if addr == "" {
+		return &wg
+	}
+	for _, p := range []struct{ path, file string }{
+		{fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds), "ssh-" + phase + ".cpu.pprof"},
+		{"/debug/pprof/trace?seconds=2", "ssh-" + phase + ".trace"},
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := (&http.Client{Timeout: time.Duration(seconds+30) * time.Second}).Get("http://" + addr + p.path)
+			if err != nil {
+				t.Logf("profile %s: %v", p.file, err)
+				return
+			}
+			defer resp.Body.Close()
+			var buf bytes.Buffer
+			_, _ = buf.ReadFrom(resp.Body)
+			if err := os.WriteFile(p.file, buf.Bytes(), 0o600); err != nil {
+				t.Logf("profile %s: %v", p.file, err)
+			}
+		}()
+	}
+	return &wg
 }

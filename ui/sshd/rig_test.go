@@ -26,13 +26,15 @@ type rig struct {
 	srv      *Server
 	db       *store.DB
 	teamPath string
+	dbPath   string
 }
 
 func newRig(t *testing.T, tune func(*Options)) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dir, "influencegen.db"), store.Options{})
+	dbPath := filepath.Join(dir, "influencegen.db")
+	db, err := store.Open(ctx, dbPath, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func newRig(t *testing.T, tune func(*Options)) *rig {
 	cfg := app.DefaultConfig()
 	svc := &app.Service{Config: cfg, Store: db, Bus: bus, User: "host-login"}
 	secrets := store.NewSecrets("test", db, store.SecretsOptions{Memory: true, Getenv: func(string) string { return "" }})
-	r := &rig{t: t, db: db, teamPath: filepath.Join(dir, "team.toml")}
+	r := &rig{t: t, db: db, teamPath: filepath.Join(dir, "team.toml"), dbPath: dbPath}
 	opts := Options{
 		Listen: "127.0.0.1:0", HostKeyPath: filepath.Join(dir, HostKeyName),
 		Team:     func() (app.Team, error) { return store.LoadTeam(r.teamPath) },
@@ -116,6 +118,13 @@ type terminal struct {
 	scanned int // bytes of out already searched by waitFor
 	changed chan struct{}
 	done    chan error
+
+	// screen, when set (openScreen), models the client's terminal instead
+	// of keeping the raw output; see screenShows.
+	screenMu sync.Mutex
+	vt       *vtScreen
+	expect   func(*vtScreen) bool
+	shownAt  chan time.Time
 }
 
 func (r *rig) openTerminal(c *gossh.Client, w, h int) *terminal {
@@ -125,6 +134,18 @@ func (r *rig) openTerminal(c *gossh.Client, w, h int) *terminal {
 
 // openTerminal starts an interactive session with a pty of w×h.
 func openTerminal(t *testing.T, c *gossh.Client, w, h int) *terminal {
+	t.Helper()
+	return openTerminalWith(t, c, w, h, nil)
+}
+
+// openScreen is openTerminal with the client's screen modelled (vtScreen)
+// and no raw output kept: the load harness reads what a user would see.
+func openScreen(t *testing.T, c *gossh.Client, w, h int) *terminal {
+	t.Helper()
+	return openTerminalWith(t, c, w, h, newVTScreen(w, h))
+}
+
+func openTerminalWith(t *testing.T, c *gossh.Client, w, h int, vt *vtScreen) *terminal {
 	r := struct{ t *testing.T }{t}
 	r.t.Helper()
 	sess, err := c.NewSession()
@@ -134,7 +155,7 @@ func openTerminal(t *testing.T, c *gossh.Client, w, h int) *terminal {
 	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
 		r.t.Fatal(err)
 	}
-	tm := &terminal{t: r.t, sess: sess, changed: make(chan struct{}, 1), done: make(chan error, 1)}
+	tm := &terminal{t: r.t, sess: sess, changed: make(chan struct{}, 1), done: make(chan error, 1), vt: vt, shownAt: make(chan time.Time, 1)}
 	tm.stdin, _ = sess.StdinPipe()
 	stdout, _ := sess.StdoutPipe()
 	stderr, _ := sess.StderrPipe()
@@ -149,7 +170,9 @@ func openTerminal(t *testing.T, c *gossh.Client, w, h int) *terminal {
 			buf := make([]byte, 32<<10)
 			for {
 				n, err := src.Read(buf)
-				if n > 0 {
+				if n > 0 && vt != nil && src == stdout {
+					tm.onScreen(buf[:n])
+				} else if n > 0 {
 					tm.mu.Lock()
 					tm.out.Write(buf[:n])
 					tm.mu.Unlock()

@@ -91,6 +91,11 @@ type Server struct {
 	sessions    sync.WaitGroup
 	served      chan struct{}
 	closeOnce   sync.Once
+
+	// One feed and one set of shared reads for all sessions (relay.go,
+	// sharedreads.go); stopFeed ends the feed's goroutine on Close.
+	feed     *hostFeed
+	stopFeed context.CancelFunc
 }
 
 // Open loads (or makes) the host key and binds the address, so a busy
@@ -136,6 +141,10 @@ func Open(opts Options) (*Server, error) {
 		return nil, app.Errorf(app.EUNAVAILABLE, "ssh: cannot listen on %s: %v (another program, or another influencegen serve, uses it: set ssh.listen or --ssh-listen)", opts.Listen, err)
 	}
 	s.ln = ln
+	if opts.Backend.Store != nil {
+		feedCtx, stop := context.WithCancel(context.Background())
+		s.feed, s.stopFeed = newHostFeed(feedCtx, opts.Backend.Bus, newSharedReads(opts.Backend.Store), 250*time.Millisecond, 2, 250*time.Millisecond), stop
+	}
 	go func() {
 		defer close(s.served)
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, ssh.ErrServerClosed) {
@@ -188,6 +197,9 @@ func (s *Server) Close() error {
 		case <-time.After(5 * time.Second):
 			s.opts.Log.Warn("ssh: sessions still ending after 5s; stopping anyway")
 		}
+		if s.stopFeed != nil {
+			s.stopFeed()
+		}
 	})
 	return err
 }
@@ -236,14 +248,16 @@ func (s *Server) handle(sess ssh.Session) {
 	go s.keepAlive(ctx, sess, log)
 
 	b := s.sessionBackend(actor, sess, pty)
-	b.Bus = relayBus(ctx, b.Bus, 250*time.Millisecond, 2)
 	warn := min(time.Minute, s.opts.IdleTimeout/2)
 	model := sessionModel{
 		inner: s.opts.NewModel(ctx, b), idle: s.opts.IdleTimeout, warnBefore: warn,
 		tick: min(5*time.Second, max(warn/4, 10*time.Millisecond)), now: time.Now, end: end, lastInput: time.Now(),
-		frames: &frameCache{}, minFrame: 50 * time.Millisecond,
+		frames: &frameCache{}, minFrame: 50 * time.Millisecond, sessions: s.limits.count,
 	}
-	opts := append(bm.MakeOptions(sess), tea.WithContext(ctx), tea.WithoutSignalHandler())
+	// 120 fps (Bubble Tea's most; 60 by default) halves the wait between a
+	// key's frame and its flush; frames for outside events stay capped by
+	// frameGap, and an unchanged frame costs one string comparison.
+	opts := append(bm.MakeOptions(sess), tea.WithContext(ctx), tea.WithoutSignalHandler(), tea.WithFPS(120))
 	program := tea.NewProgram(model, opts...)
 	go func() {
 		for {
@@ -290,6 +304,11 @@ func (s *Server) finish(sess ssh.Session, msg string, code int) {
 func (s *Server) sessionBackend(actor app.Actor, sess ssh.Session, pty ssh.Pty) ui.Backend {
 	b := s.opts.Backend
 	b.User = actor
+	if s.feed != nil {
+		// The sessions read through the host's shared reads and hear the
+		// host's events through its feed, all at the same moments.
+		b.Store, b.Bus = s.feed.reads, s.feed.bus
+	}
 	env := map[string]string{}
 	for _, kv := range sess.Environ() {
 		if k, v, ok := strings.Cut(kv, "="); ok {

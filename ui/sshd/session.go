@@ -28,9 +28,29 @@ type sessionModel struct {
 	width     int
 
 	// frames caps redraws caused by outside events (callbacks reach every
-	// session at once) at one per minFrame; a key always gets a fresh frame.
+	// session at once) at one per frameGap; a key always gets a fresh frame.
 	frames   *frameCache
 	minFrame time.Duration
+	// sessions counts the host's open sessions (nil: this one alone).
+	sessions func() int
+}
+
+// hostFramesPerSecond is how many frames all sessions together draw per
+// second for outside events (spinners, callbacks, reloads). Each frame of a
+// 160×48 dashboard costs a few milliseconds of CPU to build and diff, and
+// 16 sessions at 20 frames a second would take more than one core, leaving
+// keys waiting behind other sessions' spinners; the budget keeps that work
+// bounded however many members are connected.
+const hostFramesPerSecond = 100
+
+// frameGap is how far apart this session's frames for outside events are:
+// minFrame, or longer when many sessions share the host's frame budget.
+func (m sessionModel) frameGap() time.Duration {
+	gap := m.minFrame
+	if m.sessions != nil {
+		gap = max(gap, time.Duration(m.sessions())*time.Second/hostFramesPerSecond)
+	}
+	return gap
 }
 
 // frameCache is the last rendered dashboard view. It is touched only on
@@ -130,8 +150,9 @@ func (m sessionModel) throttle(fresh bool) tea.Cmd {
 	if f == nil || m.minFrame <= 0 {
 		return nil
 	}
+	gap := m.frameGap()
 	since := m.now().Sub(f.at)
-	if fresh || !f.valid || since >= m.minFrame {
+	if fresh || !f.valid || since >= gap {
 		f.valid = false
 		return nil
 	}
@@ -139,7 +160,7 @@ func (m sessionModel) throttle(fresh bool) tea.Cmd {
 		return nil
 	}
 	f.pending = true
-	return tea.Tick(m.minFrame-since, func(time.Time) tea.Msg { return frameDueMsg{} })
+	return tea.Tick(gap-since, func(time.Time) tea.Msg { return frameDueMsg{} })
 }
 
 func (m sessionModel) View() (v tea.View) {

@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -53,6 +54,55 @@ func TestOutsideEventsRedrawAtMostOncePerFrameButKeysAlwaysRedraw(t *testing.T) 
 	m.View()
 	if views != 3 {
 		t.Fatalf("the catch-up frame did not render (%d renders)", views)
+	}
+}
+
+func TestManySessionsShareTheHostsFrameBudgetForOutsideEvents(t *testing.T) {
+	for _, tc := range []struct {
+		sessions int
+		gap      time.Duration // between frames for outside events
+	}{
+		{1, 50 * time.Millisecond},   // alone: the floor
+		{4, 50 * time.Millisecond},   // 4 × 10ms is still under the floor
+		{16, 160 * time.Millisecond}, // 16 sessions share 100 frames/s
+		{32, 320 * time.Millisecond},
+	} {
+		t.Run(fmt.Sprintf("%d sessions", tc.sessions), func(t *testing.T) {
+			now := time.Unix(0, 0)
+			views := 0
+			var m tea.Model = sessionModel{inner: countingModel{&views}, idle: time.Hour, warnBefore: time.Minute, tick: time.Second,
+				now: func() time.Time { return now }, end: &sessionEnd{log: slog.New(slog.DiscardHandler)}, lastInput: now,
+				frames: &frameCache{}, minFrame: 50 * time.Millisecond, sessions: func() int { return tc.sessions }}
+			m.View()
+			views = 0
+			var due time.Time
+			for range 100 {
+				now = now.Add(10 * time.Millisecond)
+				if !due.IsZero() && !now.Before(due) { // the catch-up frame's tick fires
+					m, _ = m.Update(frameDueMsg{})
+					due = time.Time{}
+				}
+				var cmd tea.Cmd
+				m, cmd = m.Update(eventArrivedMsg{})
+				if cmd != nil && due.IsZero() {
+					due = now.Add(m.(sessionModel).frameGap() - now.Sub(m.(sessionModel).frames.at))
+				}
+				m.View()
+			}
+			if got := m.(sessionModel).frameGap(); got != tc.gap {
+				t.Fatalf("frame gap %v, want %v", got, tc.gap)
+			}
+			// One second of events every 10ms draws about one frame per gap.
+			if most := int(time.Second/tc.gap) + 1; views > most || views < most-2 {
+				t.Fatalf("%d renders in one second of events every 10ms, want %d–%d", views, most-2, most)
+			}
+			m, _ = m.Update(tea.KeyPressMsg{Code: 'j', Text: "j"})
+			before := views
+			m.View()
+			if views != before+1 {
+				t.Fatal("a key waited for the frame budget")
+			}
+		})
 	}
 }
 
