@@ -28,19 +28,19 @@ func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
 		}
 		conds = append(conds, "status IN ("+strings.Join(ph, ", ")+")")
 	}
-	text, by := app.ParseSearch(q.Search)
-	for _, name := range []string{q.RequestedBy, by} {
-		if name != "" { // the mine toggle, and a by:NAME in the search
-			conds = append(conds, "requested_by = ?")
-			args = append(args, name)
-		}
+	search, err := app.ParseSearchQuery(q.Search)
+	if err != nil {
+		return "", nil, err
 	}
-	if s := strings.TrimSpace(text); s != "" {
-		// prompt_fold is lowered by Go (Unicode-aware) on insert; instr is a
-		// plain substring test, so % and _ in the search mean themselves.
-		conds = append(conds, "instr(prompt_fold, ?) > 0")
-		args = append(args, strings.ToLower(s))
+	if q.RequestedBy != "" { // the mine toggle
+		conds = append(conds, "requested_by = ?")
+		args = append(args, q.RequestedBy)
 	}
+	sc, sa, err := searchConds(search)
+	if err != nil {
+		return "", nil, err
+	}
+	conds, args = append(conds, sc...), append(args, sa...)
 	if withCursor {
 		if q.Before != "" && q.After != "" {
 			return "", nil, app.Errorf(app.EINVALID, "give either a before or an after cursor, not both")

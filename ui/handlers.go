@@ -313,6 +313,7 @@ func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
 		m.admin, cmd = m.admin.Update(msg)
 	case m.list.searching:
 		m.list.input, cmd = m.list.input.Update(msg)
+		m.list, cmd = m.list.searchTyped(cmd)
 	}
 	return m, cmd
 }
