@@ -12,10 +12,10 @@ import (
 // CountRequests. Only bound parameters carry values; the SQL text varies
 // only in how many status placeholders it has.
 func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
-	var (
-		conds []string
-		args  []any
-	)
+	// A deleted request is hidden at once, while it waits out its undo
+	// window; the partial index requests_status_id holds live rows only.
+	conds := []string{"deleted_at IS NULL"}
+	var args []any
 	if len(q.Statuses) > 0 {
 		ph := make([]string, 0, len(q.Statuses))
 		for _, st := range q.Statuses {
@@ -53,9 +53,6 @@ func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
 			conds = append(conds, "id > ?")
 			args = append(args, q.After)
 		}
-	}
-	if len(conds) == 0 {
-		return "", nil, nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args, nil
 }
