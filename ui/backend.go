@@ -17,6 +17,10 @@ type Service interface {
 	Retry(ctx context.Context, id string) (app.Request, error)
 	Cancel(ctx context.Context, id string) (app.Request, error)
 	Delete(ctx context.Context, id string) error
+	// UndoDelete and UndoCancel take back a delete or a cancel made less
+	// than app.UndoWindow ago (see app.Service).
+	UndoDelete(ctx context.Context, id string) (app.Request, error)
+	UndoCancel(ctx context.Context, id string) (app.Request, error)
 	// Remix returns a request's parameters with a fresh seed; ReuseSeed
 	// the same with the seed locked. Both pre-fill the composer.
 	Remix(ctx context.Context, id string) (app.ParamsInput, error)

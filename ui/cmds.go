@@ -207,6 +207,20 @@ func actionCmd(ctx context.Context, svc Service, action, id string) tea.Cmd {
 	}
 }
 
+func undoCmd(ctx context.Context, svc Service, action, id string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		msg := undoneMsg{action: action, id: id}
+		if action == actionDelete {
+			msg.req, msg.err = svc.UndoDelete(ctx, id)
+		} else {
+			msg.req, msg.err = svc.UndoCancel(ctx, id)
+		}
+		return msg
+	}
+}
+
 func loadHistoryCmd(ctx context.Context, st app.Store) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)

@@ -29,6 +29,7 @@ func newGlobalKeys() globalKeys {
 // requestKeys act on the selected request, from the list or the detail.
 type requestKeys struct {
 	Retry, Cancel, Remix, ReuseSeed, Delete, Open, CopyPath key.Binding
+	Undo                                                    key.Binding // the last delete or cancel, for app.UndoWindow
 }
 
 func newRequestKeys() requestKeys {
@@ -40,6 +41,7 @@ func newRequestKeys() requestKeys {
 		Delete:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete")),
 		Open:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open image")),
 		CopyPath:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy path")),
+		Undo:      key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo delete/cancel"), key.WithDisabled()),
 	}
 }
 
@@ -69,7 +71,7 @@ func newListKeys(g globalKeys) listKeys {
 }
 
 func (k listKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.global.Compose, k.Detail, k.Retry, k.Cancel, k.Remix, k.Filter, k.Search, k.global.Admin, k.global.Activity}
+	return []key.Binding{k.Undo, k.global.Compose, k.Detail, k.Retry, k.Cancel, k.Remix, k.Filter, k.Search, k.global.Admin, k.global.Activity}
 }
 
 func (k listKeys) Essential() []key.Binding { return []key.Binding{k.global.Help, k.global.Quit} }
@@ -78,7 +80,7 @@ func (k listKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Detail, k.Focus, k.Filter, k.Search, k.Mine, k.Open, k.CopyPath},
-		{k.global.Compose, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete},
+		{k.global.Compose, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete, k.Undo},
 		{k.global.Admin, k.global.Activity, k.global.Help, k.global.Quit},
 	}
 }
@@ -103,7 +105,7 @@ func newDetailKeys(g globalKeys) detailKeys {
 }
 
 func (k detailKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Scroll.Down, k.Delete}
+	return []key.Binding{k.Undo, k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Scroll.Down, k.Delete}
 }
 
 func (k detailKeys) Essential() []key.Binding { return []key.Binding{k.Back, k.Help} }
@@ -111,7 +113,7 @@ func (k detailKeys) Essential() []key.Binding { return []key.Binding{k.Back, k.H
 func (k detailKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Scroll.Up, k.Scroll.Down, k.Scroll.PageUp, k.Scroll.PageDown, k.Scroll.HalfPageUp, k.Scroll.HalfPageDown},
-		{k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete},
+		{k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete, k.Undo},
 		{k.Back, k.Help, k.Quit},
 	}
 }

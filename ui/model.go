@@ -73,6 +73,7 @@ type Model struct {
 	activity activityModel
 
 	confirm     *confirmModel // a question that owns the keyboard until answered
+	undo        *undoOffer    // the last delete or cancel, undoable with u for a while (undo.go)
 	lastKeyAt   time.Time     // when the previous key arrived
 	typedAhead  bool          // keys of the burst that ended in ctrl+s are dropped
 	heldKeys    int           // how many were dropped, for the footer
@@ -198,6 +199,8 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m, loadPageCmd(m.ctx, m.b.Store, msg.seq, msg.mode, msg.q)
 	case pageLoadedMsg:
 		return m.handlePageLoaded(msg)
+	case undoneMsg:
+		return m.handleUndone(msg)
 	case requestReloadedMsg:
 		return m.handleRequestReloaded(msg)
 	case detailLoadedMsg:
