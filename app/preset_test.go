@@ -20,7 +20,9 @@ func TestPresetApplySetsOnlyItsFieldsAndSaysWhat(t *testing.T) {
 		changes []string
 	}{
 		{"an aspect replaces the size", app.Preset{AspectRatio: "9:16"},
-			func(in app.ParamsInput) bool { return in.AspectRatio == "9:16" && in.Resolution == "" && in.Model == "sdxl" },
+			func(in app.ParamsInput) bool {
+				return in.AspectRatio == "9:16" && in.Resolution == "" && in.Model == "sdxl"
+			},
 			[]string{"aspect 9:16"}},
 		{"a template wraps the prompt", app.Preset{PromptTemplate: "{prompt}, soft pastel palette, studio light"},
 			func(in app.ParamsInput) bool { return in.Prompt == "a red fox, soft pastel palette, studio light" },
