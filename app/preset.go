@@ -236,3 +236,13 @@ func clipRunes(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// PresetBook keeps the named presets (presets.toml, in store/). Presets
+// reads the file each time, so a hand edit applies without a restart.
+type PresetBook interface {
+	Presets() ([]Preset, error)
+	SavePreset(p Preset) error
+	DeletePreset(name string) (Preset, error)
+	// Where names the file, for messages.
+	Where() string
+}

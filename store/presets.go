@@ -221,3 +221,19 @@ func writePresets(path string, presets []app.Preset) error {
 	}
 	return writeFileAtomic(path, b.Bytes())
 }
+
+// PresetFile is the app.PresetBook on one presets.toml; presets are
+// validated against the configuration's models and defaults.
+type PresetFile struct {
+	Path     string
+	Defaults app.GenerationDefaults
+}
+
+var _ app.PresetBook = PresetFile{}
+
+func (f PresetFile) Presets() ([]app.Preset, error) { return LoadPresets(f.Path, f.Defaults) }
+func (f PresetFile) SavePreset(p app.Preset) error  { return SavePreset(f.Path, p, f.Defaults) }
+func (f PresetFile) DeletePreset(name string) (app.Preset, error) {
+	return DeletePreset(f.Path, name, f.Defaults)
+}
+func (f PresetFile) Where() string { return f.Path }
