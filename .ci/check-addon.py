@@ -24,6 +24,10 @@ Checks, for odoo/addon/influence_gen_ai_integration (or the path given):
   - the queue methods (ClaimMethod, PublishMethod) and the form's
     action_generate/action_cancel exist with the arguments the Go side sends;
   - security/*.xml (groups, record rules) may load before the access CSV;
+  - curation (19.0.1.3.0): the image decision fields, batch_ref, the Go
+    side's DecideMethod as a locked, flushed, time-guarded @api.model
+    method, the Gallery kanban (picture, star, approval), its filters
+    Approved / Favourites / My requests, its action and menu;
   - tests/__init__.py imports every tests/test_*.py (Odoo runs only what
     it imports), and test classes are tagged.
 
@@ -229,15 +233,20 @@ def check_xml(models):
 
 
 GO_SYNC = os.path.join(ROOT, "odoo", "sync_requests.go")
+# The curation sync (issue 14) keeps its method name beside its code.
+GO_SYNC_MORE = [os.path.join(ROOT, "odoo", "sync_decisions.go")]
 GUARDED = {"influence_gen.ai_image_generation_request": "UpsertMethod", "influence_gen.generated_image": "AttachMethod"}
 
 
 def go_constants():
-    """String constants of odoo/sync_requests.go: {name: value}."""
+    """String constants of odoo/sync_requests.go (and the curation sync's file): {name: value}."""
     if not os.path.exists(GO_SYNC):
         return {}
-    with open(GO_SYNC, encoding="utf-8") as f:
-        return dict(re.findall(r'^\s*(?:const\s+)?(\w+)\s*=\s*"([^"]*)"', f.read(), re.M))
+    out = {}
+    for path in [GO_SYNC] + [p for p in GO_SYNC_MORE if os.path.exists(p)]:
+        with open(path, encoding="utf-8") as f:
+            out.update(re.findall(r'^\s*(?:const\s+)?(\w+)\s*=\s*"([^"]*)"', f.read(), re.M))
+    return out
 
 
 def model_methods():
@@ -359,6 +368,45 @@ def check_tests():
                           f"tests/{name}: {cls.name} is @tagged (post_install, -at_install)")
 
 
+def check_curation(models):
+    """Issue 14: the fields, method and views the curation sync and the Gallery need."""
+    consts = go_constants()
+    image = models.get("influence_gen.generated_image", {"fields": {}})["fields"]
+    want = {"favorite": "Boolean", "approval_state": "Selection", "approved_by": "Char", "approved_at": "Datetime",
+            "app_decided_at": "Char"}
+    for name, kind in want.items():
+        check(image.get(name, (None,))[0] == kind, f"generated_image.{name} is a {kind} (the decision the app syncs)")
+    req = models.get("influence_gen.ai_image_generation_request", {"fields": {}})["fields"]
+    check(req.get("batch_ref", (None,))[0] == "Char", "the request model has batch_ref (Char: the app's batch id)")
+    method = consts.get("DecideMethod")
+    fn = model_methods().get("influence_gen.generated_image", {}).get(method)
+    if check(method and fn is not None, f"generated_image defines {method} (odoo.DecideMethod, called by the Go sync)"):
+        check(is_api_model(fn), f"generated_image.{method} is @api.model")
+        check([a.arg for a in fn.args.args] == ["self", "vals_list"], f"generated_image.{method} takes (self, vals_list)")
+        src = ast.unparse(fn)
+        check("app_decided_at" in src and "FOR UPDATE" in src and "flush_model" in src,
+              f"generated_image.{method} locks the row, flushes first and compares app_decided_at")
+    views = os.path.join(ADDON, "views", "generated_image_views.xml")
+    root = ET.parse(views).getroot() if os.path.exists(views) else ET.Element("odoo")
+    kanban = [r for r in root.iter("record") if r.get("model") == "ir.ui.view" and r.find(".//kanban") is not None]
+    if check(len(kanban) == 1, "generated_image_views.xml has one kanban view (the Gallery)"):
+        names = {f.get("name") for f in kanban[0].iter("field")}
+        check({"image_preview", "favorite", "approval_state"} <= names, "the Gallery card shows the picture, star and approval")
+        check(any(f.get("widget") == "boolean_favorite" for f in kanban[0].iter("field") if f.get("name") == "favorite"),
+              "the Gallery's star is a boolean_favorite (clickable on the card)")
+    filters = {f.get("string"): f.get("domain", "") for f in root.iter("filter")}
+    for label, needle in (("Approved", "approval_state"), ("Favourites", "favorite"), ("My requests", "is_mine")):
+        check(needle in filters.get(label, ""), f"the image search has the filter {label!r} on {needle}")
+    actions = [r for r in root.iter("record") if r.get("model") == "ir.actions.act_window"
+               and any(f.get("name") == "name" and f.text == "Gallery" for f in r.iter("field"))]
+    if check(len(actions) == 1, "an action named Gallery opens the images"):
+        mode = next((f.text for f in actions[0].iter("field") if f.get("name") == "view_mode"), "")
+        check(mode.startswith("kanban"), f"the Gallery action opens the kanban first (view_mode {mode!r})")
+        menus = os.path.join(ADDON, "views", "menus.xml")
+        with open(menus, encoding="utf-8") as f:
+            check(f'action="{actions[0].get("id")}"' in f.read(), "a menu opens the Gallery")
+
+
 def main():
     if not os.path.isdir(ADDON):
         print(f"FAIL: addon folder {ADDON} not found")
@@ -378,6 +426,7 @@ def main():
     check_xml(models)
     check_guarded_methods(models, manifest)
     check_migrations(manifest)
+    check_curation(models)
     check_tests()
     print(f"addon: {passed} passed, {failed} failed")
     return 1 if failed else 0

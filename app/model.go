@@ -21,9 +21,15 @@ type Request struct {
 	ExecutionID  string           `json:"execution_id,omitempty"` // n8n's, from the ack or the callback
 	OdooID       int64            `json:"odoo_id,omitempty"`      // Odoo record id once synced, else 0
 	RetryOf      string           `json:"retry_of,omitempty"`     // the request this one retries
-	SendAttempts int              `json:"send_attempts"`
-	ImageCount   int              `json:"image_count"`
-	SyncState    SyncState        `json:"sync_state"`
+	// BatchID groups the requests of one submit of several images (count
+	// N, vary, re-roll); "" for a single request. Synced as batch_ref.
+	BatchID string `json:"batch_id,omitempty"`
+	// VariationOf is the image id a "more like this" request varies, 0 if
+	// none; sent as the webhook payload's free variation_of field.
+	VariationOf  int64     `json:"variation_of,omitempty"`
+	SendAttempts int       `json:"send_attempts"`
+	ImageCount   int       `json:"image_count"`
+	SyncState    SyncState `json:"sync_state"`
 	// LeaseOwner names the sender that holds the request while it is
 	// sending (random per running sender), LeaseBeat its heartbeat counter;
 	// see Sender. Both are meaningless in any other state.
@@ -63,6 +69,16 @@ type Image struct {
 	Source    string    `json:"source"` // "base64" or "url"
 	SourceURL string    `json:"source_url,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// The marketer's pick (issue 14): a star and a verdict, each with who
+	// and when. DecidedAt is the latest decision of either kind, the
+	// last-writer-wins stamp sent to Odoo.
+	Favorite   bool       `json:"favorite"`
+	FavoriteBy string     `json:"favorite_by,omitempty"`
+	FavoriteAt *time.Time `json:"favorite_at,omitempty"`
+	Approval   Approval   `json:"approval"`
+	ApprovedBy string     `json:"approved_by,omitempty"`
+	ApprovedAt *time.Time `json:"approved_at,omitempty"`
+	DecidedAt  *time.Time `json:"decided_at,omitempty"`
 }
 
 // Delivery is one authenticated callback, committed before it is acked and
@@ -112,7 +128,8 @@ const (
 	ActivitySyncError        = "sync_error"
 	ActivityN8NError         = "n8n_error"
 	ActivityTokenRotated     = "token_rotated"
-	ActivitySecretSet        = "secret_set" // a secret replaced from the dashboard (name and fingerprint, never the value)
+	ActivitySecretSet        = "secret_set"    // a secret replaced from the dashboard (name and fingerprint, never the value)
+	ActivityImageDecided     = "image_decided" // a favourite or approval changed (who, what)
 )
 
 // Activity levels.
@@ -141,4 +158,7 @@ type OutboxItem struct {
 const (
 	OutboxUpsertRequest = "upsert_request" // create or update the request record with its current state
 	OutboxImage         = "image"          // attach one image (payload: {"image_id":N})
+	// OutboxImageDecision writes an image's favourite and approval (payload:
+	// {"image_id":N}); the current values are read at sync time.
+	OutboxImageDecision = "image_decision"
 )

@@ -18,9 +18,9 @@ type Search struct {
 	Seed     *int64   // seed:N
 	Statuses []Status // is:STATE, any of them
 	By       string   // by:NAME, the requester
-	Batch    string   // batch:ID
+	Batch    string   // batch:ID, or a unique start of it
 	Fav      bool     // is:fav
-	Approval string   // is:approved / is:rejected / is:undecided ("" = any)
+	Approval Approval // is:approved / is:rejected / is:undecided ("" = any)
 	After    *time.Time
 	Before   *time.Time
 }
@@ -28,22 +28,15 @@ type Search struct {
 // Qualifiers lists the search keys, for help and error messages.
 var Qualifiers = []string{"model:", "seed:", "is:", "by:", "batch:", "after:", "before:"}
 
-// Approval values of an image (issue 14 §3).
-const (
-	ApprovalUndecided = "undecided"
-	ApprovalApproved  = "approved"
-	ApprovalRejected  = "rejected"
-)
-
 // Empty reports whether s selects everything.
 func (s Search) Empty() bool {
 	return s.Text == "" && s.Model == "" && s.Seed == nil && len(s.Statuses) == 0 && s.By == "" &&
 		s.Batch == "" && !s.Fav && s.Approval == "" && s.After == nil && s.Before == nil
 }
 
-// NeedsCuration reports whether the search uses a qualifier that reads the
-// curation columns (favourite, approval, batch).
-func (s Search) NeedsCuration() bool { return s.Fav || s.Approval != "" || s.Batch != "" }
+// NeedsImages reports whether the search reads the images' curation
+// columns (favourite, approval), which a Request does not carry.
+func (s Search) NeedsImages() bool { return s.Fav || s.Approval != "" }
 
 // ParseSearchQuery parses what a person typed in the search bar or passed to
 // `status --search`. Words are split on spaces; "double quotes" keep a phrase
@@ -121,8 +114,8 @@ func (s *Search) applyIs(value string) error {
 	switch value {
 	case "fav", "favorite", "favourite":
 		s.Fav = true
-	case ApprovalApproved, ApprovalRejected, ApprovalUndecided:
-		s.Approval = value
+	case string(ApprovalApproved), string(ApprovalRejected), string(ApprovalUndecided):
+		s.Approval = Approval(value)
 	default:
 		st := Status(value)
 		if !st.Valid() {
@@ -225,10 +218,14 @@ func searchWords(in string) ([]searchWord, error) {
 
 // Matches reports whether r is selected by the search, for rows the
 // dashboard already holds (a fresh submit shown before the reload). The
-// curation qualifiers need image rows the Request does not carry: a search
-// using them matches nothing here, and the reload brings the right rows.
+// favourite and approval qualifiers need image rows the Request does not
+// carry: a search using them matches nothing here, and the reload brings
+// the right rows.
 func (s Search) Matches(r Request) bool {
-	if s.NeedsCuration() {
+	if s.NeedsImages() {
+		return false
+	}
+	if s.Batch != "" && !strings.HasPrefix(r.BatchID, strings.ToUpper(s.Batch)) {
 		return false
 	}
 	if s.Text != "" && !strings.Contains(strings.ToLower(r.Params.Prompt), strings.ToLower(s.Text)) {
@@ -286,7 +283,7 @@ func (s Search) String() string {
 	if s.Fav {
 		add("is", "fav")
 	}
-	add("is", s.Approval)
+	add("is", string(s.Approval))
 	add("by", s.By)
 	add("batch", s.Batch)
 	if s.After != nil {

@@ -103,11 +103,21 @@ func (s *Service) Submit(ctx context.Context, in ParamsInput) ([]Request, error)
 	if err != nil {
 		return nil, err
 	}
+	return s.submitParams(ctx, params, 0)
+}
+
+// submitParams stores one queued request per params, as one batch when
+// there are several, and wakes the sender.
+func (s *Service) submitParams(ctx context.Context, params []GenerationParams, variationOf int64) ([]Request, error) {
 	now := s.clock().Now().UTC()
+	batchID := ""
+	if len(params) > 1 {
+		batchID = NewID(now)
+	}
 	reqs := make([]Request, len(params))
 	for i, p := range params {
 		reqs[i] = Request{ID: NewID(now), Params: p, Status: StatusQueued, RequestedBy: s.requester(ctx),
-			CreatedAt: now, UpdatedAt: now, SyncState: SyncPending}
+			CreatedAt: now, UpdatedAt: now, SyncState: SyncPending, BatchID: batchID, VariationOf: variationOf}
 	}
 	if err := s.Store.CreateRequests(ctx, reqs); err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ type Store interface {
 	OutboxStore
 	ActivityStore
 	SettingsStore
+	CurationStore
 	// DataVersion changes whenever another connection or process commits;
 	// the TUI polls it to notice writes by `serve` or the CLI.
 	DataVersion(ctx context.Context) (int64, error)
@@ -30,6 +31,12 @@ type ListQuery struct {
 	Before      string // only ids < Before (the next page down)
 	After       string // only ids > After (the page up); results still newest first
 	Limit       int    // 1…1000; 0 = 50
+	// Curation filters (issue 14): only the requests of one batch, with a
+	// starred image (is:fav), or with an image of one verdict
+	// (is:approved, is:rejected; "" = any).
+	BatchID   string
+	Favorites bool
+	Approval  Approval
 }
 
 // Page is one window of requests.

@@ -117,6 +117,10 @@ type payload struct {
 	RequestedBy string        `json:"requested_by"`
 	RequestedAt string        `json:"requested_at"`
 	Client      string        `json:"client"`
+	// VariationOf is the local id of the image a "more like this" request
+	// varies (issue 14); absent otherwise. A free field: the workflow may
+	// use it (an upscaler, a refiner) or ignore it.
+	VariationOf int64 `json:"variation_of,omitempty"`
 }
 
 type payloadParams struct {
@@ -146,6 +150,7 @@ func Payload(req app.Request, callbackURL, version string) ([]byte, error) {
 		RequestedBy: req.RequestedBy,
 		RequestedAt: req.CreatedAt.UTC().Format(time.RFC3339),
 		Client:      "influencegen/" + version,
+		VariationOf: req.VariationOf,
 	}
 	if req.OdooID > 0 {
 		id := req.OdooID

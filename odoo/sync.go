@@ -254,7 +254,7 @@ func (b *batch) run(ctx context.Context, items []app.OutboxItem) {
 	var order []string
 	seen := map[string]bool{}
 	upsertItems := map[string][]int64{}
-	var imageItems []app.OutboxItem
+	var imageItems, decisionItems []app.OutboxItem
 	for _, it := range items {
 		if !seen[it.RequestID] {
 			seen[it.RequestID] = true
@@ -265,6 +265,8 @@ func (b *batch) run(ctx context.Context, items []app.OutboxItem) {
 			upsertItems[it.RequestID] = append(upsertItems[it.RequestID], it.ID)
 		case app.OutboxImage:
 			imageItems = append(imageItems, it)
+		case app.OutboxImageDecision:
+			decisionItems = append(decisionItems, it)
 		default:
 			b.results[it.ID] = app.Errorf(app.EINVALID, "unknown outbox kind %q (written by a newer version?)", it.Kind)
 		}
@@ -300,6 +302,9 @@ func (b *batch) run(ctx context.Context, items []app.OutboxItem) {
 		}
 	}
 	b.syncImages(ctx, imageItems, reqs, odooIDs, reqErrs)
+	// After the uploads: a decision on an image attached in this batch
+	// finds it in Odoo.
+	b.syncDecisions(ctx, decisionItems, reqs, odooIDs, reqErrs)
 }
 
 // failRequest gives every item of a request the same error.

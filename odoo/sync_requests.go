@@ -44,6 +44,11 @@ func requestVals(r app.Request) map[string]any {
 	if r.CompletedAt != nil {
 		v["completed_at"] = r.CompletedAt.UTC().Format(odooTime)
 	}
+	// Only a batch's requests carry batch_ref (addon 19.0.1.3.0): a
+	// single request still syncs to an addon that predates the field.
+	if r.BatchID != "" {
+		v["batch_ref"] = r.BatchID
+	}
 	return v
 }
 
@@ -70,9 +75,10 @@ func orFalse(s string) any {
 }
 
 // AddonVersion is the addon version this app expects: the guarded
-// methods below (since 19.0.1.1.0) and the request queue (19.0.1.2.0:
-// ClaimMethod, PublishMethod).
-const AddonVersion = "19.0.1.2.0"
+// methods below (since 19.0.1.1.0), the request queue (19.0.1.2.0:
+// ClaimMethod, PublishMethod) and curation (19.0.1.3.0: DecideMethod,
+// batch_ref, the Gallery).
+const AddonVersion = "19.0.1.3.0"
 
 // UpsertMethod and AttachMethod are the addon's guarded entry points
 // (19.0.1.1.0): influencegen_upsert locks the record and writes only a

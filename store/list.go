@@ -41,6 +41,21 @@ func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
 		return "", nil, err
 	}
 	conds, args = append(conds, sc...), append(args, sa...)
+	if q.BatchID != "" {
+		conds = append(conds, "batch_id = ?")
+		args = append(args, q.BatchID)
+	}
+	if q.Favorites {
+		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = requests.id AND i.favorite = 1)")
+	}
+	if q.Approval != "" {
+		if !q.Approval.Valid() {
+			_, err := app.ParseApproval(string(q.Approval))
+			return "", nil, err
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = requests.id AND i.approval = ?)")
+		args = append(args, string(q.Approval))
+	}
 	if withCursor {
 		if q.Before != "" && q.After != "" {
 			return "", nil, app.Errorf(app.EINVALID, "give either a before or an after cursor, not both")
@@ -123,7 +138,8 @@ func (d *DB) CountByStatus(ctx context.Context) (map[app.Status]int, error) {
 // searched list. The query's states, cursors and limit are ignored (each
 // tab is one state).
 func (d *DB) CountByStatusMatching(ctx context.Context, q app.ListQuery) (map[app.Status]int, error) {
-	where, args, err := listFilter(app.ListQuery{Search: q.Search, RequestedBy: q.RequestedBy}, false)
+	where, args, err := listFilter(app.ListQuery{Search: q.Search, RequestedBy: q.RequestedBy,
+		BatchID: q.BatchID, Favorites: q.Favorites, Approval: q.Approval}, false)
 	if err != nil {
 		return nil, err
 	}

@@ -10,23 +10,36 @@ import (
 	"github.com/influencegen/influencegen/app"
 )
 
-const imageCols = "id, request_id, sequence, sha256, path, mime, width, height, bytes, seed, source, source_url, created_at"
+const imageCols = "id, request_id, sequence, sha256, path, mime, width, height, bytes, seed, source, source_url, created_at, " +
+	"favorite, favorite_by, favorite_at, approval, approved_by, approved_at, decided_at"
 
 func scanImage(s rowScanner) (app.Image, error) {
 	var (
-		im      app.Image
-		seed    sql.NullInt64
-		created string
+		im                                app.Image
+		seed                              sql.NullInt64
+		created, approval                 string
+		favoriteAt, approvedAt, decidedAt sql.NullString
 	)
 	if err := s.Scan(&im.ID, &im.RequestID, &im.Sequence, &im.SHA256, &im.Path, &im.MimeType, &im.Width,
-		&im.Height, &im.Bytes, &seed, &im.Source, &im.SourceURL, &created); err != nil {
+		&im.Height, &im.Bytes, &seed, &im.Source, &im.SourceURL, &created,
+		&im.Favorite, &im.FavoriteBy, &favoriteAt, &approval, &im.ApprovedBy, &approvedAt, &decidedAt); err != nil {
+		return im, err
+	}
+	im.Approval = app.Approval(approval)
+	var err error
+	if im.FavoriteAt, err = parseTimePtr(favoriteAt); err != nil {
+		return im, err
+	}
+	if im.ApprovedAt, err = parseTimePtr(approvedAt); err != nil {
+		return im, err
+	}
+	if im.DecidedAt, err = parseTimePtr(decidedAt); err != nil {
 		return im, err
 	}
 	if seed.Valid {
 		v := seed.Int64
 		im.Seed = &v
 	}
-	var err error
 	im.CreatedAt, err = parseTime(created)
 	return im, err
 }

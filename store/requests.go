@@ -21,7 +21,7 @@ type querier interface {
 const requestCols = `id, prompt, negative_prompt, model, width, height, aspect_ratio, seed, num_images,
 	status, error_code, error_message, requested_by, created_at, updated_at, sent_at, completed_at,
 	execution_id, odoo_id, retry_of, send_attempts, image_count, sync_state,
-	send_lease_owner, send_lease_beat, dry_run, deleted_at, cancelled_from`
+	send_lease_owner, send_lease_beat, dry_run, batch_id, variation_of, deleted_at, cancelled_from`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -32,6 +32,8 @@ func scanRequest(s rowScanner) (app.Request, error) {
 		sent, completed   sql.NullString
 		odooID            sql.NullInt64
 		retryOf           sql.NullString
+		batchID           sql.NullString
+		variationOf       sql.NullInt64
 		status, syncState string
 		deleted           sql.NullString
 		cancelledFrom     string
@@ -40,7 +42,7 @@ func scanRequest(s rowScanner) (app.Request, error) {
 		&r.Params.Height, &r.Params.AspectRatio, &r.Params.Seed, &r.Params.NumImages,
 		&status, &r.ErrorCode, &r.ErrorMessage, &r.RequestedBy, &created, &updated, &sent, &completed,
 		&r.ExecutionID, &odooID, &retryOf, &r.SendAttempts, &r.ImageCount, &syncState,
-		&r.LeaseOwner, &r.LeaseBeat, &r.Params.DryRun, &deleted, &cancelledFrom)
+		&r.LeaseOwner, &r.LeaseBeat, &r.Params.DryRun, &batchID, &variationOf, &deleted, &cancelledFrom)
 	if err != nil {
 		return app.Request{}, err
 	}
@@ -48,6 +50,8 @@ func scanRequest(s rowScanner) (app.Request, error) {
 	r.SyncState = app.SyncState(syncState)
 	r.OdooID = odooID.Int64
 	r.RetryOf = retryOf.String
+	r.BatchID = batchID.String
+	r.VariationOf = variationOf.Int64
 	r.CancelledFrom = app.Status(cancelledFrom)
 	if r.DeletedAt, err = parseTimePtr(deleted); err != nil {
 		return app.Request{}, err
@@ -146,7 +150,13 @@ func (d *DB) CreateRequests(ctx context.Context, reqs []app.Request) error {
 }
 
 func insertRequest(ctx context.Context, tx *sql.Tx, r app.Request) error {
-	var odooID, retryOf any
+	var odooID, retryOf, batchID, variationOf any
+	if r.BatchID != "" {
+		batchID = r.BatchID
+	}
+	if r.VariationOf != 0 {
+		variationOf = r.VariationOf
+	}
 	if r.OdooID != 0 {
 		odooID = r.OdooID
 	}
@@ -156,13 +166,14 @@ func insertRequest(ctx context.Context, tx *sql.Tx, r app.Request) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO requests (id, prompt, prompt_fold, negative_prompt, model,
 		width, height, aspect_ratio, seed, num_images, status, error_code, error_message, requested_by,
 		created_at, updated_at, sent_at, completed_at, execution_id, odoo_id, retry_of, send_attempts,
-		image_count, sync_state, dry_run)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		image_count, sync_state, dry_run, batch_id, variation_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Params.Prompt, strings.ToLower(r.Params.Prompt), r.Params.NegativePrompt, r.Params.Model,
 		r.Params.Width, r.Params.Height, r.Params.AspectRatio, r.Params.Seed, r.Params.NumImages,
 		string(r.Status), r.ErrorCode, r.ErrorMessage, r.RequestedBy,
 		fmtTime(r.CreatedAt), fmtTime(r.UpdatedAt), fmtTimePtr(r.SentAt), fmtTimePtr(r.CompletedAt),
-		r.ExecutionID, odooID, retryOf, r.SendAttempts, r.ImageCount, string(r.SyncState), r.Params.DryRun)
+		r.ExecutionID, odooID, retryOf, r.SendAttempts, r.ImageCount, string(r.SyncState), r.Params.DryRun,
+		batchID, variationOf)
 	return err
 }
 

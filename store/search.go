@@ -55,12 +55,27 @@ func searchConds(s app.Search) ([]string, []any, error) {
 	return append(conds, cc...), append(args, ca...), nil
 }
 
-// curationConds covers is:fav, is:approved/rejected/undecided and batch:,
-// which read the favourite/approval columns of images and the batch id of
-// requests.
+// curationConds covers is:fav, is:approved/rejected/undecided (a request
+// with at least one such image; the partial indexes images_favorite and
+// images_approval serve them) and batch: (the id or its start, a range on
+// the requests_batch index).
 func curationConds(s app.Search) ([]string, []any, error) {
-	if !s.NeedsCuration() {
-		return nil, nil, nil
+	var (
+		conds []string
+		args  []any
+	)
+	if s.Fav {
+		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = requests.id AND i.favorite = 1)")
 	}
-	return nil, nil, app.Errorf(app.EINVALID, "search: is:fav, is:approved, is:rejected, is:undecided and batch: are not available yet (favourites, approval and batches are not stored in this build)")
+	if s.Approval != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = requests.id AND i.approval = ?)")
+		args = append(args, string(s.Approval))
+	}
+	if s.Batch != "" {
+		// Batch ids are ULIDs (upper-case Crockford): a prefix is a range.
+		conds = append(conds, "batch_id >= ? AND batch_id < ? || '~'")
+		prefix := strings.ToUpper(s.Batch)
+		args = append(args, prefix, prefix)
+	}
+	return conds, args, nil
 }

@@ -112,3 +112,77 @@ func TestSearchWithABadQualifierIsInvalidEverywhere(t *testing.T) {
 	_, err = db.CountByStatusMatching(ctx, app.ListQuery{Search: "seed:x"})
 	wantCode(t, err, app.EINVALID)
 }
+
+// is:fav, is:approved/rejected and batch: read the curation columns: a
+// request matches when one of its images is starred / has that verdict,
+// or when it belongs to the batch (by id or its start).
+func TestSearchCurationQualifiers(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	mk := func(prompt, batch string, sha string) app.Request {
+		r := newRequest(db.now(), prompt)
+		r.BatchID = batch
+		if err := db.CreateRequests(ctx, []app.Request{r}); err != nil {
+			t.Fatal(err)
+		}
+		move(t, db, r.ID, app.StatusSending)
+		move(t, db, r.ID, app.StatusProcessing)
+		did, _, err := db.RecordDelivery(ctx, delivery(r.ID, "k-"+r.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, RequestID: r.ID, To: app.StatusCompleted,
+			Images: []app.Image{img(r.ID, sha)}}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	starred := mk("a starred fox", "01BATCHAAAAAAAAAAAAAAAAAAA", "aa11")
+	approved := mk("an approved fox", "01BATCHAAAAAAAAAAAAAAAAAAA", "bb22")
+	plain := mk("a plain fox", "01BATCHBBBBBBBBBBBBBBBBBBB", "cc33")
+	decide := func(r app.Request, dec app.ImageDecision) {
+		ims, err := db.Images(ctx, r.ID)
+		if err != nil || len(ims) != 1 {
+			t.Fatalf("images of %s: %v", r.ID, err)
+		}
+		dec.ImageID, dec.By, dec.At = ims[0].ID, "alice", db.now()
+		if _, err := db.DecideImage(ctx, dec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yes, ok := true, app.ApprovalApproved
+	decide(starred, app.ImageDecision{Favorite: &yes})
+	decide(approved, app.ImageDecision{Approval: &ok})
+	tests := []struct {
+		search string
+		want   []app.Request
+	}{
+		{"is:fav", []app.Request{starred}},
+		{"is:approved", []app.Request{approved}},
+		{"is:rejected", nil},
+		{"is:undecided", []app.Request{plain, starred}},
+		{"batch:01batchaaaa", []app.Request{approved, starred}},
+		{"batch:01BATCHBBBBBBBBBBBBBBBBBBB fox", []app.Request{plain}},
+		{"is:fav batch:01BATCHB", nil},
+	}
+	for _, tt := range tests {
+		page, err := db.ListRequests(ctx, app.ListQuery{Search: tt.search})
+		if err != nil {
+			t.Fatalf("%q: %v", tt.search, err)
+		}
+		var got, want []string
+		for _, r := range page.Requests {
+			got = append(got, r.ID)
+		}
+		for _, r := range tt.want {
+			want = append(want, r.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: rows %v, want %v", tt.search, got, want)
+		}
+		n, err := db.CountRequests(ctx, app.ListQuery{Search: tt.search})
+		if err != nil || n != len(tt.want) {
+			t.Errorf("%q: count %d (%v), want %d", tt.search, n, err, len(tt.want))
+		}
+	}
+}

@@ -35,6 +35,9 @@ type Config struct {
 	// NoQueue behaves like the addon 19.0.1.1.0: the guarded sync methods
 	// but no influence_gen_claim / influencegen_publish.
 	NoQueue bool
+	// NoCuration behaves like the addon 19.0.1.2.0: no
+	// influencegen_decide and no favourite/approval fields' method.
+	NoCuration bool
 	// Now is the fake's clock for claims (claimed_at, expiry); default time.Now.
 	Now func() time.Time
 	// NextID is the id the next created record gets (default 37450, as in
@@ -79,6 +82,7 @@ type Server struct {
 	failCalls   map[string]int
 	refusals    []refusal
 	params      map[string]string
+	chatter     []ChatterNote
 }
 
 // UID is the uid the fake's user has (admin on a fresh database).

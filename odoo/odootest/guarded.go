@@ -28,6 +28,8 @@ func (s *Server) guardedMethodOn(model, method string) (guarded, defined bool) {
 		return true, !s.cfg.OldAddon && model == s.cfg.RequestModel
 	case attachMethod:
 		return true, !s.cfg.OldAddon && model == s.cfg.ImageModel
+	case decideMethod:
+		return true, !s.cfg.OldAddon && !s.cfg.NoCuration && model == s.cfg.ImageModel
 	case claimMethod:
 		return true, !s.cfg.OldAddon && !s.cfg.NoQueue && model == s.cfg.RequestModel
 	case publishMethod:
@@ -147,6 +149,15 @@ func (s *Server) attach(t *table, raw any) (any, *odooError) {
 			return nil, oerr
 		}
 		row = normVals(row)
+		if !s.cfg.NoCuration && !s.cfg.OldAddon {
+			// The addon's defaults (19.0.1.3.0).
+			if _, ok := row["approval_state"]; !ok {
+				row["approval_state"] = "undecided"
+			}
+			if _, ok := row["favorite"]; !ok {
+				row["favorite"] = false
+			}
+		}
 		if id, ok := idx[uniqueKey(t.model.Unique[0], row)]; ok {
 			// Stored already (or earlier in this call): no new attachment.
 			var existing map[string]any

@@ -48,6 +48,11 @@ func (s *Server) dispatch(protocol, service, model, method string, ids []int64, 
 			return nil, s.accessError(model, "create")
 		}
 		return s.attach(t, kw["vals_list"])
+	case decideMethod:
+		if !s.allowed(model, "write") {
+			return nil, s.accessError(model, "write")
+		}
+		return s.decide(t, kw["vals_list"])
 	case claimMethod:
 		if !s.allowed(model, "write") {
 			return nil, s.accessError(model, "write")

@@ -64,6 +64,8 @@ func DefaultModels(requestModel, imageModel string) []Model {
 			// The queue (addon 19.0.1.2.0).
 			"origin": {Type: Select}, "claimed_by": {Type: Char}, "claimed_at": {Type: Datetime},
 			"cancel_requested": {Type: Bool}, "image_count": {Type: Int}, // computed: see render
+			// Curation (addon 19.0.1.3.0).
+			"batch_ref": {Type: Char},
 		}, Unique: []Unique{{Fields: []string{"external_id"}, Message: "external_id must be unique"}}},
 		{Name: aiModelModel, Fields: map[string]Field{
 			"name": {Type: Char, Required: true}, "sequence": {Type: Int}, "is_default": {Type: Bool},
@@ -75,6 +77,9 @@ func DefaultModels(requestModel, imageModel string) []Model {
 			"sha256":        {Type: Char, Required: true}, "mimetype": {Type: Char}, "width": {Type: Int},
 			"height": {Type: Int}, "file_size": {Type: Int}, "seed": {Type: Char}, "sequence": {Type: Int},
 			"name": {Type: Char},
+			// Curation (addon 19.0.1.3.0).
+			"favorite": {Type: Bool}, "approval_state": {Type: Select}, "approved_by": {Type: Char},
+			"approved_at": {Type: Datetime}, "app_decided_at": {Type: Char},
 		}, Unique: []Unique{{Fields: []string{"request_id", "sha256"}, Message: "sha256 must be unique per request"}}},
 		{Name: "ir.attachment", Fields: map[string]Field{
 			"name": {Type: Char, Required: true}, "datas": {Type: Binary}, "mimetype": {Type: Char},

@@ -204,6 +204,7 @@ var signatures = map[string]struct {
 	"get_param":           {false, []string{"key", "default"}},
 	upsertMethod:          {false, []string{"vals_list"}},
 	attachMethod:          {false, []string{"vals_list"}},
+	decideMethod:          {false, []string{"vals_list"}},
 	claimMethod:           {false, []string{"host", "limit", "timeout", "models"}},
 	publishMethod:         {false, []string{"names", "default_model", "default_resolution"}},
 }

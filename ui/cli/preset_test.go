@@ -79,12 +79,19 @@ func TestGeneratePresetAppliesAndExplicitFlagsOverride(t *testing.T) {
 			Seed   int64  `json:"seed"`
 		} `json:"generation_params"`
 	}
-	if err := json.Unmarshal(got[0].Body, &body); err != nil {
-		t.Fatal(err)
+	seeds := map[int64]bool{}
+	for _, g := range got { // sent concurrently: in either order
+		if err := json.Unmarshal(g.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		p := body.Params
+		if p.Prompt != "a red fox, soft pastel palette" || p.Model != "sdxl" || p.Aspect != "9:16" {
+			t.Fatalf("sent %+v; want the template, the preset's aspect, and the explicit model sdxl", p)
+		}
+		seeds[p.Seed] = true
 	}
-	p := body.Params
-	if p.Prompt != "a red fox, soft pastel palette" || p.Model != "sdxl" || p.Aspect != "9:16" || p.Seed != 7 {
-		t.Fatalf("sent %+v; want the template, the preset's aspect and seed, and the explicit model sdxl", p)
+	if !seeds[7] || !seeds[8] {
+		t.Fatalf("seeds sent %v, want the preset's fixed 7 and 8", seeds)
 	}
 	_, errOut, code = r.run(t, "generate", "--prompt", "x", "--preset", "nope")
 	if code == 0 || !strings.Contains(errOut, `no preset "nope"`) {

@@ -1,7 +1,7 @@
 # Part of InfluenceGen Studio. License: LGPL-3 (see the manifest).
 {
     "name": "InfluenceGen AI Integration",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "summary": "Records of AI image generation requests and their images, synced by the influencegen app",
     "description": """
 InfluenceGen AI Integration
@@ -17,6 +17,12 @@ n8n. State changes are tracked in the chatter.
 People can also ask for images here: a draft request with the composer's
 fields, sent with Generate, is taken by one influencegen host that accepts
 Odoo requests (influence_gen_claim); Cancel asks that host to stop it.
+
+Curation: each generated image has a favourite star and an approval
+(undecided, approved, rejected) with who and when, synced from the app
+(influencegen_decide, newest decision wins) or set here; every decision is
+noted in the request's chatter. The Gallery shows the pictures as cards
+with filters Approved, Favourites and My requests.
 """,
     "author": "InfluenceGen",
     "website": "https://github.com/influencegen/influencegen",

@@ -68,6 +68,10 @@ class AiImageGenerationRequest(models.Model):
         help="When the influencegen app last changed this request (UTC, nanoseconds). "
              "Writes carrying an older time are ignored.",
     )
+    # The batch this request belongs to (19.0.1.3.0): the requests of one
+    # submit of several images share it; empty for a single request.
+    batch_ref = fields.Char(string="Batch", index=True, copy=False, readonly=True,
+                            help="Batch id in the influencegen app: the requests of one submit of several images.")
     generated_image_ids = fields.One2many(
         "influence_gen.generated_image", "request_id", string="Images",
     )

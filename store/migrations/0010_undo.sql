@@ -1,4 +1,4 @@
--- 0009: undo for delete and cancel (issue 14 §6).
+-- 0010: undo for delete and cancel (issue 14 §6).
 -- deleted_at: a delete hides the request at once (every list and count
 -- reads only rows where it is NULL) and the collector removes the row once
 -- the undo window has passed; undo clears it. The row stays meanwhile, so a
