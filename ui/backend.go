@@ -74,6 +74,9 @@ type Backend struct {
 	// keyring, so it is called from Cmds only. A nil func: no n8n admin,
 	// so no rotation push and no "why did it fail" in the detail.
 	N8NAdmin func(ctx context.Context) (app.N8NAdmin, error)
+	// Presets is presets.toml (store.PresetFile) for the composer's ctrl+t
+	// picker; nil: no presets here.
+	Presets app.PresetBook
 	// TokenGrace is how long the previous callback token stays valid after
 	// a rotation; 0 means 15 minutes.
 	TokenGrace time.Duration

@@ -207,6 +207,18 @@ func actionCmd(ctx context.Context, svc Service, action, id string) tea.Cmd {
 	}
 }
 
+// loadPresetsCmd reads presets.toml off the UI goroutine (it is read each
+// time, so a hand edit shows without a restart).
+func loadPresetsCmd(ctx context.Context, book app.PresetBook) tea.Cmd {
+	return func() tea.Msg {
+		if ctx.Err() != nil {
+			return presetsLoadedMsg{err: ctx.Err()}
+		}
+		presets, err := book.Presets()
+		return presetsLoadedMsg{presets: presets, err: err}
+	}
+}
+
 func undoCmd(ctx context.Context, svc Service, action, id string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

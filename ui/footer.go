@@ -38,6 +38,8 @@ func (m Model) footerKeys() footerKeyMap {
 	switch {
 	case m.confirm != nil:
 		return m.confirm.keys
+	case m.screen == screenComposer && m.composer.picker != nil:
+		return m.composer.picker.keys
 	case m.screen == screenComposer:
 		return m.composer.keys
 	case m.screen == screenAdmin && m.admin.mode == adminSetting:

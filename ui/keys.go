@@ -134,6 +134,7 @@ func (k searchKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Apply
 
 type composerKeys struct {
 	Submit, Next, Prev, HistoryPrev, HistoryNext, Cycle, Close key.Binding
+	Preset                                                     key.Binding // the preset picker (presetpicker.go)
 }
 
 func newComposerKeys() composerKeys {
@@ -145,17 +146,18 @@ func newComposerKeys() composerKeys {
 		HistoryNext: key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("ctrl+n", "newer prompt")),
 		Cycle:       key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "choose")),
 		Close:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close (draft kept)")),
+		Preset:      key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "preset")),
 	}
 }
 
 func (k composerKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Next, k.Cycle, k.HistoryPrev, k.HistoryNext}
+	return []key.Binding{k.Next, k.Preset, k.Cycle, k.HistoryPrev, k.HistoryNext}
 }
 
 func (k composerKeys) Essential() []key.Binding { return []key.Binding{k.Submit, k.Close} }
 
 func (k composerKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Submit, k.Close}, {k.Next, k.Prev, k.Cycle}, {k.HistoryPrev, k.HistoryNext}}
+	return [][]key.Binding{{k.Submit, k.Close}, {k.Next, k.Prev, k.Cycle}, {k.HistoryPrev, k.HistoryNext, k.Preset}}
 }
 
 type adminKeys struct {

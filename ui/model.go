@@ -201,6 +201,8 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handlePageLoaded(msg)
 	case undoneMsg:
 		return m.handleUndone(msg)
+	case presetsLoadedMsg:
+		return m.handlePresetsLoaded(msg)
 	case requestReloadedMsg:
 		return m.handleRequestReloaded(msg)
 	case detailLoadedMsg:
@@ -283,6 +285,8 @@ func (m Model) render() string {
 	switch {
 	case m.confirm != nil:
 		body = overlayBottom(body, m.confirm.View(m.styles, m.width), m.width, m.bodyHeight())
+	case m.screen == screenComposer && m.composer.picker != nil:
+		body = overlayBottom(body, m.composer.picker.View(m.styles, m.width), m.width, m.bodyHeight())
 	case m.flashBox:
 		body = overlayBottom(body, messageBox(m.styles, m.flash, m.flashErr, m.width), m.width, m.bodyHeight())
 	}
