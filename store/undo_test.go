@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -245,4 +246,54 @@ func TestUndoCancelIsRefusedWhenSendingOrTooLate(t *testing.T) {
 	if got, _ := db.GetRequest(ctx, late.ID); got.Status != app.StatusCancelled {
 		t.Fatalf("a refused undo changed the state to %s", got.Status)
 	}
+}
+
+// A deleted request leaves its batch's progress and the image lists at
+// once (export and the gallery read those), and comes back with an undo.
+func TestADeletedRequestLeavesItsBatchAndTheImageLists(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	const batch = "01BATCHCCCCCCCCCCCCCCCCCCC"
+	var ids []string
+	for i, sha := range []string{"aa11", "bb22"} {
+		r := newRequest(db.now(), fmt.Sprintf("fox %d", i))
+		r.BatchID = batch
+		if err := db.CreateRequests(ctx, []app.Request{r}); err != nil {
+			t.Fatal(err)
+		}
+		move(t, db, r.ID, app.StatusSending)
+		move(t, db, r.ID, app.StatusProcessing)
+		did, _, err := db.RecordDelivery(ctx, delivery(r.ID, "k-"+sha))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, RequestID: r.ID, To: app.StatusCompleted,
+			Images: []app.Image{img(r.ID, sha)}}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	if err := db.SoftDeleteRequest(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	check := func(want int) {
+		t.Helper()
+		reqs, err := db.BatchRequests(ctx, batch)
+		if err != nil || len(reqs) != want {
+			t.Fatalf("batch requests: %d (%v), want %d", len(reqs), err, want)
+		}
+		sums, err := db.Batches(ctx, []string{batch}, db.now())
+		if err != nil || sums[batch].Total != want {
+			t.Fatalf("batch total: %d (%v), want %d", sums[batch].Total, err, want)
+		}
+		ims, err := db.ListImages(ctx, app.ImageQuery{BatchID: batch})
+		if err != nil || len(ims) != want {
+			t.Fatalf("images: %d (%v), want %d", len(ims), err, want)
+		}
+	}
+	check(1)
+	if _, err := db.RestoreRequest(ctx, ids[0], time.Time{}, restored()); err != nil {
+		t.Fatal(err)
+	}
+	check(2)
 }
