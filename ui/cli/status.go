@@ -205,6 +205,9 @@ func (v statusView) showRequest(ctx context.Context, ref string) error {
 	}
 	row("id", req.ID)
 	row("state", string(req.Status))
+	if req.DeletedAt != nil { // in its undo window: the collector removes it soon
+		row("deleted", req.DeletedAt.UTC().Format(time.RFC3339)+" (hidden from lists; removed once the undo window has passed)")
+	}
 	if req.ErrorCode != "" {
 		row("error", req.ErrorCode+": "+req.ErrorMessage)
 	}
