@@ -68,6 +68,7 @@ func runDashboard(cmd *cobra.Command, env *cli.Env) error {
 		Profile: profile, Demo: profile == cli.DemoProfile, Clock: app.SystemClock{}, Log: p.Log,
 		Listener: rt.listener, ERP: rt.erp, SecretsInMemory: secretsInMemory(ctx, p.Secrets),
 		N8NAdmin: keyedN8NAdmin(env, p), Team: rt.team, ExportDir: filepath.Join(p.Paths.DataDir, "exports"),
+		Presets: presetBook(p.Paths, p.Config.Defaults()),
 	}
 	runErr := ui.Run(ctx, b)
 	// q returns here; the listener drains before the process exits.

@@ -77,6 +77,8 @@ func wiring() cli.Wiring {
 		NewN8NAdmin: n8n.NewManager,
 		// The team host: serve --ssh, team, doctor's SSH checks (issue 16).
 		SSH: sshWiring(),
+		// Generation presets (issue 14 §5).
+		Presets: presetBook,
 		// doctor's probes and the demo's simulated n8n (issue 7).
 		Newcomer: cli.NewcomerWiring{
 			NetworkChecks: func(ctx context.Context, cfg app.Config) []app.Check {
@@ -92,4 +94,9 @@ func wiring() cli.Wiring {
 			},
 		},
 	}
+}
+
+// presetBook opens presets.toml beside the config.
+func presetBook(paths app.Paths, def app.GenerationDefaults) app.PresetBook {
+	return store.PresetFile{Path: store.PresetsFile(paths), Defaults: def}
 }

@@ -57,6 +57,7 @@ func startSSH(ctx context.Context, env *cli.Env, svc *app.Service, rt cli.Runtim
 			Store: p.Store, Service: svc, Secrets: p.Secrets, Bus: svc.Bus, Config: p.Config,
 			Profile: env.Profile(), Clock: app.SystemClock{}, Log: p.Log.With("component", "dashboard"),
 			Listener: rt.ListenerStatus, ERP: erp,
+			Presets: presetBook(p.Paths, p.Config.Defaults()),
 		},
 		Log: p.Log.With("component", "ssh"), Version: env.Build.Version,
 		MaxSessions: ssh.MaxSessions, MaxPerUser: ssh.MaxPerUser,

@@ -76,6 +76,7 @@ func TestDeletingARequestNeverRemovesTheFileAnotherIngestIsStoring(t *testing.T)
 	if err := r.svc.Delete(t.Context(), a); err != nil {
 		t.Fatal(err)
 	}
+	r.clock.Advance(app.UndoWindow + time.Second) // past the undo: the collector finishes the delete
 	if _, err := os.Stat(stored.Path); err != nil {
 		t.Fatalf("Delete(A) removed the file B's ingest is about to reference: %v", err)
 	}
@@ -105,6 +106,7 @@ func TestDeletingARequestNeverRemovesTheFileAnotherIngestIsStoring(t *testing.T)
 	if err := r.svc.Delete(t.Context(), b); err != nil {
 		t.Fatal(err)
 	}
+	r.clock.Advance(app.UndoWindow + time.Second)
 	if rep, err := r.db.Collect(t.Context(), files, store.CollectOptions{}); err != nil || rep.FilesRemoved != 1 || rep.BytesFreed != int64(len(pic)) {
 		t.Fatalf("collection after both deletes: %+v (%v), want the file removed", rep, err)
 	}

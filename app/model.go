@@ -35,6 +35,12 @@ type Request struct {
 	// see Sender. Both are meaningless in any other state.
 	LeaseOwner string `json:"lease_owner,omitempty"`
 	LeaseBeat  int64  `json:"-"`
+	// DeletedAt is set while a deleted request waits out its undo window
+	// (hidden from every list; the collector removes it afterwards).
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// CancelledFrom is the state a cancel moved it from, while it is
+	// cancelled: what an undo returns it to.
+	CancelledFrom Status `json:"cancelled_from,omitempty"`
 }
 
 // SyncState says how far a request's Odoo record lags behind.
@@ -116,6 +122,8 @@ const (
 	ActivityRetried          = "retried"
 	ActivityRecovered        = "recovered"
 	ActivityDeleted          = "deleted"
+	ActivityRestored         = "restored"    // a delete undone
+	ActivityUncancelled      = "uncancelled" // a cancel undone
 	ActivitySynced           = "synced"
 	ActivitySyncError        = "sync_error"
 	ActivityN8NError         = "n8n_error"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // Service is what a person can do with requests: submit, retry, cancel,
@@ -223,11 +224,12 @@ func (s *Service) ReuseSeed(ctx context.Context, id string) (ParamsInput, error)
 	return in, nil
 }
 
-// Delete removes a request locally (never in Odoo). It never unlinks an
-// image file: another request's ingest may be storing identical bytes at
-// this moment (files are kept by content), so files no row references any
-// more are left to the collector, which removes them after a grace period.
-// A request being sent is refused by the store inside the DELETE: its POST
+// Delete removes a request locally (never in Odoo). The request is hidden
+// at once and UndoDelete brings it back within UndoWindow; afterwards the
+// collector removes the row (store.PurgeDeleted) and, after its own grace,
+// the image files no row references any more (another request's ingest
+// may be storing identical bytes, so files are never unlinked here). A
+// request being sent is refused by the store inside its UPDATE: its POST
 // is in flight and the ack would find nothing.
 func (s *Service) Delete(ctx context.Context, id string) error {
 	req, err := s.Store.GetRequest(ctx, id)
@@ -240,15 +242,59 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	if err := MayActOn(ctx, req, "delete"); err != nil {
 		return err
 	}
-	unreferenced, err := s.Store.DeleteRequest(ctx, id)
-	if err != nil {
+	if err := s.Store.SoftDeleteRequest(ctx, id); err != nil {
 		return err
 	}
-	// The store wrote the request-less "deleted" activity in the same
-	// transaction: the request's own activity went with it.
-	s.log().Info("request deleted", "request_id", id, "files_left_for_the_collector", len(unreferenced))
+	s.log().Info("request deleted (undoable for a while)", "request_id", id, "undo_window", UndoWindow)
 	s.publish(id)
 	return nil
+}
+
+// UndoWindow is how long a delete or a cancel can be undone (issue 14 §6).
+const UndoWindow = 10 * time.Second
+
+// UndoDelete brings back a request deleted less than UndoWindow ago, with
+// anything that arrived for it meanwhile (a callback for a deleted request
+// is recorded as usual).
+func (s *Service) UndoDelete(ctx context.Context, id string) (Request, error) {
+	if err := s.mayActOn(ctx, id, "undo the delete of"); err != nil {
+		return Request{}, err
+	}
+	out, err := s.Store.RestoreRequest(ctx, id, s.clock().Now().Add(-UndoWindow),
+		*s.activity(id, ActivityRestored, LevelInfo, "delete undone by "+s.userName(ctx)))
+	if err != nil {
+		return Request{}, err
+	}
+	s.publish(id)
+	if out.Status == StatusQueued {
+		s.Wake() // the sender skipped it while it was deleted
+	}
+	return out, nil
+}
+
+// UndoCancel returns a request cancelled less than UndoWindow ago to the
+// state it was cancelled from. The cancel itself took effect at once
+// (a result arriving after it is kept as a late result); the undo is
+// refused when such a result has arrived, so it can never hide one, and
+// when the request was cancelled while sending (n8n may or may not have
+// its POST). A request put back in queued is sent again.
+func (s *Service) UndoCancel(ctx context.Context, id string) (Request, error) {
+	if err := s.mayActOn(ctx, id, "undo the cancel of"); err != nil {
+		return Request{}, err
+	}
+	out, err := s.Store.UndoCancel(ctx, id, s.clock().Now().Add(-UndoWindow),
+		*s.activity(id, ActivityUncancelled, LevelInfo, "cancel undone by "+s.userName(ctx)))
+	if err != nil {
+		return Request{}, err
+	}
+	s.publish(id)
+	switch out.Status {
+	case StatusQueued:
+		s.Wake()
+	case StatusProcessing:
+		s.rearmSweeper()
+	}
+	return out, nil
 }
 
 func (s *Service) activity(id, kind, level, msg string) *Activity {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/influencegen/influencegen/app"
+	"github.com/influencegen/influencegen/store"
 )
 
 func TestSubmitStoresCountQueuedRequestsAndPublishesEvents(t *testing.T) {
@@ -185,15 +186,22 @@ func TestRemixAndReuseSeedReturnTheParametersForTheComposer(t *testing.T) {
 	}
 }
 
-func TestDeleteRemovesTheRequestAndWritesADeletedEvent(t *testing.T) {
+func TestDeleteHidesTheRequestAndTheCollectorRemovesItAfterTheUndoWindow(t *testing.T) {
 	r := newRig(t, "test-api-key")
 	reqs := r.submit(t, 2)
 	r.complete(t, reqs[0].ID, "/images/aa/shared.png", "/images/bb/own.png")
 	if err := r.svc.Delete(t.Context(), reqs[0].ID); err != nil {
 		t.Fatal(err)
 	}
+	if page, err := r.db.ListRequests(t.Context(), app.ListQuery{}); err != nil || len(page.Requests) != 1 || page.Requests[0].ID != reqs[1].ID {
+		t.Fatalf("list after delete: %+v (%v), want only the other request", page.Requests, err)
+	}
+	r.clock.Advance(app.UndoWindow + time.Second)
+	if _, err := r.db.Collect(t.Context(), store.NewImageFiles(t.TempDir()), store.CollectOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.db.GetRequest(t.Context(), reqs[0].ID); app.ErrorCode(err) != app.ENOTFOUND {
-		t.Errorf("the request is still there: %v", err)
+		t.Errorf("the request is still there after the undo window and a collection: %v", err)
 	}
 	acts, _ := r.db.ListActivity(t.Context(), app.ActivityQuery{Kinds: []string{app.ActivityDeleted}, Limit: 10})
 	if len(acts) != 1 || !strings.Contains(acts[0].Message, reqs[0].ID) {

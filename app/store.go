@@ -95,6 +95,16 @@ type RequestStore interface {
 	// DeleteRequest removes a request, its images and activity, and returns
 	// the image files that no other request references any more.
 	DeleteRequest(ctx context.Context, id string) (orphans []string, err error)
+	// SoftDeleteRequest hides a request at once; RestoreRequest brings it
+	// back if it was deleted at or after deletedSince, and PurgeDeleted
+	// removes the ones deleted before `before` (the collector's job).
+	SoftDeleteRequest(ctx context.Context, id string) error
+	RestoreRequest(ctx context.Context, id string, deletedSince time.Time, a Activity) (Request, error)
+	PurgeDeleted(ctx context.Context, before time.Time) (int, error)
+	// UndoCancel returns a request cancelled at or after cancelledSince to
+	// the state it was cancelled from, unless a callback arrived since or
+	// it was cancelled while sending (ECONFLICT saying which).
+	UndoCancel(ctx context.Context, id string, cancelledSince time.Time, a Activity) (Request, error)
 	Images(ctx context.Context, requestID string) ([]Image, error)
 	GetImage(ctx context.Context, id int64) (Image, error)
 	SetOdooID(ctx context.Context, requestID string, odooID int64) error

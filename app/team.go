@@ -121,17 +121,3 @@ func orSomeone(name string) string {
 	}
 	return name
 }
-
-// ParseSearch splits a list search into its by:NAME filter and the prompt
-// text, so "by:mia red car" lists mia's requests whose prompt holds "red car".
-func ParseSearch(s string) (text, by string) {
-	var rest []string
-	for f := range strings.FieldsSeq(s) {
-		if name, ok := strings.CutPrefix(f, "by:"); ok && name != "" {
-			by = name
-			continue
-		}
-		rest = append(rest, f)
-	}
-	return strings.Join(rest, " "), by
-}

@@ -53,17 +53,3 @@ func TestTeamMembersActOnlyWithinTheirRole(t *testing.T) {
 		}
 	}
 }
-
-func TestSearchTakesByNameApartFromThePromptText(t *testing.T) {
-	tests := []struct{ in, text, by string }{
-		{"by:mia red car", "red car", "mia"},
-		{"red by:ola", "red", "ola"},
-		{"by: nothing", "by: nothing", ""},
-		{"plain", "plain", ""},
-	}
-	for _, tt := range tests {
-		if text, by := app.ParseSearch(tt.in); text != tt.text || by != tt.by {
-			t.Errorf("ParseSearch(%q) = %q, %q; want %q, %q", tt.in, text, by, tt.text, tt.by)
-		}
-	}
-}

@@ -25,7 +25,7 @@ WITH b AS (
 		sum(status IN ('queued', 'sending')) AS unsent,
 		max(CASE WHEN status = 'processing' THEN sent_at END) AS last_sent,
 		sum(image_count) AS images
-	FROM requests WHERE batch_id IN (SELECT value FROM json_each(?1)) GROUP BY batch_id
+	FROM requests WHERE batch_id IN (SELECT value FROM json_each(?1)) AND deleted_at IS NULL GROUP BY batch_id
 ), bm AS (
 	SELECT b.*, r.model, r.prompt FROM b JOIN requests r ON r.id = b.first_id
 ), recent AS (
@@ -91,7 +91,7 @@ func (d *DB) Batches(ctx context.Context, ids []string, now time.Time) (map[stri
 
 // BatchRequests returns a batch's requests in creation order.
 func (d *DB) BatchRequests(ctx context.Context, batchID string) ([]app.Request, error) {
-	rows, err := d.rdb.QueryContext(ctx, "SELECT "+requestCols+" FROM requests WHERE batch_id = ? ORDER BY id", batchID)
+	rows, err := d.rdb.QueryContext(ctx, "SELECT "+requestCols+" FROM requests WHERE batch_id = ? AND deleted_at IS NULL ORDER BY id", batchID)
 	if err != nil {
 		return nil, mapError("read batch "+batchID, err)
 	}

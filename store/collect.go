@@ -30,6 +30,9 @@ const (
 	trashPrefix = ".collect-"
 	// incomingPrefix names Save's temp files (a crash mid-download leaves one).
 	incomingPrefix = ".incoming-"
+	// purgeEvery is how often deletes past their undo window are finished
+	// between the collector's full rounds.
+	purgeEvery = time.Minute
 	// reportPaths bounds how many paths a report lists by name.
 	reportPaths = 5
 )
@@ -50,6 +53,7 @@ type CollectReport struct {
 	Missing          int      `json:"missing"`       // image rows whose file is gone
 	MissingPaths     []string `json:"missing_paths"` // the first few
 	BodiesDropped    int      `json:"delivery_bodies_dropped"`
+	RequestsPurged   int      `json:"requests_purged"` // deletes finished once their undo window passed
 }
 
 func (o CollectOptions) withDefaults() CollectOptions {
@@ -68,7 +72,8 @@ func (o CollectOptions) withDefaults() CollectOptions {
 // temp files of the same age, and the bodies of callbacks processed longer
 // ago than the retention (their idempotency key and outcome stay, so a
 // replay is still recognised). It also counts image rows whose file is
-// missing. Delete never unlinks anything itself: only this does, after
+// missing. It first finishes the deletes whose undo window has passed
+// (PurgeDeleted). Delete never unlinks anything itself: only this does, after
 // re-checking inside a write transaction that no row references the file.
 func (d *DB) Collect(ctx context.Context, files *ImageFiles, opts CollectOptions) (CollectReport, error) {
 	return d.collect(ctx, files, opts.withDefaults(), false)
@@ -95,12 +100,19 @@ func (d *DB) RunCollector(ctx context.Context, files *ImageFiles, opts CollectOp
 		case err == nil:
 			d.log.Info("collector: round done", "files_removed", rep.FilesRemoved, "bytes_freed", rep.BytesFreed,
 				"temp_files_removed", rep.TempFilesRemoved, "young_orphans", rep.Orphans, "missing_files", rep.Missing,
-				"delivery_bodies_dropped", rep.BodiesDropped)
+				"delivery_bodies_dropped", rep.BodiesDropped, "deleted_requests_finished", rep.RequestsPurged)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.clock.After(every):
+		// Between full rounds, finish expired deletes every purgeEvery so a
+		// deleted request does not linger (hidden) for a whole day.
+		for waited := time.Duration(0); waited < every; waited += purgeEvery {
+			select {
+			case <-ctx.Done():
+				return
+			case <-d.clock.After(min(purgeEvery, every-waited)):
+			}
+			if _, err := d.PurgeDeleted(ctx, d.now().Add(-app.UndoWindow)); err != nil && ctx.Err() == nil {
+				d.log.Warn("collector: finishing deleted requests failed", "error", err)
+			}
 		}
 	}
 }
@@ -113,6 +125,15 @@ type fileSeen struct {
 
 func (d *DB) collect(ctx context.Context, files *ImageFiles, o CollectOptions, dry bool) (CollectReport, error) {
 	var rep CollectReport
+	if !dry {
+		// Finish the deletes whose undo window has passed first, so their
+		// files are counted as unreferenced below (and removed once old).
+		n, err := d.PurgeDeleted(ctx, d.now().Add(-app.UndoWindow))
+		rep.RequestsPurged = n
+		if err != nil {
+			return rep, err
+		}
+	}
 	cutoff := d.now().Add(-o.Grace)
 	var content []fileSeen
 	err := filepath.WalkDir(files.Dir(), func(p string, e fs.DirEntry, err error) error {

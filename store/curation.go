@@ -97,6 +97,9 @@ func imageFilter(q app.ImageQuery) (string, []any, error) {
 		conds []string
 		args  []any
 	)
+	// Images of a deleted request (in its undo window) are hidden with it;
+	// the partial index requests_deleted holds just those rows.
+	conds = append(conds, "request_id NOT IN (SELECT id FROM requests WHERE deleted_at IS NOT NULL)")
 	if q.RequestID != "" {
 		conds = append(conds, "request_id = ?")
 		args = append(args, q.RequestID)

@@ -12,10 +12,10 @@ import (
 // CountRequests. Only bound parameters carry values; the SQL text varies
 // only in how many status placeholders it has.
 func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
-	var (
-		conds []string
-		args  []any
-	)
+	// A deleted request is hidden at once, while it waits out its undo
+	// window; the partial index requests_status_id holds live rows only.
+	conds := []string{"deleted_at IS NULL"}
+	var args []any
 	if len(q.Statuses) > 0 {
 		ph := make([]string, 0, len(q.Statuses))
 		for _, st := range q.Statuses {
@@ -28,19 +28,19 @@ func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
 		}
 		conds = append(conds, "status IN ("+strings.Join(ph, ", ")+")")
 	}
-	text, by := app.ParseSearch(q.Search)
-	for _, name := range []string{q.RequestedBy, by} {
-		if name != "" { // the mine toggle, and a by:NAME in the search
-			conds = append(conds, "requested_by = ?")
-			args = append(args, name)
-		}
+	search, err := app.ParseSearchQuery(q.Search)
+	if err != nil {
+		return "", nil, err
 	}
-	if s := strings.TrimSpace(text); s != "" {
-		// prompt_fold is lowered by Go (Unicode-aware) on insert; instr is a
-		// plain substring test, so % and _ in the search mean themselves.
-		conds = append(conds, "instr(prompt_fold, ?) > 0")
-		args = append(args, strings.ToLower(s))
+	if q.RequestedBy != "" { // the mine toggle
+		conds = append(conds, "requested_by = ?")
+		args = append(args, q.RequestedBy)
 	}
+	sc, sa, err := searchConds(search)
+	if err != nil {
+		return "", nil, err
+	}
+	conds, args = append(conds, sc...), append(args, sa...)
 	if q.BatchID != "" {
 		conds = append(conds, "batch_id = ?")
 		args = append(args, q.BatchID)
@@ -68,9 +68,6 @@ func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
 			conds = append(conds, "id > ?")
 			args = append(args, q.After)
 		}
-	}
-	if len(conds) == 0 {
-		return "", nil, nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args, nil
 }

@@ -63,7 +63,7 @@ func bulkInsert(t testing.TB, db *DB, n int) {
 			strings.ToLower(promptNeonA), strings.ToLower(promptNeonB), strings.ToLower(promptPlain)); err != nil {
 			return err
 		}
-		for _, q := range []string{"CREATE INDEX requests_status_id ON requests (status, id)",
+		for _, q := range []string{"CREATE INDEX requests_status_id ON requests (status, id) WHERE deleted_at IS NULL",
 			"CREATE INDEX requests_status_updated ON requests (status, updated_at)"} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
@@ -218,8 +218,8 @@ func TestPagingWithFiltersAndSearchOver100kRows(t *testing.T) {
 
 	t.Run("the list query reads an index, never sorts the table", func(t *testing.T) {
 		for _, q := range []string{
-			"SELECT " + requestCols + " FROM requests WHERE id < ?1 ORDER BY id DESC LIMIT 51",
-			"SELECT " + requestCols + " FROM requests WHERE status IN ('failed') AND id < ?1 ORDER BY id DESC LIMIT 51",
+			"SELECT " + requestCols + " FROM requests WHERE deleted_at IS NULL AND id < ?1 ORDER BY id DESC LIMIT 51",
+			"SELECT " + requestCols + " FROM requests WHERE deleted_at IS NULL AND status IN ('failed') AND id < ?1 ORDER BY id DESC LIMIT 51",
 		} {
 			if plan := queryPlan(t, db, q, all[n/2].ID); strings.Contains(plan, "TEMP B-TREE") {
 				t.Errorf("plan sorts in a temp b-tree: %s", plan)

@@ -21,7 +21,7 @@ type querier interface {
 const requestCols = `id, prompt, negative_prompt, model, width, height, aspect_ratio, seed, num_images,
 	status, error_code, error_message, requested_by, created_at, updated_at, sent_at, completed_at,
 	execution_id, odoo_id, retry_of, send_attempts, image_count, sync_state,
-	send_lease_owner, send_lease_beat, dry_run, batch_id, variation_of`
+	send_lease_owner, send_lease_beat, dry_run, batch_id, variation_of, deleted_at, cancelled_from`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -35,12 +35,14 @@ func scanRequest(s rowScanner) (app.Request, error) {
 		batchID           sql.NullString
 		variationOf       sql.NullInt64
 		status, syncState string
+		deleted           sql.NullString
+		cancelledFrom     string
 	)
 	err := s.Scan(&r.ID, &r.Params.Prompt, &r.Params.NegativePrompt, &r.Params.Model, &r.Params.Width,
 		&r.Params.Height, &r.Params.AspectRatio, &r.Params.Seed, &r.Params.NumImages,
 		&status, &r.ErrorCode, &r.ErrorMessage, &r.RequestedBy, &created, &updated, &sent, &completed,
 		&r.ExecutionID, &odooID, &retryOf, &r.SendAttempts, &r.ImageCount, &syncState,
-		&r.LeaseOwner, &r.LeaseBeat, &r.Params.DryRun, &batchID, &variationOf)
+		&r.LeaseOwner, &r.LeaseBeat, &r.Params.DryRun, &batchID, &variationOf, &deleted, &cancelledFrom)
 	if err != nil {
 		return app.Request{}, err
 	}
@@ -50,6 +52,10 @@ func scanRequest(s rowScanner) (app.Request, error) {
 	r.RetryOf = retryOf.String
 	r.BatchID = batchID.String
 	r.VariationOf = variationOf.Int64
+	r.CancelledFrom = app.Status(cancelledFrom)
+	if r.DeletedAt, err = parseTimePtr(deleted); err != nil {
+		return app.Request{}, err
+	}
 	if r.CreatedAt, err = parseTime(created); err != nil {
 		return app.Request{}, err
 	}
@@ -245,7 +251,7 @@ func (d *DB) RequestsInStatus(ctx context.Context, st app.Status, updatedBefore 
 		bound = fmtTime(updatedBefore)
 	}
 	rows, err := d.rdb.QueryContext(ctx, "SELECT "+requestCols+
-		" FROM requests WHERE status = ? AND updated_at < ? ORDER BY updated_at, id LIMIT ?",
+		" FROM requests WHERE status = ? AND updated_at < ? AND deleted_at IS NULL ORDER BY updated_at, id LIMIT ?",
 		string(st), bound, limit)
 	if err != nil {
 		return nil, mapError("list requests in state "+string(st), err)

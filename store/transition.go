@@ -116,8 +116,10 @@ func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status,
 			send_attempts = send_attempts + ?7,
 			completed_at = CASE WHEN ?8 THEN ?2 ELSE completed_at END,
 			send_lease_owner = ?10,
-			send_lease_beat = send_lease_beat + (?1 = 'sending')
+			send_lease_beat = send_lease_beat + (?1 = 'sending'),
+			cancelled_from = CASE WHEN ?1 = 'cancelled' THEN status ELSE '' END
 		WHERE id = ?9
+			AND (?1 <> 'sending' OR deleted_at IS NULL)
 			AND (?11 IS NULL OR send_lease_owner = ?11)
 			AND (?12 IS NULL OR (send_lease_owner = ?12 AND send_lease_beat = ?13 AND send_attempts = ?14))
 			AND status IN (`+placeholders(15, len(from))+`)`, args...)

@@ -12,31 +12,13 @@ import (
 
 // Destructive actions ask first, through the one confirm component, and
 // look again when the answer comes: the world may have moved meanwhile.
+// Delete and cancel do not ask: they act at once and can be undone
+// (undo.go).
 
 const (
 	actionRotate    = "rotate"
 	actionSetSecret = "set secret"
 )
-
-func (m Model) askCancel() (Model, tea.Cmd) {
-	r, ok := m.list.selected()
-	if !ok {
-		return m, nil
-	}
-	if r.Status.Final() {
-		m.flash, m.flashErr = fmt.Sprintf("request %s is already %s; nothing to cancel", shortID(r.ID), statusLabel(r.Status)), true
-		return m, nil
-	}
-	return m.ask(actionCancel, r.ID, fmt.Sprintf("Cancel request %s? n8n may still finish it; the result would be kept but the state stays cancelled.", shortID(r.ID)), "cancel")
-}
-
-func (m Model) askDelete() (Model, tea.Cmd) {
-	r, ok := m.list.selected()
-	if !ok {
-		return m, nil
-	}
-	return m.ask(actionDelete, r.ID, fmt.Sprintf("Delete request %s, its images and its history? This cannot be undone.", shortID(r.ID)), "delete")
-}
 
 func (m Model) askRotate() (Model, tea.Cmd) {
 	q := fmt.Sprintf("Rotate the callback token? A new token is made now; the current one stays valid as callback-token-previous for %s, then n8n must send the new one.", m.b.TokenGrace)
@@ -108,16 +90,6 @@ func (m Model) confirmed(action, target string) (Model, tea.Cmd) {
 		m.admin = m.admin.leave()
 		m.admin.notice, m.admin.noticeErr = "saving "+target+"…", false
 		return m, setSecretCmd(m.ctx, m.b.Secrets, m.b.Store, m.b.Clock, target, value)
-	case actionCancel:
-		if r, ok := m.list.row(target); ok && r.Status.Final() {
-			m.flash, m.flashErr = fmt.Sprintf("request %s became %s while you were asked; nothing was cancelled", shortID(target), statusLabel(r.Status)), true
-			return m, nil
-		}
-	case actionDelete:
-		if _, ok := m.list.row(target); !ok {
-			m.flash, m.flashErr = fmt.Sprintf("request %s is gone already; nothing was deleted", shortID(target)), true
-			return m, nil
-		}
 	}
 	m.flash, m.flashErr = action+" "+shortID(target)+"…", false
 	return m, actionCmd(m.ctx, m.b.Service, action, target)

@@ -17,6 +17,10 @@ type Service interface {
 	Retry(ctx context.Context, id string) (app.Request, error)
 	Cancel(ctx context.Context, id string) (app.Request, error)
 	Delete(ctx context.Context, id string) error
+	// UndoDelete and UndoCancel take back a delete or a cancel made less
+	// than app.UndoWindow ago (see app.Service).
+	UndoDelete(ctx context.Context, id string) (app.Request, error)
+	UndoCancel(ctx context.Context, id string) (app.Request, error)
 	// Remix returns a request's parameters with a fresh seed; ReuseSeed
 	// the same with the seed locked. Both pre-fill the composer.
 	Remix(ctx context.Context, id string) (app.ParamsInput, error)
@@ -82,6 +86,9 @@ type Backend struct {
 	// ExportDir is where E in the grid exports to (a new folder per
 	// export); "" is "influencegen-exports" in the home folder.
 	ExportDir string
+	// Presets is presets.toml (store.PresetFile) for the composer's ctrl+t
+	// picker; nil: no presets here.
+	Presets app.PresetBook
 	// TokenGrace is how long the previous callback token stays valid after
 	// a rotation; 0 means 15 minutes.
 	TokenGrace time.Duration

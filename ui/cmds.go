@@ -214,6 +214,32 @@ func actionCmd(ctx context.Context, svc Service, action, id string) tea.Cmd {
 	}
 }
 
+// loadPresetsCmd reads presets.toml off the UI goroutine (it is read each
+// time, so a hand edit shows without a restart).
+func loadPresetsCmd(ctx context.Context, book app.PresetBook) tea.Cmd {
+	return func() tea.Msg {
+		if ctx.Err() != nil {
+			return presetsLoadedMsg{err: ctx.Err()}
+		}
+		presets, err := book.Presets()
+		return presetsLoadedMsg{presets: presets, err: err}
+	}
+}
+
+func undoCmd(ctx context.Context, svc Service, action, id string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		msg := undoneMsg{action: action, id: id}
+		if action == actionDelete {
+			msg.req, msg.err = svc.UndoDelete(ctx, id)
+		} else {
+			msg.req, msg.err = svc.UndoCancel(ctx, id)
+		}
+		return msg
+	}
+}
+
 func loadHistoryCmd(ctx context.Context, st app.Store) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)

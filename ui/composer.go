@@ -61,6 +61,11 @@ type composerModel struct {
 	history    []string
 	histPos    int // -1 = the draft being typed
 	draft      string
+	// picker is the open preset picker (ctrl+t, presetpicker.go);
+	// presetNote says what the last applied preset changed.
+	picker        *presetPicker
+	presetNote    string
+	presetNoteErr bool
 }
 
 func newComposer(cfg app.Config, keys composerKeys) composerModel {
@@ -114,6 +119,7 @@ func (c *composerModel) reset(in app.ParamsInput) {
 		c.count.SetValue(strconv.Itoa(in.Count))
 	}
 	c.errs, c.failure, c.submitting, c.histPos, c.draft, c.checked = nil, "", false, -1, "", false
+	c.picker, c.presetNote, c.presetNoteErr = nil, "", false
 	c.setFocus(fieldPrompt)
 }
 

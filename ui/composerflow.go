@@ -29,7 +29,12 @@ func (m Model) openComposerWith(in app.ParamsInput) (Model, tea.Cmd) {
 }
 
 func (m Model) handleComposerKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	if m.composer.picker != nil {
+		return m.handlePresetPickerKey(msg)
+	}
 	switch {
+	case key.Matches(msg, m.composer.keys.Preset) && !m.composer.submitting:
+		return m.openPresetPicker()
 	case key.Matches(msg, m.composer.keys.Close):
 		m.screen = screenMain
 		return m, nil

@@ -43,6 +43,12 @@ func (c composerModel) View(s *styles) string {
 	if c.submitting {
 		title += s.muted.Render("  submitting…")
 	}
+	switch {
+	case c.presetNote != "" && c.presetNoteErr:
+		title += "  " + s.err.Render(safe(c.presetNote))
+	case c.presetNote != "":
+		title += "  " + s.accent.Render(safe(c.presetNote))
+	}
 	add(title)
 	n := utf8.RuneCountInString(strings.TrimSpace(c.prompt.Value()))
 	countStyle := s.muted

@@ -210,8 +210,21 @@ func (f *fakeService) Delete(ctx context.Context, id string) error {
 	if err := f.record("delete " + id); err != nil {
 		return err
 	}
-	_, err := f.db.DeleteRequest(ctx, id)
-	return err
+	return f.db.SoftDeleteRequest(ctx, id)
+}
+
+func (f *fakeService) UndoDelete(ctx context.Context, id string) (app.Request, error) {
+	if err := f.record("undo delete " + id); err != nil {
+		return app.Request{}, err
+	}
+	return f.db.RestoreRequest(ctx, id, testNow.Add(-app.UndoWindow), app.Activity{Kind: app.ActivityRestored, Level: app.LevelInfo, Message: "delete undone"})
+}
+
+func (f *fakeService) UndoCancel(ctx context.Context, id string) (app.Request, error) {
+	if err := f.record("undo cancel " + id); err != nil {
+		return app.Request{}, err
+	}
+	return f.db.UndoCancel(ctx, id, testNow.Add(-app.UndoWindow), app.Activity{Kind: app.ActivityUncancelled, Level: app.LevelInfo, Message: "cancel undone"})
 }
 
 func (f *fakeService) Remix(ctx context.Context, id string) (app.ParamsInput, error) {

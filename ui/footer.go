@@ -25,6 +25,8 @@ func (m Model) footerView() string {
 		status = s.muted.Render("(message above: any key closes it)")
 	case m.flash != "" && m.flashErr:
 		status = s.flashErr.Render(safe(m.flash))
+	case m.undoStatus() != "" && m.screen != screenComposer:
+		status = s.flash.Render(m.undoStatus())
 	case m.flash != "":
 		status = s.flash.Render(safe(m.flash))
 	}
@@ -36,6 +38,8 @@ func (m Model) footerKeys() footerKeyMap {
 	switch {
 	case m.confirm != nil:
 		return m.confirm.keys
+	case m.screen == screenComposer && m.composer.picker != nil:
+		return m.composer.picker.keys
 	case m.screen == screenComposer:
 		return m.composer.keys
 	case m.screen == screenAdmin && m.admin.mode == adminSetting:

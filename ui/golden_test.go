@@ -41,7 +41,7 @@ func TestScreensMatchTheirGoldenFiles(t *testing.T) {
 		{name: "detail_failed", keys: []string{"j", "j", "j", "enter"}},
 		{name: "composer", keys: []string{"n"}, text: "a red fox in fresh snow"},
 		{name: "composer_errors", keys: []string{"n", "tab", "tab", "tab", "tab", "ctrl+a", "ctrl+k"}, text: "12x12", submit: true},
-		{name: "confirm_delete", keys: []string{"d"}},
+		{name: "confirm_rotate", keys: []string{"a", "t"}},
 		{name: "admin", keys: []string{"a"}},
 		{name: "activity", keys: []string{"l"}},
 		{name: "help", keys: []string{"?"}},

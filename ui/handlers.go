@@ -229,9 +229,11 @@ func (m Model) handleRequestKey(msg tea.KeyPressMsg, k requestKeys) (Model, tea.
 	case key.Matches(msg, k.Retry):
 		m, cmd = m.startAction(actionRetry)
 	case key.Matches(msg, k.Cancel):
-		m, cmd = m.askCancel()
+		m, cmd = m.startAction(actionCancel) // at once: u undoes it (undo.go)
 	case key.Matches(msg, k.Delete):
-		m, cmd = m.askDelete()
+		m, cmd = m.startAction(actionDelete)
+	case key.Matches(msg, k.Undo):
+		m, cmd = m.startUndo()
 	case key.Matches(msg, k.Remix):
 		m, cmd = m.remix(false)
 	case key.Matches(msg, k.ReuseSeed):
@@ -328,6 +330,7 @@ func (m Model) handlePaste(msg tea.PasteMsg) (Model, tea.Cmd) {
 		m.admin, cmd = m.admin.Update(msg)
 	case m.list.searching:
 		m.list.input, cmd = m.list.input.Update(msg)
+		m.list, cmd = m.list.searchTyped(cmd)
 	}
 	return m, cmd
 }
@@ -341,9 +344,14 @@ func (m Model) handleActionDone(msg actionDoneMsg) (Model, tea.Cmd) {
 	switch msg.action {
 	case actionDelete:
 		m.list = m.list.remove(msg.id)
-		m.flash, m.flashErr = "deleted "+shortID(msg.id), false
+		m = m.offerUndo(msg)
 		m, sel := m.followSelection()
-		return m, sel
+		return m, tea.Batch(sel, m.list.load(loadRefresh)) // the counts follow at once, bus or not
+	case actionCancel:
+		m = m.offerUndo(msg)
+		m.list, _, _ = m.list.patch(msg.req)
+		m, sel := m.followSelection()
+		return m, tea.Batch(sel, m.spinCmd())
 	case actionRetry:
 		if msg.req.ID != "" && msg.req.ID != msg.id {
 			// a retry that made a new request shows it on top

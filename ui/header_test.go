@@ -27,7 +27,7 @@ func TestTheFooterKeepsTheWayOutAndHelpOnEveryScreen(t *testing.T) {
 		{"activity", []string{"l"}, []string{"esc back", "? help"}},
 		{"help", []string{"?"}, []string{"esc/q close help"}},
 		{"search", []string{"/"}, []string{"esc clear search"}},
-		{"a confirmation", []string{"d"}, []string{"esc keep"}},
+		{"a confirmation", []string{"a", "t"}, []string{"esc keep"}},
 	}
 	r := newRig(t, true)
 	for _, w := range []int{60, 80} {

@@ -30,6 +30,7 @@ func newGlobalKeys() globalKeys {
 // requestKeys act on the selected request, from the list or the detail.
 type requestKeys struct {
 	Retry, Cancel, Remix, ReuseSeed, Delete, Open, CopyPath key.Binding
+	Undo                                                    key.Binding // the last delete or cancel, for app.UndoWindow
 }
 
 func newRequestKeys() requestKeys {
@@ -41,6 +42,7 @@ func newRequestKeys() requestKeys {
 		Delete:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete")),
 		Open:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open image")),
 		CopyPath:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy path")),
+		Undo:      key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo delete/cancel"), key.WithDisabled()),
 	}
 }
 
@@ -72,7 +74,7 @@ func newListKeys(g globalKeys) listKeys {
 }
 
 func (k listKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.global.Compose, k.Detail, k.Retry, k.Cancel, k.Remix, k.Filter, k.Search, k.global.Admin, k.global.Activity, k.global.Team}
+	return []key.Binding{k.Undo, k.global.Compose, k.Detail, k.Retry, k.Cancel, k.Remix, k.Filter, k.Search, k.global.Admin, k.global.Activity, k.global.Team}
 }
 
 func (k listKeys) Essential() []key.Binding { return []key.Binding{k.global.Help, k.global.Quit} }
@@ -81,7 +83,7 @@ func (k listKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Detail, k.Focus, k.Filter, k.Search, k.Mine, k.Open, k.CopyPath, k.Gallery},
-		{k.global.Compose, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete},
+		{k.global.Compose, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete, k.Undo},
 		{k.global.Admin, k.global.Activity, k.global.Team, k.global.Help, k.global.Quit},
 	}
 }
@@ -108,7 +110,7 @@ func newDetailKeys(g globalKeys) detailKeys {
 }
 
 func (k detailKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Open, k.Grid, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Scroll.Down, k.Delete}
+	return []key.Binding{k.Undo, k.Open, k.Grid, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Scroll.Down, k.Delete}
 }
 
 func (k detailKeys) Essential() []key.Binding { return []key.Binding{k.Back, k.Help} }
@@ -116,7 +118,7 @@ func (k detailKeys) Essential() []key.Binding { return []key.Binding{k.Back, k.H
 func (k detailKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Scroll.Up, k.Scroll.Down, k.Scroll.PageUp, k.Scroll.PageDown, k.Scroll.HalfPageUp, k.Scroll.HalfPageDown},
-		{k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete, k.Grid},
+		{k.Open, k.CopyPath, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete, k.Grid, k.Undo},
 		{k.Back, k.Help, k.Quit},
 	}
 }
@@ -137,6 +139,7 @@ func (k searchKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Apply
 
 type composerKeys struct {
 	Submit, Next, Prev, HistoryPrev, HistoryNext, Cycle, Close key.Binding
+	Preset                                                     key.Binding // the preset picker (presetpicker.go)
 }
 
 func newComposerKeys() composerKeys {
@@ -148,17 +151,18 @@ func newComposerKeys() composerKeys {
 		HistoryNext: key.NewBinding(key.WithKeys("ctrl+n"), key.WithHelp("ctrl+n", "newer prompt")),
 		Cycle:       key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "choose")),
 		Close:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close (draft kept)")),
+		Preset:      key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "preset")),
 	}
 }
 
 func (k composerKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Next, k.Cycle, k.HistoryPrev, k.HistoryNext}
+	return []key.Binding{k.Next, k.Preset, k.Cycle, k.HistoryPrev, k.HistoryNext}
 }
 
 func (k composerKeys) Essential() []key.Binding { return []key.Binding{k.Submit, k.Close} }
 
 func (k composerKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Submit, k.Close}, {k.Next, k.Prev, k.Cycle}, {k.HistoryPrev, k.HistoryNext}}
+	return [][]key.Binding{{k.Submit, k.Close}, {k.Next, k.Prev, k.Cycle}, {k.HistoryPrev, k.HistoryNext, k.Preset}}
 }
 
 type adminKeys struct {

@@ -18,6 +18,7 @@ func (m Model) refreshKeys() Model {
 		k.Delete.SetEnabled(ok)
 		k.Open.SetEnabled(hasImage)
 		k.CopyPath.SetEnabled(hasImage)
+		k.Undo.SetEnabled(m.undoLeft() > 0)
 	}
 	m.listKeys.Detail.SetEnabled(ok)
 	m.listKeys.Focus.SetEnabled(ok)

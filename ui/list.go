@@ -54,6 +54,7 @@ type listModel struct {
 	mine      bool   // only me's requests (m)
 	search    string
 	searching bool
+	searchErr error // the typed search does not parse (shown on the search line)
 	input     textinput.Model
 	table     table.Model // draws the visible window (listtable.go)
 	frame     int
@@ -63,7 +64,7 @@ type listModel struct {
 func newListModel(keys listKeys, search searchKeys) listModel {
 	in := textinput.New()
 	in.Prompt = "/ "
-	in.Placeholder = "search prompts"
+	in.Placeholder = "search prompts, or model:sdxl seed:123 is:failed by:alice after:2026-11-01"
 	in.CharLimit = 200
 	return listModel{keys: keys, searchKeys: search, input: in, table: newRequestTable()}
 }
@@ -218,12 +219,15 @@ func (l listModel) setFilter(k string) (listModel, tea.Cmd) {
 func (l listModel) updateSearch(msg tea.KeyPressMsg) (listModel, tea.Cmd) {
 	switch {
 	case key.Matches(msg, l.searchKeys.Apply):
+		if l.searchErr != nil {
+			return l, nil // the line says what is wrong; enter does not hide it
+		}
 		l.searching = false
-		l.search = strings.TrimSpace(l.input.Value())
 		l.input.Blur()
-		return l, l.load(loadTop)
+		return l.searchTyped(nil)
 	case key.Matches(msg, l.searchKeys.Clear):
 		l.searching = false
+		l.searchErr = nil
 		l.input.Blur()
 		if l.search == "" {
 			return l, nil
@@ -233,7 +237,24 @@ func (l listModel) updateSearch(msg tea.KeyPressMsg) (listModel, tea.Cmd) {
 	}
 	var cmd tea.Cmd
 	l.input, cmd = l.input.Update(msg)
-	return l, cmd
+	return l.searchTyped(cmd)
+}
+
+// searchTyped applies the search line as it is typed: a search that parses
+// reloads the list (a newer load supersedes one in flight), one that does
+// not keeps the last good rows and shows its error on the line.
+func (l listModel) searchTyped(cmd tea.Cmd) (listModel, tea.Cmd) {
+	typed := strings.TrimSpace(l.input.Value())
+	if _, err := app.ParseSearchQuery(typed); err != nil {
+		l.searchErr = err
+		return l, cmd
+	}
+	l.searchErr = nil
+	if typed == l.search {
+		return l, cmd
+	}
+	l.search = typed
+	return l, tea.Batch(cmd, l.load(loadTop))
 }
 
 func (l listModel) moveBy(n int) (listModel, tea.Cmd) {
@@ -361,11 +382,11 @@ func (l listModel) matches(r app.Request) bool {
 	if l.filter > 0 && r.Status != app.Statuses[l.filter-1] {
 		return false
 	}
-	text, by := app.ParseSearch(l.search)
-	if (l.mine && r.RequestedBy != l.me) || (by != "" && r.RequestedBy != by) {
+	if l.mine && r.RequestedBy != l.me {
 		return false
 	}
-	return text == "" || strings.Contains(strings.ToLower(r.Params.Prompt), strings.ToLower(text))
+	search, err := app.ParseSearchQuery(l.search)
+	return err == nil && search.Matches(r)
 }
 
 // prepend shows freshly submitted rows at the top at once, before any

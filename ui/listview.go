@@ -33,7 +33,13 @@ func (l listModel) View(s *styles, focused bool, now time.Time) string {
 	var b strings.Builder
 	b.WriteString(l.tabsView(s))
 	if l.searching {
-		b.WriteString("\n" + padRight(truncate(l.input.View(), l.width), l.width))
+		line := l.input.View()
+		if l.searchErr != nil {
+			line = ansi.Truncate(strings.TrimSpace(l.input.Value()), max(l.width/3, 10), "…") + "  " +
+				s.err.Render(app.TerminalSafe(errText(l.searchErr)))
+			line = "/ " + line
+		}
+		b.WriteString("\n" + padRight(truncate(line, l.width), l.width))
 	} else if l.search != "" || l.mine {
 		b.WriteString("\n" + padRight(s.muted.Render(ansi.Truncate(app.TerminalSafe(l.filterLine()), l.width, "…")), l.width))
 	}

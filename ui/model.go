@@ -78,6 +78,7 @@ type Model struct {
 	team     teamModel
 
 	confirm     *confirmModel // a question that owns the keyboard until answered
+	undo        *undoOffer    // the last delete or cancel, undoable with u for a while (undo.go)
 	lastKeyAt   time.Time     // when the previous key arrived
 	typedAhead  bool          // keys of the burst that ended in ctrl+s are dropped
 	heldKeys    int           // how many were dropped, for the footer
@@ -210,6 +211,10 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m, loadPageCmd(m.ctx, m.b.Store, msg.seq, msg.mode, msg.q)
 	case pageLoadedMsg:
 		return m.handlePageLoaded(msg)
+	case undoneMsg:
+		return m.handleUndone(msg)
+	case presetsLoadedMsg:
+		return m.handlePresetsLoaded(msg)
 	case requestReloadedMsg:
 		return m.handleRequestReloaded(msg)
 	case detailLoadedMsg:
@@ -314,6 +319,8 @@ func (m Model) render() string {
 	switch {
 	case m.confirm != nil:
 		body = overlayBottom(body, m.confirm.View(m.styles, m.width), m.width, m.bodyHeight())
+	case m.screen == screenComposer && m.composer.picker != nil:
+		body = overlayBottom(body, m.composer.picker.View(m.styles, m.width), m.width, m.bodyHeight())
 	case m.flashBox:
 		body = overlayBottom(body, messageBox(m.styles, m.flash, m.flashErr, m.width), m.width, m.bodyHeight())
 	}

@@ -89,6 +89,14 @@ type actionDoneMsg struct {
 	err    error
 }
 
+// undoneMsg answers an undo of a delete or a cancel.
+type undoneMsg struct {
+	action string // the action undone: "cancel" | "delete"
+	id     string
+	req    app.Request
+	err    error
+}
+
 // historyLoadedMsg carries recent prompts for ctrl+p/ctrl+n.
 type historyLoadedMsg struct {
 	prompts []string

@@ -126,7 +126,7 @@ func TestActionsCallTheServiceForTheSelectedRequest(t *testing.T) {
 		wantFinal app.Status
 	}{
 		{"r retries an initiation failure", []string{"j", "j", "j", "j"}, []string{"r"}, "retry " + testID(4), app.StatusQueued},
-		{"x then typing cancel cancels a processing request", []string{"j"}, []string{"x", "c", "a", "n", "c", "e", "l", "enter"}, "cancel " + testID(7), app.StatusCancelled},
+		{"x cancels a processing request at once", []string{"j"}, []string{"x"}, "cancel " + testID(7), app.StatusCancelled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,23 +150,6 @@ func TestActionsCallTheServiceForTheSelectedRequest(t *testing.T) {
 	}
 }
 
-func TestCancelAsksFirstAndStrayLettersOrEscKeepTheRequest(t *testing.T) {
-	r := newRig(t, true)
-	m := r.model(t, 80, 24)
-	m = press(t, m, "j", "x")
-	if m.confirm == nil || !strings.Contains(screenText(m), "Cancel request") {
-		t.Fatalf("x should ask for confirmation, screen:\n%s", screenText(m))
-	}
-	m = press(t, m, "y", "enter", "n", "enter")
-	if m.confirm == nil || len(r.svc.Calls()) != 0 {
-		t.Fatalf("y or n must not answer the question; calls %v", r.svc.Calls())
-	}
-	m = press(t, m, "esc")
-	if m.confirm != nil || len(r.svc.Calls()) != 0 {
-		t.Fatalf("esc should keep the request; calls %v", r.svc.Calls())
-	}
-}
-
 func TestCancelIsNotOfferedOnAFinishedRequest(t *testing.T) {
 	r := newRig(t, true)
 	m := r.model(t, 160, 40)
@@ -176,37 +159,6 @@ func TestCancelIsNotOfferedOnAFinishedRequest(t *testing.T) {
 	m = press(t, m, "x") // the completed one is selected
 	if m.confirm != nil || len(r.svc.Calls()) != 0 {
 		t.Fatalf("confirm=%v calls=%v", m.confirm, r.svc.Calls())
-	}
-}
-
-func TestAConfirmAnsweredAfterTheRequestFinishedSaysWhatChanged(t *testing.T) {
-	r := newRig(t, true)
-	m := r.model(t, 80, 24)
-	m = press(t, m, "j", "x") // processing
-	path, sha := writeTestPNG(t, t.TempDir())
-	completeWithImage(t, r.db, testID(7), path, sha)
-	m = step(t, m, busEventMsg{ev: app.Event{Kind: app.EventRequest, RequestID: testID(7)}})
-	m = typeText(t, m, "cancel")
-	m = press(t, m, "enter")
-	if len(r.svc.Calls()) != 0 || !strings.Contains(m.flash, "became completed while you were asked") {
-		t.Fatalf("calls %v flash %q", r.svc.Calls(), m.flash)
-	}
-}
-
-func TestDeleteAsksThenRemovesTheRow(t *testing.T) {
-	r := newRig(t, true)
-	m := r.model(t, 80, 24)
-	m = press(t, m, "d")
-	if m.confirm == nil || m.confirm.action != actionDelete {
-		t.Fatal("d should ask for confirmation")
-	}
-	m = typeText(t, m, "delete")
-	m = press(t, m, "enter")
-	if calls := r.svc.Calls(); !slices.Contains(calls, "delete "+testID(8)) {
-		t.Fatalf("calls %v", calls)
-	}
-	if sel, _ := m.list.selected(); sel.ID == testID(8) || len(m.list.rows) != 7 {
-		t.Fatalf("the deleted row is still listed (%d rows, selected %s)", len(m.list.rows), sel.ID)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/influencegen/influencegen/app"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func init() { register(newGenerateCmd) }
@@ -24,6 +25,7 @@ var GenerateWaitHook func(ctx context.Context, env *Env, svc *app.Service) (
 
 type generateFlags struct {
 	prompt, negative, model, resolution, aspect string
+	preset                                      string
 	seed                                        int64
 	count                                       int
 	wait, json                                  bool
@@ -38,7 +40,7 @@ func newGenerateCmd(env *Env) *cobra.Command {
 prints each id with its state: processing once n8n accepted it, or
 initiation_failed with the reason and how to fix it (exit status 1).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runGenerate(cmd.Context(), env, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runGenerate(cmd.Context(), env, f, cmd.Flags()) },
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.prompt, "prompt", "", "what the image should show (required)")
@@ -48,6 +50,7 @@ initiation_failed with the reason and how to fix it (exit status 1).`,
 	fl.StringVar(&f.aspect, "aspect", "", "aspect ratio W:H, e.g. 16:9; derives the size when --resolution is not given")
 	fl.Int64Var(&f.seed, "seed", -1, "seed 0…4294967295; -1 draws a random one (a batch uses seed, seed+1, …)")
 	fl.IntVar(&f.count, "count", 1, fmt.Sprintf("number of requests, 1…%d", app.MaxCount))
+	fl.StringVar(&f.preset, "preset", "", "apply a preset (influencegen preset list); flags given explicitly override it")
 	fl.BoolVar(&f.json, "json", false, `print [{"id","status","error_code","error_message"}]`)
 	if GenerateWaitHook != nil {
 		fl.BoolVar(&f.wait, "wait", false, "wait until every request completed or failed")
@@ -55,9 +58,18 @@ initiation_failed with the reason and how to fix it (exit status 1).`,
 	return cmd
 }
 
-func runGenerate(ctx context.Context, env *Env, f generateFlags) error {
+func runGenerate(ctx context.Context, env *Env, f generateFlags, fl *pflag.FlagSet) error {
 	if strings.TrimSpace(f.prompt) == "" {
 		return Usagef("--prompt is required: describe the image, e.g. --prompt \"a red fox in the snow\"")
+	}
+	seed := f.seed
+	in := app.ParamsInput{Prompt: f.prompt, NegativePrompt: f.negative, Model: f.model,
+		Resolution: f.resolution, AspectRatio: f.aspect, Seed: &seed, Count: f.count}
+	if f.preset != "" {
+		var err error
+		if in, _, err = withPreset(env, f.preset, f, fl); err != nil {
+			return err
+		}
 	}
 	svc, err := newService(ctx, env)
 	if err != nil {
@@ -72,9 +84,7 @@ func runGenerate(ctx context.Context, env *Env, f generateFlags) error {
 		defer stop()
 		wait = w
 	}
-	seed := f.seed
-	reqs, err := svc.Submit(ctx, app.ParamsInput{Prompt: f.prompt, NegativePrompt: f.negative, Model: f.model,
-		Resolution: f.resolution, AspectRatio: f.aspect, Seed: &seed, Count: f.count})
+	reqs, err := svc.Submit(ctx, in)
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,9 @@ func (r *sendRig) wiring() cli.Wiring {
 					return nil
 				}})
 		},
+		Presets: func(paths app.Paths, def app.GenerationDefaults) app.PresetBook {
+			return store.PresetFile{Path: store.PresetsFile(paths), Defaults: def}
+		},
 	}
 }
 

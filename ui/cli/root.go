@@ -76,6 +76,9 @@ type Wiring struct {
 	// SSH wires the team host: serve --ssh, team, doctor's SSH checks
 	// (ui/cli/ssh_wiring.go).
 	SSH SSHWiring
+	// Presets opens presets.toml beside the config (store.PresetFile) for
+	// `preset`, `generate --preset` and the composer's picker.
+	Presets func(paths app.Paths, def app.GenerationDefaults) app.PresetBook
 }
 
 // Env is what every command receives: IO, options and lazily opened parts.

@@ -20,6 +20,7 @@ func newStatusCmd(env *Env) *cobra.Command {
 		asJSON bool
 		team   bool
 		limit  int
+		search string
 	)
 	cmd := &cobra.Command{
 		Use:   "status [ID]",
@@ -28,11 +29,20 @@ func newStatusCmd(env *Env) *cobra.Command {
 With ID (a full id, a unique prefix, or an Odoo record id): every parameter,
 the timeline, the error and the images of that request.
 With --team: the team's recent requests from Odoo (who, state, host, when),
-made on any host or in Odoo.`,
+made on any host or in Odoo.
+With --search: only the requests matching it, in the dashboard's search
+syntax: free text on the prompt plus model:NAME seed:N is:STATE by:NAME
+after:YYYY-MM-DD before:YYYY-MM-DD (see README "Search").`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 1 || limit > 1000 {
 				return Usagef("--limit %d: use 1 to 1000", limit)
+			}
+			if _, err := app.ParseSearchQuery(search); err != nil {
+				return Usagef("--search: %s", strings.TrimPrefix(err.Error(), "search: "))
+			}
+			if search != "" && (team || len(args) == 1) {
+				return Usagef("--search filters the local list; it takes no ID and no --team")
 			}
 			if team {
 				if len(args) == 1 {
@@ -48,7 +58,7 @@ made on any host or in Odoo.`,
 			if err != nil {
 				return err
 			}
-			v := statusView{w: env.Stdout, st: st, asJSON: asJSON, now: time.Now(), odoo: cfg.OdooEnabled()}
+			v := statusView{w: env.Stdout, st: st, asJSON: asJSON, now: time.Now(), odoo: cfg.OdooEnabled(), search: search}
 			if len(args) == 1 {
 				v.n8n = n8nAdminIfKeyed(cmd.Context(), env)
 				return v.showRequest(cmd.Context(), args[0])
@@ -58,6 +68,7 @@ made on any host or in Odoo.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many recent requests to list")
+	cmd.Flags().StringVar(&search, "search", "", `only requests matching this search, e.g. "red car model:sdxl is:failed after:2026-11-01"`)
 	cmd.Flags().BoolVar(&team, "team", false, "list everyone's requests as Odoo holds them (all hosts, and requests made in Odoo)")
 	return cmd
 }
@@ -70,6 +81,7 @@ type statusView struct {
 	now    time.Time
 	odoo   bool         // sync configured; otherwise the sync column says "off"
 	n8n    app.N8NAdmin // nil without an n8n-admin-key: no "why did it fail"
+	search string       // the list's search (README "Search"); "" = every request
 }
 
 // syncLabel is the request's sync state as a person should read it.
@@ -89,11 +101,11 @@ type statusList struct {
 
 func (v statusView) listRequests(ctx context.Context, limit int) error {
 	w, st, now := v.w, v.st, v.now
-	page, err := st.ListRequests(ctx, app.ListQuery{Limit: limit})
+	page, err := st.ListRequests(ctx, app.ListQuery{Limit: limit, Search: v.search})
 	if err != nil {
 		return err
 	}
-	counts, err := st.CountByStatus(ctx)
+	counts, err := st.CountByStatusMatching(ctx, app.ListQuery{Search: v.search})
 	if err != nil {
 		return err
 	}
@@ -106,6 +118,10 @@ func (v statusView) listRequests(ctx context.Context, limit int) error {
 	}
 	if v.asJSON {
 		return writeJSON(w, statusList{Counts: counts, Requests: reqs, HasMore: page.HasMore})
+	}
+	if len(page.Requests) == 0 && v.search != "" {
+		_, err := fmt.Fprintf(w, "No requests match the search %q.\n", v.search)
+		return err
 	}
 	if len(page.Requests) == 0 {
 		_, err := fmt.Fprintln(w, "No requests yet. Start one with: influencegen generate --prompt \"a red fox in the snow\"")
@@ -189,6 +205,9 @@ func (v statusView) showRequest(ctx context.Context, ref string) error {
 	}
 	row("id", req.ID)
 	row("state", string(req.Status))
+	if req.DeletedAt != nil { // in its undo window: the collector removes it soon
+		row("deleted", req.DeletedAt.UTC().Format(time.RFC3339)+" (hidden from lists; removed once the undo window has passed)")
+	}
 	if req.ErrorCode != "" {
 		row("error", req.ErrorCode+": "+req.ErrorMessage)
 	}
