@@ -2,7 +2,6 @@ package n8n
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -224,8 +223,10 @@ const (
 // and fails the request instead.
 func (in *Ingester) process(ctx context.Context, d app.Delivery) outcome {
 	log := in.opts.Log.With("delivery", d.ID, "request", d.RequestID)
-	var cb Callback
-	if err := json.Unmarshal(d.Body, &cb); err != nil {
+	// The body is what n8n sent (or, in rows older than issue 17, the
+	// normalised callback): one parse either way.
+	cb, err := ParseCallback(d.Body)
+	if err != nil {
 		return in.failed(ctx, log, d, fmt.Errorf("delivery body is not a callback: %w", err))
 	}
 	req, err := in.opts.Store.GetRequest(ctx, d.RequestID)
