@@ -273,7 +273,7 @@ func (d *DB) dropDeliveryBodies(ctx context.Context, before time.Time, rep *Coll
 	for {
 		var n int64
 		err := d.write(ctx, "drop old callback bodies", func(ctx context.Context, tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `UPDATE deliveries SET body = '' WHERE id IN (
+			res, err := txExec(ctx, tx, `UPDATE deliveries SET body = '' WHERE id IN (
 				SELECT id FROM deliveries WHERE processed_at IS NOT NULL AND processed_at < ? AND body <> '' LIMIT ?)`,
 				fmtTime(before), collectBatch)
 			if err != nil {

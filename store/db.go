@@ -54,7 +54,7 @@ type DB struct {
 
 	cdb *sql.DB // one connection for background WAL checkpoints
 
-	ws    writeStmts // hot statements prepared on wdb (writer_stmts.go)
+	ws    *writeStmts // the writer's prepared statements (writer_stmts.go)
 	reads *readStmts // rdb with each hot query compiled once
 
 	// dv is a connection held for PRAGMA data_version, which is only

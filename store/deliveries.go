@@ -106,7 +106,7 @@ var (
 // known callback (its id, duplicate), an unknown request (ENOTFOUND), or
 // a request that is already final (ECONFLICT, ReasonResultExists: a
 // different result contradicts it; nothing is recorded).
-func whyNotInserted(ctx context.Context, tx *sql.Tx, ws writeStmts, dl app.Delivery) (int64, bool, error) {
+func whyNotInserted(ctx context.Context, tx *sql.Tx, ws *writeStmts, dl app.Delivery) (int64, bool, error) {
 	var id int64
 	err := ws.queryRow(ctx, tx, sqlDeliveryByKey, dl.IdempotencyKey).Scan(&id)
 	if err == nil {
@@ -131,7 +131,7 @@ func whyNotInserted(ctx context.Context, tx *sql.Tx, ws writeStmts, dl app.Deliv
 // has its result, records the refusal in Activity (it is not merged, and
 // not kept: only its summary is) and returns the ECONFLICT (reason
 // ReasonResultExists) for the caller, or another error if that failed.
-func refuseSecondResult(ctx context.Context, tx *sql.Tx, ws writeStmts, dl app.Delivery, id int64, now time.Time) error {
+func refuseSecondResult(ctx context.Context, tx *sql.Tx, ws *writeStmts, dl app.Delivery, id int64, now time.Time) error {
 	if _, err := ws.exec(ctx, tx, sqlDeleteDelivery, id); err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 			attempts  int
 			processed sql.NullString
 		)
-		err := tx.QueryRowContext(ctx, "SELECT attempts, processed_at FROM deliveries WHERE id = ?", id).Scan(&attempts, &processed)
+		err := txQueryRow(ctx, tx, "SELECT attempts, processed_at FROM deliveries WHERE id = ?", id).Scan(&attempts, &processed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("callback", fmt.Sprint(id))
 		}
@@ -245,7 +245,7 @@ func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 		if attempts >= app.MaxDeliveryAttempts {
 			return parkDelivery(ctx, tx, id, attempts, msg, now)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?
+		_, err = txExec(ctx, tx, `UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?
 			WHERE id = ?`, attempts, app.OutsideText(msg), fmtTime(now.Add(deliveryRetryDelay(attempts))), id)
 		return err
 	})
@@ -294,7 +294,7 @@ func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Requ
 			reqID     string
 			processed sql.NullString
 		)
-		err := tx.QueryRowContext(ctx, "SELECT request_id, processed_at FROM deliveries WHERE id = ?", r.DeliveryID).
+		err := txQueryRow(ctx, tx, "SELECT request_id, processed_at FROM deliveries WHERE id = ?", r.DeliveryID).
 			Scan(&reqID, &processed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("callback", fmt.Sprint(r.DeliveryID))
@@ -354,7 +354,7 @@ func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Requ
 		if err := enqueueOutbox(ctx, tx, app.OutboxUpsertRequest, reqID, nil, now); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1, last_error = ''
+		if _, err := txExec(ctx, tx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1, last_error = ''
 			WHERE id = ?`, fmtTime(now), r.DeliveryID); err != nil {
 			return err
 		}
@@ -374,7 +374,7 @@ func (d *DB) applyResult(ctx context.Context, tx *sql.Tx, reqID string, r app.In
 	if r.To == "" {
 		// Keep the state; remember n8n's execution id if we had none.
 		if r.ExecutionID != "" {
-			_, err = tx.ExecContext(ctx, "UPDATE requests SET execution_id = ? WHERE id = ? AND execution_id = ''",
+			_, err = txExec(ctx, tx, "UPDATE requests SET execution_id = ? WHERE id = ? AND execution_id = ''",
 				r.ExecutionID, reqID)
 		}
 		return false, "", err
@@ -401,7 +401,7 @@ func (d *DB) applyResult(ctx context.Context, tx *sql.Tx, reqID string, r app.In
 // claiming it if the request has none yet (a delivery recorded by a
 // version that did not claim).
 func ownsResult(ctx context.Context, tx *sql.Tx, reqID string, id int64) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE requests SET result_delivery_id = ?1
+	res, err := txExec(ctx, tx, `UPDATE requests SET result_delivery_id = ?1
 		WHERE id = ?2 AND (result_delivery_id IS NULL OR result_delivery_id = ?1)`, id, reqID)
 	if err != nil {
 		return false, err
@@ -414,7 +414,7 @@ func ownsResult(ctx context.Context, tx *sql.Tx, reqID string, id int64) (bool, 
 // processed without applying it: results recorded before one result per
 // request was enforced are never merged into the one that won.
 func dropSecondResult(ctx context.Context, tx *sql.Tx, reqID string, id int64, now time.Time) (app.Request, error) {
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1,
+	if _, err := txExec(ctx, tx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1,
 		last_error = 'not applied: the request already has its result' WHERE id = ?`, fmtTime(now), id); err != nil {
 		return app.Request{}, err
 	}

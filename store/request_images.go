@@ -85,7 +85,7 @@ func insertImages(ctx context.Context, tx *sql.Tx, requestID string, images []ap
 			seed = *im.Seed
 		}
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO images (request_id, sequence, sha256, path, mime, width,
+		err := txQueryRow(ctx, tx, `INSERT INTO images (request_id, sequence, sha256, path, mime, width,
 				height, bytes, seed, source, source_url, created_at)
 			VALUES (?1, CASE WHEN ?2 > 0 AND NOT EXISTS (SELECT 1 FROM images WHERE request_id = ?1 AND sequence = ?2) THEN ?2
 				ELSE (SELECT coalesce(max(sequence), 0) + 1 FROM images WHERE request_id = ?1) END,
@@ -103,7 +103,7 @@ func insertImages(ctx context.Context, tx *sql.Tx, requestID string, images []ap
 		added = append(added, id)
 	}
 	if len(added) > 0 {
-		if _, err := tx.ExecContext(ctx, "UPDATE requests SET image_count = image_count + ? WHERE id = ?",
+		if _, err := txExec(ctx, tx, "UPDATE requests SET image_count = image_count + ? WHERE id = ?",
 			len(added), requestID); err != nil {
 			return nil, err
 		}

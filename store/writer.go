@@ -36,7 +36,7 @@ type writeJob struct {
 // (writer_checkpoint.go).
 type writer struct {
 	db    *sql.DB
-	stmts writeStmts // prepared on db's one connection
+	stmts *writeStmts // prepared on db's one connection
 	// committed is called after every commit (the checkpointer's kick);
 	// it must not block.
 	committed func()
@@ -54,7 +54,7 @@ type writer struct {
 	timer     *time.Timer   // stopped except while lingering
 }
 
-func startWriter(db *sql.DB, stmts writeStmts, committed func(), log *slog.Logger, commits *atomic.Int64) *writer {
+func startWriter(db *sql.DB, stmts *writeStmts, committed func(), log *slog.Logger, commits *atomic.Int64) *writer {
 	w := &writer{
 		db: db, stmts: stmts, committed: committed, log: log, commits: commits,
 		jobs:    make(chan writeJob),
@@ -161,6 +161,9 @@ func (w *writer) linger(batch []writeJob) []writeJob {
 func (w *writer) runBatch(batch []writeJob) {
 	results := make([]error, len(batch))
 	err := w.runTx(batch, results)
+	// No transaction is open now: the connection is free to compile the
+	// statements this batch ran unprepared.
+	w.stmts.prepareNoted(w.db)
 	for i, job := range batch {
 		if err != nil && results[i] == nil {
 			// Nothing of this job was committed.
@@ -188,7 +191,7 @@ func (w *writer) runTx(batch []writeJob, results []error) (err error) {
 		if _, err := w.stmts.exec(bg, tx, sqlSavepoint); err != nil {
 			return mapError("begin write", err)
 		}
-		jerr := runJob(job, tx)
+		jerr := runJob(job, tx, w.stmts)
 		if jerr != nil {
 			results[i] = jerr
 			// ROLLBACK TO fails only if SQLite already rolled back the whole
@@ -216,11 +219,11 @@ func (w *writer) runTx(batch []writeJob, results []error) (err error) {
 // connection, and an interrupted write inside a transaction may roll back
 // the whole batch. The job was checked for cancellation just before; its
 // statements are short.
-func runJob(job writeJob, tx *sql.Tx) (err error) {
+func runJob(job writeJob, tx *sql.Tx, ws *writeStmts) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("store: write panicked: %v", p)
 		}
 	}()
-	return job.fn(context.WithoutCancel(job.ctx), tx)
+	return job.fn(withWriteStmts(context.WithoutCancel(job.ctx), ws), tx)
 }
