@@ -55,7 +55,7 @@ type DB struct {
 	cdb *sql.DB // one connection for background WAL checkpoints
 
 	ws    *writeStmts // the writer's prepared statements (writer_stmts.go)
-	reads *readStmts // rdb with each hot query compiled once
+	reads *readStmts  // rdb with each hot query compiled once
 
 	// dv is a connection held for PRAGMA data_version, which is only
 	// meaningful when asked repeatedly on the same connection.
