@@ -17,7 +17,11 @@ const (
 	// ingestMaxInFlight bounds the deliveries processed at once. It is
 	// below ingestBatch so that a page of pending deliveries always holds
 	// new work when the in-flight ones are slow to fetch.
-	ingestMaxInFlight  = 32
+	ingestMaxInFlight = 32
+	// ingestWorkers bounds the CPU-bound part of ingest (storing inline
+	// images) on a machine whose cores also serve the acks (issue 17).
+	// Downloads are not counted: they wait on the network.
+	ingestWorkers      = 2
 	ingestPoll         = 5 * time.Second // also the retry spacing when recording a failure fails
 	errorCodeN8NFailed = "generation_failed"
 	// An error code and an execution id are short tokens; anything longer
@@ -54,6 +58,7 @@ type IngestOptions struct {
 type Ingester struct {
 	opts IngestOptions
 	wake chan struct{}
+	cpu  chan struct{} // ingestWorkers slots for inline images
 
 	mu       sync.Mutex
 	inFlight map[int64]bool
@@ -70,7 +75,7 @@ func NewIngester(opts IngestOptions) *Ingester {
 	if opts.ImageDeadline <= 0 {
 		opts.ImageDeadline = time.Duration(app.DefaultConfig().Callback.ImageDeadline)
 	}
-	return &Ingester{opts: opts, wake: make(chan struct{}, 1), inFlight: map[int64]bool{}}
+	return &Ingester{opts: opts, wake: make(chan struct{}, 1), cpu: make(chan struct{}, ingestWorkers), inFlight: map[int64]bool{}}
 }
 
 // Notify wakes the worker after a delivery commits. It never blocks.

@@ -87,6 +87,15 @@ func (in *Ingester) storeImages(ctx context.Context, requestID string, cb Callba
 // storeImage saves one image, from its inline data or its URL.
 func (in *Ingester) storeImage(ctx context.Context, ci CallbackImage) imageOutcome {
 	if ci.Base64 != "" {
+		// Inline data is all CPU (decode, hash, verify, write): it takes
+		// one of the ingestWorkers slots, so ingest never has more than
+		// that many cores' worth of work competing with the acks.
+		select {
+		case in.cpu <- struct{}{}:
+		case <-ctx.Done():
+			return imageOutcome{source: "base64", err: ctx.Err()}
+		}
+		defer func() { <-in.cpu }()
 		stored, err := in.opts.Files.Save(ctx, base64Reader(ci.Base64))
 		return imageOutcome{stored: stored, source: "base64", err: err}
 	}

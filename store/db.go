@@ -315,3 +315,10 @@ func (d *DB) now() time.Time { return d.clock.Now() }
 func (d *DB) write(ctx context.Context, op string, fn writeFunc) error {
 	return mapError(op, d.w.do(ctx, fn))
 }
+
+// writeBackground is write in the writer's background lane (ingest): it
+// shares transactions with the acks but never delays them by more than
+// maxBackground jobs per transaction (writer.run).
+func (d *DB) writeBackground(ctx context.Context, op string, fn writeFunc) error {
+	return mapError(op, d.w.doBackground(ctx, fn))
+}

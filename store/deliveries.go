@@ -229,7 +229,7 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 // app.MaxDeliveryAttempts-th failure parks it instead (deliveries_parked.go).
 func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 	now := d.now()
-	return d.write(ctx, fmt.Sprintf("record failure of callback %d", id), func(ctx context.Context, tx *sql.Tx) error {
+	return d.writeBackground(ctx, fmt.Sprintf("record failure of callback %d", id), func(ctx context.Context, tx *sql.Tx) error {
 		var (
 			attempts  int
 			processed sql.NullString
@@ -288,7 +288,8 @@ func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Requ
 		conflict error
 	)
 	op := fmt.Sprintf("process callback %d", r.DeliveryID)
-	err := d.write(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
+	// The background lane: an ack waiting to commit goes first (issue 17).
+	err := d.writeBackground(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
 		conflict = nil
 		var (
 			reqID     string

@@ -14,6 +14,11 @@ import (
 // holds the write lock long enough to starve another process.
 const maxBatch = 128
 
+// maxBackground caps the background jobs (the ingest's commits) in one
+// transaction: the callers waiting for an ack share their commit with at
+// most this many heavier jobs (issue 17).
+const maxBackground = 8
+
 // writeFunc is one caller's unit of work. It runs inside the shared
 // transaction, under its own SAVEPOINT: returning an error undoes exactly
 // its own statements.
@@ -43,10 +48,13 @@ type writer struct {
 	log       *slog.Logger
 	commits   *atomic.Int64
 
-	jobs    chan writeJob // unbuffered: a send succeeds only when the writer takes it
-	quit    chan struct{} // closed by stop
-	stopped chan struct{} // closed when the goroutine has exited
-	once    sync.Once
+	jobs chan writeJob // unbuffered: a send succeeds only when the writer takes it
+	// background is the lane of work nobody is waiting to answer a
+	// client for (ingest): see run for how the two lanes share commits.
+	background chan writeJob
+	quit       chan struct{} // closed by stop
+	stopped    chan struct{} // closed when the goroutine has exited
+	once       sync.Once
 
 	// Linger state, touched only by the writer goroutine (see linger).
 	lastBatch int           // decaying peak of jobs per transaction
@@ -57,10 +65,11 @@ type writer struct {
 func startWriter(db *sql.DB, stmts *writeStmts, committed func(), log *slog.Logger, commits *atomic.Int64) *writer {
 	w := &writer{
 		db: db, stmts: stmts, committed: committed, log: log, commits: commits,
-		jobs:    make(chan writeJob),
-		timer:   time.NewTimer(time.Hour),
-		quit:    make(chan struct{}),
-		stopped: make(chan struct{}),
+		jobs:       make(chan writeJob),
+		background: make(chan writeJob),
+		timer:      time.NewTimer(time.Hour),
+		quit:       make(chan struct{}),
+		stopped:    make(chan struct{}),
 	}
 	w.timer.Stop()
 	go w.run()
@@ -72,9 +81,19 @@ func startWriter(db *sql.DB, stmts *writeStmts, committed func(), log *slog.Logg
 // the caller must learn whether its work was committed. A job whose ctx has
 // ended before it runs is skipped.
 func (w *writer) do(ctx context.Context, fn writeFunc) error {
+	return w.submit(ctx, w.jobs, fn)
+}
+
+// doBackground is do in the background lane: for work that competes with
+// the acks (ingest), which the writer takes after the jobs of do.
+func (w *writer) doBackground(ctx context.Context, fn writeFunc) error {
+	return w.submit(ctx, w.background, fn)
+}
+
+func (w *writer) submit(ctx context.Context, lane chan writeJob, fn writeFunc) error {
 	job := writeJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
-	case w.jobs <- job:
+	case lane <- job:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-w.stopped:
@@ -90,15 +109,26 @@ func (w *writer) stop() {
 	<-w.stopped
 }
 
+// run forms the transactions. The callers of do (acks) come first: every
+// one already waiting joins, up to maxBatch. Background jobs (ingest) then
+// fill at most maxBackground places of the same transaction. That is the
+// starvation bound: each transaction takes background work that is
+// waiting, so under any steady ack load ingest still advances with every
+// commit, and an idle writer gives the background lane whole transactions.
 func (w *writer) run() {
 	defer close(w.stopped)
-	batch := make([]writeJob, 0, maxBatch)
+	batch := make([]writeJob, 0, maxBatch+maxBackground)
+	background := 0 // background jobs in batch
 	for {
 		select {
 		case <-w.quit:
 			return
 		case job := <-w.jobs:
 			batch = append(batch[:0], job)
+			background = 0
+		case job := <-w.background:
+			batch = append(batch[:0], job)
+			background = 1
 		}
 		// Everyone already waiting joins this transaction. Jobs that arrive
 		// while it commits form the next batch.
@@ -117,9 +147,23 @@ func (w *writer) run() {
 		// A decaying peak: one short transaction must not end the
 		// lingering while the callers of the last big one are coming back.
 		w.lastBatch = max(len(batch), w.lastBatch*7/8)
+		batch = w.takeBackground(batch, maxBackground-background)
 		w.runBatch(batch)
 		clear(batch) // drop references to finished callers' closures
 	}
+}
+
+// takeBackground adds up to room background jobs already waiting.
+func (w *writer) takeBackground(batch []writeJob, room int) []writeJob {
+	for range room {
+		select {
+		case job := <-w.background:
+			batch = append(batch, job)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // maxLinger bounds how long a transaction waits for more callers.
