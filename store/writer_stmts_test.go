@@ -50,3 +50,17 @@ func TestEveryWriterStatementIsPreparedAfterItsFirstUse(t *testing.T) {
 		t.Fatalf("after CompleteDelivery: %d statements prepared (%d before), %d still noted", len(db.ws.m), before, len(db.ws.noted))
 	}
 }
+
+// Issue 17: the checkpoint inside COMMIT is only a backstop, large enough
+// that a burst of callbacks ends before it; the checkpointer copies the
+// WAL when the writer goes quiet.
+func TestTheWritersCheckpointIsALargeBackstop(t *testing.T) {
+	db, _ := openTest(t)
+	var pages int
+	if err := db.wdb.QueryRowContext(context.Background(), "PRAGMA wal_autocheckpoint").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if pages != walBackstopPages || pages*4096 < 256<<20 {
+		t.Fatalf("wal_autocheckpoint = %d pages, want the %d-page (256 MiB) backstop", pages, walBackstopPages)
+	}
+}
