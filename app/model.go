@@ -57,6 +57,9 @@ type Image struct {
 	Source    string    `json:"source"` // "base64" or "url"
 	SourceURL string    `json:"source_url,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// Unsynced: the file was written without an fsync because the
+	// delivery body holds its bytes (store/images_sync.go).
+	Unsynced bool `json:"-"`
 }
 
 // Delivery is one authenticated callback, committed before it is acked and

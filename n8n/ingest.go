@@ -94,6 +94,13 @@ func (in *Ingester) Notify() {
 func (in *Ingester) Run(ctx context.Context) {
 	var running sync.WaitGroup
 	defer running.Wait()
+	// Before anything new is written: image files a crash may have lost
+	// (written without fsync) are re-created from their callbacks.
+	if n, err := in.RecoverImages(ctx); err != nil {
+		in.opts.Log.Error("ingest: checking image files written without fsync failed", "err", err)
+	} else if n > 0 {
+		in.opts.Log.Warn("ingest: image files re-created after a crash", "count", n)
+	}
 	if parked, ok := in.opts.Store.(app.ParkedDeliveries); ok {
 		// A restart is the moment a person has fixed the cause (disk,
 		// permissions): each parked callback gets one more attempt.

@@ -172,6 +172,12 @@ func (d *DB) collect(ctx context.Context, files *ImageFiles, o CollectOptions, d
 		return rep, err
 	}
 	if !dry {
+		// A delivery body is the durable copy of an image file written
+		// without fsync (images_sync.go) until the folder is synced: sync
+		// first, and drop nothing if that fails.
+		if err := d.SyncImageFiles(ctx, files); err != nil {
+			return rep, err
+		}
 		if err := d.dropDeliveryBodies(ctx, d.now().Add(-o.DeliveryRetention), &rep); err != nil {
 			return rep, err
 		}
