@@ -20,10 +20,10 @@ import (
 //
 //	go test ./n8n -run '^$' -bench 'BenchmarkCallbackAck$|BenchmarkIngestThroughput' -benchtime 3000x -count 3
 
-// ackPicture is the 10 KB PNG of the issue's bodies (50×50 random pixels
+// ackPicture is the ~10 KB PNG of the issue's ~13 KB bodies (56×56 random pixels
 // do not compress), base64-quoted once.
 func ackPicture(tb testing.TB) string {
-	return strconv.Quote(b64(noisePNG(tb, 50, 50)))
+	return strconv.Quote(b64(noisePNG(tb, 56, 56)))
 }
 
 // ackBody is one callback for request id: the picture inline, as n8n's
@@ -34,7 +34,7 @@ func ackBody(id, quotedPic string, i int) []byte {
 	out = append(out, id...)
 	out = append(out, `","status":"success","image_base64":`...)
 	out = append(out, quotedPic...)
-	out = append(out, `,"image_format":"png","width":50,"height":50,"seed":7,"execution_id":"`...)
+	out = append(out, `,"image_format":"png","width":56,"height":56,"seed":7,"execution_id":"`...)
 	out = strconv.AppendInt(out, int64(i), 10)
 	return append(out, `"}`...)
 }
