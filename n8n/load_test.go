@@ -7,11 +7,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -238,4 +240,51 @@ func waitIngested(t *testing.T, h *harness, want int, deadline time.Duration) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling the database, not waiting for a result to appear by itself
 	}
+}
+
+// runOpenLoop sends body i at start + i/perSecond whether or not earlier
+// ones were answered, over up to conns connections, and measures each
+// latency from the scheduled send time: a server that falls behind shows
+// its queueing delay instead of hiding it (no coordinated omission).
+func runOpenLoop(url, token string, bodies [][]byte, perSecond float64, conns int) closedResult {
+	client := loadClient(conns)
+	defer client.Transport.(*http.Transport).CloseIdleConnections()
+	type shot struct {
+		i   int
+		due time.Time
+	}
+	queue := make(chan shot, len(bodies))
+	var (
+		mu       sync.Mutex
+		all      = make([]time.Duration, 0, len(bodies))
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range conns {
+		wg.Go(func() {
+			for s := range queue {
+				if wait := time.Until(s.due); wait > 0 {
+					time.Sleep(wait) // pacing the sender, not waiting for a result
+				}
+				err := postCallback(client, url, token, bodies[s.i])
+				lat := time.Since(s.due)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				all = append(all, lat)
+				mu.Unlock()
+			}
+		})
+	}
+	start := time.Now().Add(20 * time.Millisecond)
+	interval := time.Duration(float64(time.Second) / perSecond)
+	for i := range bodies {
+		queue <- shot{i: i, due: start.Add(time.Duration(i) * interval)}
+	}
+	close(queue)
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(all)
+	return closedResult{rate: float64(len(all)) / elapsed.Seconds(), latencies: all, err: firstErr}
 }
