@@ -89,6 +89,8 @@ func FuzzParseCallback(f *testing.F) {
 // json.Valid accepts among objects, and splits like json.Unmarshal.
 func FuzzValidTopObject(f *testing.F) {
 	for _, seed := range []string{`{"a":1,"b":"x\"y","c":{"d":[1,{"e":"]}"}]},"a":2}`, `{ "k\u00e9y" : -0.5e+3 , "n":null,"t":true,"arr":[ ] }`,
+		`{"long":"abcdefghijklmnop\"qrstuvwxyz0123456789\\u00e9ABCDEFGH"}`, "{\"long\":\"abcdefghijklmn\x1fopqrstuvwxyz\"}",
+		"{\"long\":\"abcdefgh\xc3\xa9ijklmnopqrstu\\\\\"}", `{"x":"abcdefg"}`, `{"x":"abcdefgh"}`, `{"x":"abcdefghi`,
 		`{}`, `{"a":01}`, `{"a":"\x"}`, "{\"a\":\"\x01\"}", `{"a":[1,]}`, `{"a":1} x`, `{"\xff":"\xfe"}`, `{"a":tru}`, `{"a":1.}`, `{"a":"\u12G4"}`} {
 		f.Add([]byte(seed))
 	}

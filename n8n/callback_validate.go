@@ -1,6 +1,7 @@
 package n8n
 
 import (
+	"encoding/binary"
 	"encoding/json"
 )
 
@@ -170,6 +171,10 @@ func (v *jsonValidator) array(i, depth int) int {
 func (v *jsonValidator) str(i int) int {
 	raw := v.raw
 	for j := i + 1; j < len(raw); {
+		j = plainRun(raw, j)
+		if j >= len(raw) {
+			break
+		}
 		c := raw[j]
 		if plainStringByte[c] || c >= 0x80 {
 			j++
@@ -198,6 +203,31 @@ func (v *jsonValidator) str(i int) int {
 		}
 	}
 	return -1
+}
+
+// plainRun returns the index of the first byte from j on that a string
+// cannot hold as it is (a quote, a backslash or a control character),
+// or len(raw), looking at eight bytes per step (SWAR: the "has a byte
+// less than n" and "has a zero byte" word tricks; bytes from 0x80 up are
+// never flagged, as a string may hold them).
+func plainRun(raw []byte, j int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; j+8 <= len(raw); j += 8 {
+		w := binary.LittleEndian.Uint64(raw[j:])
+		quote, backslash := w^(ones*'"'), w^(ones*'\\')
+		special := (w - ones*0x20) &^ w
+		special |= (quote - ones) &^ quote
+		special |= (backslash - ones) &^ backslash
+		if special&highs != 0 {
+			break
+		}
+	}
+	for ; j < len(raw); j++ {
+		if c := raw[j]; !plainStringByte[c] && c < 0x80 {
+			return j
+		}
+	}
+	return j
 }
 
 func isHex(c byte) bool {
