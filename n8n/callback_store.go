@@ -2,6 +2,7 @@ package n8n
 
 import (
 	"encoding/json"
+	"fmt"
 	"unsafe"
 )
 
@@ -99,4 +100,16 @@ func jsonSafe(s string) bool {
 		}
 	}
 	return true
+}
+
+// MaxMetadataBytes caps the free-form metadata kept with a delivery. It is
+// the caller's, not ours: a larger one is replaced by a note saying so,
+// instead of refusing the result it came with (n8n makes one attempt).
+const MaxMetadataBytes = 16 << 10
+
+func capMetadata(raw []byte) (json.RawMessage, bool) {
+	if len(raw) <= MaxMetadataBytes {
+		return append(json.RawMessage(nil), raw...), false
+	}
+	return json.RawMessage(fmt.Sprintf(`{"dropped":"metadata of %d bytes is over the %d KiB limit"}`, len(raw), MaxMetadataBytes>>10)), true
 }
