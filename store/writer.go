@@ -114,7 +114,7 @@ func (w *writer) stop() {
 // fill at most maxBackground places of the same transaction. That is the
 // starvation bound: each transaction takes background work that is
 // waiting, so under any steady ack load ingest still advances with every
-// commit, and an idle writer gives the background lane whole transactions.
+// commit; with no ack waiting, background jobs fill a whole transaction.
 func (w *writer) run() {
 	defer close(w.stopped)
 	batch := make([]writeJob, 0, maxBatch+maxBackground)
@@ -147,7 +147,11 @@ func (w *writer) run() {
 		// A decaying peak: one short transaction must not end the
 		// lingering while the callers of the last big one are coming back.
 		w.lastBatch = max(len(batch), w.lastBatch*7/8)
-		batch = w.takeBackground(batch, maxBackground-background)
+		room := maxBackground - background
+		if background == len(batch) {
+			room = maxBatch - background // no ack waits: ingest gets the whole transaction
+		}
+		batch = w.takeBackground(batch, room)
 		w.runBatch(batch)
 		clear(batch) // drop references to finished callers' closures
 	}
