@@ -79,6 +79,9 @@ type Image struct {
 	ApprovedBy string     `json:"approved_by,omitempty"`
 	ApprovedAt *time.Time `json:"approved_at,omitempty"`
 	DecidedAt  *time.Time `json:"decided_at,omitempty"`
+	// Unsynced: the file was written without an fsync because the
+	// delivery body holds its bytes (store/images_sync.go).
+	Unsynced bool `json:"-"`
 }
 
 // Delivery is one authenticated callback, committed before it is acked and
@@ -87,7 +90,7 @@ type Delivery struct {
 	ID             int64           `json:"id"`
 	IdempotencyKey string          `json:"idempotency_key"` // webhook-id, else sha256(request id + raw body)
 	RequestID      string          `json:"request_id"`
-	Body           json.RawMessage `json:"body"`   // the parsed callback, normalised (see Callback)
+	Body           json.RawMessage `json:"body"`   // the bytes n8n sent (older rows, and capped ones: the normalised callback)
 	Source         string          `json:"source"` // remote address, never a token
 	ReceivedAt     time.Time       `json:"received_at"`
 	ProcessedAt    *time.Time      `json:"processed_at,omitempty"`

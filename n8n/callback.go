@@ -29,6 +29,10 @@ type Callback struct {
 	// The Odoo JSON-RPC envelope, so the reply can be given in kind.
 	RPC   bool            `json:"-"`
 	RPCID json.RawMessage `json:"-"`
+
+	// metadataDropped: Metadata is the note that replaced metadata over
+	// MaxMetadataBytes, so the body cannot be stored as received.
+	metadataDropped bool
 }
 
 // CallbackImage is one image of a success callback: a URL, inline base64,
@@ -71,16 +75,15 @@ func ParseCallback(body []byte) (Callback, error) {
 	if trimmed[0] != '{' {
 		return cb, fieldErr("body", "must be a JSON object, got %s", jsonKind(trimmed))
 	}
-	if !json.Valid(trimmed) {
+	// One pass validates the whole document and splits its top level
+	// without copying (the members alias body): callback_validate.go.
+	top, valid := validTopObject(trimmed)
+	if !valid {
 		err := json.Unmarshal(trimmed, new(json.RawMessage)) // for the offset in the message
 		return cb, fieldErr("body", "is not valid JSON: %s", plainJSONError(err))
 	}
-	// Valid: split without copying (the members alias body).
-	top, err := splitObject(trimmed)
-	if err != nil {
-		return cb, fieldErr("body", "must be a JSON object")
-	}
 	fields := top
+	var err error
 	if rpc, ok := top["jsonrpc"]; ok {
 		params, hasParams := top["params"]
 		if hasParams {
@@ -132,7 +135,7 @@ func ParseCallback(body []byte) (Callback, error) {
 		cb.GenerationTimeMS = &v
 	}
 	if raw, ok := fields["metadata"]; ok && !isNull(raw) {
-		cb.Metadata = capMetadata(bytes.TrimSpace(raw))
+		cb.Metadata, cb.metadataDropped = capMetadata(bytes.TrimSpace(raw))
 	}
 
 	if cb.Status == CallbackFailed {
@@ -372,16 +375,19 @@ func stringField(field string, raw json.RawMessage) (string, error) {
 
 // plainJSONString is the fast path for strings without escapes (base64
 // image data is ~all of a callback's bytes): the body was validated as a
-// whole already, so validating and unquoting it again would only double
+// whole already, so unquoting it through the decoder would only double
 // the cost.
 func plainJSONString(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[len(raw)-1] != '"' {
 		return "", false
 	}
 	inner := raw[1 : len(raw)-1]
+	// The document was validated as a whole: no raw control byte or bare
+	// quote is left inside a string, only escapes and non-ASCII bytes
+	// (which the full decoder turns into runes) need a look.
 	for _, c := range inner {
-		if c < 0x20 || c == '\\' || c == '"' || c >= 0x80 {
-			return "", false // escapes, control or non-ASCII bytes: the full decoder decides
+		if c == '\\' || c >= 0x80 {
+			return "", false
 		}
 	}
 	// An alias, not a copy: the body is never written after it is read.
@@ -483,16 +489,4 @@ func (img CallbackImage) DataField() string {
 		return "image_base64"
 	}
 	return img.Field + ".base64"
-}
-
-// MaxMetadataBytes caps the free-form metadata kept with a delivery. It is
-// the caller's, not ours: a larger one is replaced by a note saying so,
-// instead of refusing the result it came with (n8n makes one attempt).
-const MaxMetadataBytes = 16 << 10
-
-func capMetadata(raw []byte) json.RawMessage {
-	if len(raw) <= MaxMetadataBytes {
-		return append(json.RawMessage(nil), raw...)
-	}
-	return json.RawMessage(fmt.Sprintf(`{"dropped":"metadata of %d bytes is over the %d KiB limit"}`, len(raw), MaxMetadataBytes>>10))
 }

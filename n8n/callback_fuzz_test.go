@@ -49,15 +49,23 @@ func FuzzParseCallback(f *testing.F) {
 		default:
 			t.Fatalf("status %q", cb.Status)
 		}
-		stored, err := encodeDelivery(cb) // what the listener stores
+		// The listener stores the bytes received and ingest parses them
+		// again: the second parse must give the same callback.
+		again, err := ParseCallback(body)
+		if err != nil || !reflect.DeepEqual(cb, again) {
+			t.Fatalf("a second parse differs: %v\n%+v\n%+v", err, cb, again)
+		}
+		// A row written by an older version holds the normalised callback;
+		// ingest reads it with the same parser.
+		legacy, err := encodeDelivery(cb)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var back Callback
-		if err := json.Unmarshal(stored, &back); err != nil {
-			t.Fatal(err)
+		back, err := ParseCallback(legacy)
+		if err != nil {
+			t.Fatalf("an older delivery row does not parse: %v\n%s", err, legacy)
 		}
-		cb.RPC, cb.RPCID = false, nil
+		cb.RPC, cb.RPCID, cb.RequestRef, cb.metadataDropped = false, nil, "", false
 		if len(cb.Metadata) > 0 {
 			// Metadata is kept as raw JSON; compare it by meaning.
 			var a, b any
@@ -68,8 +76,45 @@ func FuzzParseCallback(f *testing.F) {
 			}
 			cb.Metadata, back.Metadata = nil, nil
 		}
+		for i := range back.Images {
+			back.Images[i].Field = cb.Images[i].Field // where it was in the payload: messages only
+		}
 		if !reflect.DeepEqual(cb, back) {
-			t.Fatalf("round trip changed the callback:\n%+v\n%+v", cb, back)
+			t.Fatalf("an older delivery row parses to a different callback:\n%+v\n%+v", cb, back)
+		}
+	})
+}
+
+// FuzzValidTopObject: the one-pass validator accepts exactly what
+// json.Valid accepts among objects, and splits like json.Unmarshal.
+func FuzzValidTopObject(f *testing.F) {
+	for _, seed := range []string{`{"a":1,"b":"x\"y","c":{"d":[1,{"e":"]}"}]},"a":2}`, `{ "k\u00e9y" : -0.5e+3 , "n":null,"t":true,"arr":[ ] }`,
+		`{"long":"abcdefghijklmnop\"qrstuvwxyz0123456789\\u00e9ABCDEFGH"}`, "{\"long\":\"abcdefghijklmn\x1fopqrstuvwxyz\"}",
+		"{\"long\":\"abcdefgh\xc3\xa9ijklmnopqrstu\\\\\"}", `{"x":"abcdefg"}`, `{"x":"abcdefgh"}`, `{"x":"abcdefghi`,
+		`{}`, `{"a":01}`, `{"a":"\x"}`, "{\"a\":\"\x01\"}", `{"a":[1,]}`, `{"a":1} x`, `{"\xff":"\xfe"}`, `{"a":tru}`, `{"a":1.}`, `{"a":"\u12G4"}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, ok := validTopObject(raw)
+		trimmed := bytes.TrimSpace(raw)
+		want := json.Valid(raw) && len(trimmed) > 0 && trimmed[0] == '{'
+		if ok != want {
+			t.Fatalf("validTopObject ok = %v, json.Valid (object) = %v for %q", ok, want, raw)
+		}
+		if !ok {
+			return
+		}
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &members); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(members) {
+			t.Fatalf("%d members, want %d", len(got), len(members))
+		}
+		for k, v := range members {
+			if !bytes.Equal(got[k], bytes.TrimSpace(v)) {
+				t.Fatalf("member %q = %s, want %s", k, got[k], v)
+			}
 		}
 	})
 }

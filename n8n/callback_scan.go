@@ -1,6 +1,7 @@
 package n8n
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"unsafe"
@@ -102,12 +103,21 @@ func skipSpace(raw []byte, i int) int {
 }
 
 // skipString returns the index just past the string starting at raw[i].
+// It jumps from quote to quote (bytes.IndexByte is vectorised: a base64
+// image is crossed at memory speed) and counts the backslashes before
+// each one: an odd count escapes it.
 func skipString(raw []byte, i int) int {
 	for j := i + 1; j < len(raw); j++ {
-		switch raw[j] {
-		case '\\':
-			j++
-		case '"':
+		k := bytes.IndexByte(raw[j:], '"')
+		if k < 0 {
+			break
+		}
+		j += k
+		escapes := 0
+		for p := j - 1; p > i && raw[p] == '\\'; p-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
 			return j + 1
 		}
 	}
@@ -154,72 +164,4 @@ func aliasString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
-}
-
-// encodeDelivery is json.Marshal(cb) in one allocation of the exact size:
-// json.Marshal grows its buffer by doubling and then copies it out, three
-// times the base64 it carries. Inline data is written as is when it needs
-// no escaping (base64 never does), else through json.Marshal.
-func encodeDelivery(cb Callback) ([]byte, error) {
-	images := cb.Images
-	cb.Images = nil
-	head, err := json.Marshal(cb)
-	if err != nil {
-		return nil, err
-	}
-	type part struct{ meta, data []byte }
-	parts := make([]part, len(images))
-	size := len(head)
-	if len(images) > 0 {
-		size += len(`,"images":[]`) + len(images) - 1 // the brackets and the commas between images
-	}
-	for i, img := range images {
-		data := img.Base64
-		img.Base64 = ""
-		if parts[i].meta, err = json.Marshal(img); err != nil {
-			return nil, err
-		}
-		if data != "" {
-			if jsonSafe(data) {
-				parts[i].data = unsafe.Slice(unsafe.StringData(data), len(data))
-			} else if quoted, err := json.Marshal(data); err == nil {
-				parts[i].data = quoted[1 : len(quoted)-1]
-			} else {
-				return nil, err
-			}
-		}
-		size += len(parts[i].meta)
-		if parts[i].data != nil {
-			size += len(`,"base64":""`) + len(parts[i].data)
-		}
-	}
-	out := make([]byte, 0, size)
-	out = append(out, head[:len(head)-1]...)
-	if len(parts) > 0 {
-		out = append(out, `,"images":[`...)
-		for i, p := range parts {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, p.meta[:len(p.meta)-1]...)
-			if p.data != nil {
-				out = append(out, `,"base64":"`...)
-				out = append(out, p.data...)
-				out = append(out, '"')
-			}
-			out = append(out, '}')
-		}
-		out = append(out, ']')
-	}
-	return append(out, '}'), nil
-}
-
-// jsonSafe reports whether s can go between JSON quotes as it is.
-func jsonSafe(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
-			return false
-		}
-	}
-	return true
 }

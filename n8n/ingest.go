@@ -2,7 +2,6 @@ package n8n
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -18,7 +17,11 @@ const (
 	// ingestMaxInFlight bounds the deliveries processed at once. It is
 	// below ingestBatch so that a page of pending deliveries always holds
 	// new work when the in-flight ones are slow to fetch.
-	ingestMaxInFlight  = 32
+	ingestMaxInFlight = 32
+	// ingestWorkers bounds the CPU-bound part of ingest (storing inline
+	// images) on a machine whose cores also serve the acks (issue 17).
+	// Downloads are not counted: they wait on the network.
+	ingestWorkers      = 2
 	ingestPoll         = 5 * time.Second // also the retry spacing when recording a failure fails
 	errorCodeN8NFailed = "generation_failed"
 	// An error code and an execution id are short tokens; anything longer
@@ -55,6 +58,7 @@ type IngestOptions struct {
 type Ingester struct {
 	opts IngestOptions
 	wake chan struct{}
+	cpu  chan struct{} // ingestWorkers slots for inline images
 
 	mu       sync.Mutex
 	inFlight map[int64]bool
@@ -71,7 +75,7 @@ func NewIngester(opts IngestOptions) *Ingester {
 	if opts.ImageDeadline <= 0 {
 		opts.ImageDeadline = time.Duration(app.DefaultConfig().Callback.ImageDeadline)
 	}
-	return &Ingester{opts: opts, wake: make(chan struct{}, 1), inFlight: map[int64]bool{}}
+	return &Ingester{opts: opts, wake: make(chan struct{}, 1), cpu: make(chan struct{}, ingestWorkers), inFlight: map[int64]bool{}}
 }
 
 // Notify wakes the worker after a delivery commits. It never blocks.
@@ -90,6 +94,13 @@ func (in *Ingester) Notify() {
 func (in *Ingester) Run(ctx context.Context) {
 	var running sync.WaitGroup
 	defer running.Wait()
+	// Before anything new is written: image files a crash may have lost
+	// (written without fsync) are re-created from their callbacks.
+	if n, err := in.RecoverImages(ctx); err != nil {
+		in.opts.Log.Error("ingest: checking image files written without fsync failed", "err", err)
+	} else if n > 0 {
+		in.opts.Log.Warn("ingest: image files re-created after a crash", "count", n)
+	}
 	if parked, ok := in.opts.Store.(app.ParkedDeliveries); ok {
 		// A restart is the moment a person has fixed the cause (disk,
 		// permissions): each parked callback gets one more attempt.
@@ -224,8 +235,10 @@ const (
 // and fails the request instead.
 func (in *Ingester) process(ctx context.Context, d app.Delivery) outcome {
 	log := in.opts.Log.With("delivery", d.ID, "request", d.RequestID)
-	var cb Callback
-	if err := json.Unmarshal(d.Body, &cb); err != nil {
+	// The body is what n8n sent (or, in rows older than issue 17, the
+	// normalised callback): one parse either way.
+	cb, err := ParseCallback(d.Body)
+	if err != nil {
 		return in.failed(ctx, log, d, fmt.Errorf("delivery body is not a callback: %w", err))
 	}
 	req, err := in.opts.Store.GetRequest(ctx, d.RequestID)

@@ -16,9 +16,10 @@ const imageConcurrency = 4
 
 // imageOutcome is what became of one image of a callback.
 type imageOutcome struct {
-	stored app.StoredFile
-	source string
-	err    error
+	stored   app.StoredFile
+	source   string
+	unsynced bool // written without fsync: the delivery body holds it
+	err      error
 }
 
 // storeImages saves every image of a success callback, concurrently and
@@ -78,7 +79,7 @@ func (in *Ingester) storeImages(ctx context.Context, requestID string, cb Callba
 			// which the store would read as "next free".
 			RequestID: requestID, Sequence: len(images) + 1, SHA256: st.SHA256, Path: st.Path, MimeType: st.MimeType,
 			Width: st.Width, Height: st.Height, Bytes: st.Bytes, Seed: ci.Seed,
-			Source: out.source, SourceURL: app.OutsideLine(ci.URL),
+			Source: out.source, SourceURL: app.OutsideLine(ci.URL), Unsynced: out.unsynced,
 		})
 	}
 	return images, firstErr
@@ -87,6 +88,21 @@ func (in *Ingester) storeImages(ctx context.Context, requestID string, cb Callba
 // storeImage saves one image, from its inline data or its URL.
 func (in *Ingester) storeImage(ctx context.Context, ci CallbackImage) imageOutcome {
 	if ci.Base64 != "" {
+		// Inline data is all CPU (decode, hash, verify, write): it takes
+		// one of the ingestWorkers slots, so ingest never has more than
+		// that many cores' worth of work competing with the acks.
+		select {
+		case in.cpu <- struct{}{}:
+		case <-ctx.Done():
+			return imageOutcome{source: "base64", err: ctx.Err()}
+		}
+		defer func() { <-in.cpu }()
+		// The delivery body holds these bytes durably: the file needs no
+		// fsync of its own (ingest_recover.go).
+		if files, ok := in.opts.Files.(recoverableFiles); ok {
+			stored, err := files.SaveUnsynced(ctx, base64Reader(ci.Base64))
+			return imageOutcome{stored: stored, source: "base64", unsynced: err == nil, err: err}
+		}
 		stored, err := in.opts.Files.Save(ctx, base64Reader(ci.Base64))
 		return imageOutcome{stored: stored, source: "base64", err: err}
 	}

@@ -76,6 +76,7 @@ func (b *byteBudget) Used() int64 {
 type reservation struct {
 	global, unauth   *byteBudget
 	held, heldUnauth int64
+	pooled           *[]byte // the body's buffer when it fit the free prefix
 }
 
 func (r *reservation) take(n int64) bool {
@@ -112,11 +113,16 @@ func (r *reservation) authenticated() {
 	}
 }
 
-// release returns everything; call it once the body is no longer needed.
+// release returns everything, the pooled body buffer included; call it
+// once nothing refers to the body any more (nor to strings aliasing it).
 func (r *reservation) release() {
 	r.authenticated()
 	r.global.give(r.held)
 	r.held = 0
+	if r.pooled != nil {
+		putScratch(r.pooled)
+		r.pooled = nil
+	}
 }
 
 // errBudget is a body refused because the budgets are full.
@@ -124,17 +130,30 @@ var errBudget = errors.New("in-flight budget exhausted")
 
 // readBudgeted reads at most maxBody bytes of body in chunks, reserving
 // each chunk before it is allocated (past the free prefix), and returns
-// the body as one slice. A body bigger than one chunk is joined once at
-// the end, so the peak is about twice its size, briefly.
+// the body as one slice. The free prefix is read into a pooled buffer
+// that res holds until release: a callback of that size (nearly all)
+// allocates nothing for its body. A body bigger than the prefix is joined
+// once at the end, so the peak is about twice its size, briefly.
 func readBudgeted(body io.Reader, maxBody int64, res *reservation) ([]byte, error) {
-	var chunks [][]byte
-	var total int64
-	size := int64(4 << 10)
+	first := getScratch(freeBodyPrefix)
+	n, err := io.ReadFull(body, *first)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		res.pooled = first
+		return (*first)[:n], nil
+	}
+	if err != nil {
+		putScratch(first)
+		return nil, err
+	}
+	defer putScratch(first) // copied into the joined body below
+	chunks := [][]byte{*first}
+	total := int64(n)
+	size := int64(freeBodyPrefix)
 	for {
 		if total > maxBody {
 			break
 		}
-		if total+size > freeBodyPrefix && !res.take(size) {
+		if !res.take(size) {
 			return nil, errBudget
 		}
 		chunk := make([]byte, size)
@@ -155,10 +174,7 @@ func readBudgeted(body io.Reader, maxBody int64, res *reservation) ([]byte, erro
 	if total > maxBody {
 		return nil, &http.MaxBytesError{Limit: maxBody}
 	}
-	if len(chunks) == 1 {
-		return chunks[0], nil
-	}
-	if total > freeBodyPrefix && !res.take(total) {
+	if !res.take(total) {
 		return nil, errBudget
 	}
 	joined := make([]byte, 0, total)

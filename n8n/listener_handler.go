@@ -138,6 +138,32 @@ func (rp reply) send(status int, body map[string]any) {
 	writeJSON(rp.w, status, env)
 }
 
+// The two 200 bodies are constants: an ack marshals nothing.
+var (
+	replySuccess   = []byte(`{"status":"success"}`)
+	replyDuplicate = []byte(`{"status":"success","duplicate":true}`)
+)
+
+// ok answers 200: the delivery is committed (or was already).
+func (rp reply) ok(duplicate bool) {
+	if rp.rpc {
+		body := map[string]any{"status": "success"}
+		if duplicate {
+			body["duplicate"] = true
+		}
+		rp.send(http.StatusOK, body)
+		return
+	}
+	b := replySuccess
+	if duplicate {
+		b = replyDuplicate
+	}
+	rp.w.Header().Set("Content-Type", "application/json")
+	rp.w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	rp.w.WriteHeader(http.StatusOK)
+	_, _ = rp.w.Write(b)
+}
+
 func (rp reply) fail(status int, message string) {
 	if rp.refused != nil {
 		*rp.refused = refusal{status: status, message: message}
@@ -224,42 +250,23 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 		h.badRequest(rp, source, fieldErr("ai_generation_request_id", "%q does not match %q in the URL", clipText(cb.RequestRef, 40), clipText(pathRef, 40)))
 		return
 	}
-	req, err := h.findRequest(ctx, cb.RequestRef)
+	requestID, err := h.requestID(ctx, cb.RequestRef)
 	if err != nil {
 		if app.ErrorCode(err) == app.ENOTFOUND {
-			h.log.Info("callback for an unknown request", "source", source, "ref", clipText(cb.RequestRef, 64))
-			rp.fail(http.StatusNotFound, "ai_generation_request_id: no request "+strconv.Quote(clipText(cb.RequestRef, 64))+" here: was it sent by another influencegen profile or deleted?")
+			h.notFound(rp, source, cb.RequestRef)
 			return
 		}
 		h.internalError(rp, "look up request", err)
 		return
 	}
 	webhookID := r.Header.Get(HeaderWebhookID)
-	key := idempotencyKey(webhookID, req.ID, body)
-	if other, err := h.webhookIDUsedElsewhere(ctx, webhookID, req.ID); err != nil {
+	key := idempotencyKey(webhookID, requestID, body)
+	if other, err := h.webhookIDUsedElsewhere(ctx, webhookID, requestID); err != nil {
 		h.internalError(rp, "check webhook-id", err)
 		return
 	} else if other != "" {
 		rp.fail(http.StatusConflict, "webhook-id: "+strconv.Quote(clipText(strings.TrimSpace(webhookID), 64))+" was already used for request "+other+
-			"; this callback is for request "+req.ID+": each callback needs its own webhook-id")
-		return
-	}
-
-	// A request in any other state takes its one result (the store refuses
-	// a second one): queued and initiation_failed included, because n8n
-	// may have run a workflow whose 202 we never read.
-	switch req.Status {
-	case app.StatusCompleted, app.StatusFailed:
-		// A re-send of the callback that finished it is harmless; anything
-		// else contradicts a final result.
-		if seen, err := h.deliverySeen(ctx, key); err != nil {
-			h.internalError(rp, "check delivery", err)
-			return
-		} else if seen {
-			rp.send(http.StatusOK, map[string]any{"status": "success", "duplicate": true})
-			return
-		}
-		rp.fail(http.StatusConflict, "ai_generation_request_id: request "+req.ID+" is already "+string(req.Status)+"; a different result is not accepted")
+			"; this callback is for request "+requestID+": each callback needs its own webhook-id")
 		return
 	}
 	if err := h.checkImages(ctx, cb); err != nil {
@@ -267,32 +274,46 @@ func (h *callbackHandler) serveCallback(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 
-	normalised, err := encodeDelivery(cb)
+	// The request's state is checked inside the INSERT (issue 17): a
+	// request in any state but completed or failed takes its one result
+	// (queued and initiation_failed included, because n8n may have run a
+	// workflow whose 202 we never read); a re-send of the callback that
+	// finished a request is a duplicate; anything else for a final request
+	// contradicts it (409). The delivery holds the bytes received, which
+	// ingest parses once.
+	stored, err := deliveryBody(cb, body)
 	if err != nil {
 		h.internalError(rp, "encode delivery", err)
 		return
 	}
 	_, duplicate, err := h.store.RecordDelivery(ctx, app.Delivery{
-		IdempotencyKey: key, RequestID: req.ID, Body: normalised, Source: source, ReceivedAt: h.opts.Clock.Now(),
+		IdempotencyKey: key, RequestID: requestID, Body: stored, Source: source, ReceivedAt: h.opts.Clock.Now(),
 	})
-	if app.ErrorReason(err) == app.ReasonResultExists {
-		h.log.Info("callback refused: the request already has its result", "request", req.ID, "source", source)
+	switch {
+	case app.ErrorReason(err) == app.ReasonResultExists:
+		h.log.Info("callback refused: the request already has its result", "request", requestID, "source", source)
 		rp.fail(http.StatusConflict, "ai_generation_request_id: "+app.ErrorMessage(err))
 		return
-	}
-	if err != nil {
+	case app.ErrorCode(err) == app.ENOTFOUND:
+		h.notFound(rp, source, cb.RequestRef)
+		return
+	case err != nil:
 		h.internalError(rp, "record delivery", err)
 		return
-	}
-	if duplicate {
-		h.log.Info("duplicate callback", "request", req.ID, "source", source)
-		rp.send(http.StatusOK, map[string]any{"status": "success", "duplicate": true})
+	case duplicate:
+		h.log.Info("duplicate callback", "request", requestID, "source", source)
+		rp.ok(true)
 		return
 	}
-	h.log.Info("callback recorded", "request", req.ID, "status", cb.Status, "images", len(cb.Images), "source", source)
+	h.log.Info("callback recorded", "request", requestID, "status", cb.Status, "images", len(cb.Images), "source", source)
 	h.notify()
-	h.bus.Publish(app.Event{Kind: app.EventActivity, RequestID: req.ID})
-	rp.send(http.StatusOK, map[string]any{"status": "success"})
+	h.bus.Publish(app.Event{Kind: app.EventActivity, RequestID: requestID})
+	rp.ok(false)
+}
+
+func (h *callbackHandler) notFound(rp reply, source, ref string) {
+	h.log.Info("callback for an unknown request", "source", source, "ref", clipText(ref, 64))
+	rp.fail(http.StatusNotFound, "ai_generation_request_id: no request "+strconv.Quote(clipText(ref, 64))+" here: was it sent by another influencegen profile or deleted?")
 }
 
 func isJSONContentType(v string) bool {
@@ -303,34 +324,28 @@ func isJSONContentType(v string) bool {
 	return mt == "application/json" || mt == "application/json-rpc" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
 
-// findRequest resolves our id exactly, or digits as an Odoo record id. A
-// prefix match (as the CLI allows) would let a sloppy callback land on the
-// wrong request, so any other text is unknown.
-func (h *callbackHandler) findRequest(ctx context.Context, ref string) (app.Request, error) {
+// requestID resolves our id exactly (its existence and state are checked
+// by the INSERT that records the delivery), or digits as an Odoo record
+// id. A prefix match (as the CLI allows) would let a sloppy callback land
+// on the wrong request, so any other text is unknown. The id is a copy:
+// ref aliases the pooled body, and the id outlives it (bus events).
+func (h *callbackHandler) requestID(ctx context.Context, ref string) (string, error) {
 	upper := strings.ToUpper(ref)
 	if app.ValidID(upper) {
-		return h.store.GetRequest(ctx, upper)
+		return strings.Clone(upper), nil
 	}
 	if odooID, err := strconv.ParseInt(ref, 10, 64); err == nil && odooID > 0 {
 		// FindRequest also tries digits as an id prefix; only an exact
 		// Odoo record id counts here.
 		req, err := h.store.FindRequest(ctx, ref)
 		if err == nil && req.OdooID == odooID {
-			return req, nil
+			return req.ID, nil
 		}
 		if err != nil && app.ErrorCode(err) != app.ENOTFOUND && app.ErrorCode(err) != app.EINVALID {
-			return app.Request{}, err
+			return "", err
 		}
 	}
-	return app.Request{}, app.Errorf(app.ENOTFOUND, "no request %q", ref)
-}
-
-func (h *callbackHandler) deliverySeen(ctx context.Context, key string) (bool, error) {
-	lookup, ok := h.store.(app.DeliveryLookup)
-	if !ok {
-		return false, nil
-	}
-	return lookup.DeliverySeen(ctx, key)
+	return "", app.Errorf(app.ENOTFOUND, "no request %q", ref)
 }
 
 // idempotencyKey is (request, webhook-id) if the sender set one, else a

@@ -193,6 +193,12 @@ func (d *DB) collect(ctx context.Context, files *ImageFiles, o CollectOptions, d
 		return rep, err
 	}
 	if !dry {
+		// A delivery body is the durable copy of an image file written
+		// without fsync (images_sync.go) until the folder is synced: sync
+		// first, and drop nothing if that fails.
+		if err := d.SyncImageFiles(ctx, files); err != nil {
+			return rep, err
+		}
 		if err := d.dropDeliveryBodies(ctx, d.now().Add(-o.DeliveryRetention), &rep); err != nil {
 			return rep, err
 		}
@@ -294,7 +300,7 @@ func (d *DB) dropDeliveryBodies(ctx context.Context, before time.Time, rep *Coll
 	for {
 		var n int64
 		err := d.write(ctx, "drop old callback bodies", func(ctx context.Context, tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `UPDATE deliveries SET body = '' WHERE id IN (
+			res, err := txExec(ctx, tx, `UPDATE deliveries SET body = '' WHERE id IN (
 				SELECT id FROM deliveries WHERE processed_at IS NOT NULL AND processed_at < ? AND body <> '' LIMIT ?)`,
 				fmtTime(before), collectBatch)
 			if err != nil {

@@ -54,8 +54,8 @@ type DB struct {
 
 	cdb *sql.DB // one connection for background WAL checkpoints
 
-	ws    writeStmts // hot statements prepared on wdb (writer_stmts.go)
-	reads *readStmts // rdb with each hot query compiled once
+	ws    *writeStmts // the writer's prepared statements (writer_stmts.go)
+	reads *readStmts  // rdb with each hot query compiled once
 
 	// dv is a connection held for PRAGMA data_version, which is only
 	// meaningful when asked repeatedly on the same connection.
@@ -314,4 +314,11 @@ func (d *DB) now() time.Time { return d.clock.Now() }
 // error messages.
 func (d *DB) write(ctx context.Context, op string, fn writeFunc) error {
 	return mapError(op, d.w.do(ctx, fn))
+}
+
+// writeBackground is write in the writer's background lane (ingest): it
+// shares transactions with the acks but never delays them by more than
+// maxBackground jobs per transaction (writer.run).
+func (d *DB) writeBackground(ctx context.Context, op string, fn writeFunc) error {
+	return mapError(op, d.w.doBackground(ctx, fn))
 }

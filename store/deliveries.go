@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/influencegen/influencegen/app"
 )
@@ -23,19 +24,25 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 	if dl.RequestID == "" {
 		return 0, false, app.Errorf(app.EINVALID, "delivery without a request id")
 	}
-	raw := bytes.TrimSpace(dl.Body) // checked as bytes: one copy of ~10 KB, not two
+	// The body is stored as received: the listener validated it in one
+	// pass and ingest parses it once (issue 17). Here it only has to be a
+	// JSON object or array, so a caller cannot store plain text by mistake.
+	raw := bytes.TrimSpace(dl.Body)
 	if len(raw) == 0 {
 		raw = []byte("{}")
 	}
-	if !json.Valid(raw) {
-		return 0, false, app.Errorf(app.EINVALID, "delivery body for request %s is not valid JSON", dl.RequestID)
+	if raw[0] != '{' && raw[0] != '[' {
+		return 0, false, app.Errorf(app.EINVALID, "delivery body for request %s is not a JSON object", dl.RequestID)
 	}
-	body := string(raw)
-	// No duplicate read before the write: almost every callback is new,
-	// and the INSERT below detects a replay itself (ON CONFLICT DO
-	// NOTHING), in the same statement that records a new one. A replay
-	// then costs one no-op statement in a group transaction instead of
-	// every new callback paying an extra read.
+	// Bound as text without a copy: the driver copies the text into
+	// SQLite's memory when it binds it (libc.CString), and the write job
+	// runs before RecordDelivery returns, so raw is never read after.
+	body := unsafe.String(unsafe.SliceData(raw), len(raw))
+	// No read before the write: almost every callback is new, for a
+	// request that exists and has no result yet. The INSERT checks all of
+	// it in one statement: it selects the request row only if it is not
+	// final (the foreign key is implied), and ON CONFLICT turns a replay
+	// into no row. Only when no row comes back does whyNotInserted read more.
 	if dl.ReceivedAt.IsZero() {
 		dl.ReceivedAt = d.now()
 	}
@@ -46,20 +53,13 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 	)
 	err := d.write(ctx, "record callback for request "+dl.RequestID, func(ctx context.Context, tx *sql.Tx) error {
 		refused = nil
-		// The foreign key refuses an unknown request (no separate
-		// existence read), and ON CONFLICT turns a replay into no row.
 		err := d.ws.queryRow(ctx, tx, sqlInsertDelivery,
 			dl.IdempotencyKey, dl.RequestID, body, dl.Source, fmtTime(dl.ReceivedAt)).Scan(&id)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			// The key is known: a replay.
-			var ok bool
-			id, ok, err = deliveryByKey(ctx, tx, dl.IdempotencyKey)
-			dup = ok
+		if errors.Is(err, sql.ErrNoRows) {
+			id, dup, err = whyNotInserted(ctx, tx, d.ws, dl)
 			return err
-		case err != nil && app.ErrorReason(mapError("", err)) == ReasonMissing:
-			return notFound("request", dl.RequestID)
-		case err != nil:
+		}
+		if err != nil {
 			return err
 		}
 		// A request accepts one result: the first delivery to claim it
@@ -73,7 +73,7 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 		if n, err := res.RowsAffected(); err != nil || n == 1 {
 			return err
 		}
-		err = refuseSecondResult(ctx, tx, dl, id, d.now())
+		err = refuseSecondResult(ctx, tx, d.ws, dl, id, d.now())
 		if app.ErrorReason(err) == app.ReasonResultExists {
 			refused = err // the refusal is recorded: commit it, then report it
 			return nil
@@ -90,25 +90,56 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 }
 
 var (
+	// The SELECT yields the request only while it can take a result; its
+	// WHERE also keeps SQLite from reading ON CONFLICT as a join clause.
 	sqlInsertDelivery = hotWrite(`INSERT INTO deliveries (idempotency_key, request_id, body, source, received_at)
-	VALUES (?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`)
-	sqlClaimResult = hotWrite(`UPDATE requests SET result_delivery_id = ? WHERE id = ? AND result_delivery_id IS NULL`)
+	SELECT ?1, id, ?3, ?4, ?5 FROM requests WHERE id = ?2 AND status NOT IN ('completed', 'failed')
+	ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`)
+	sqlClaimResult      = hotWrite(`UPDATE requests SET result_delivery_id = ? WHERE id = ? AND result_delivery_id IS NULL`)
+	sqlDeliveryByKey    = hotWrite("SELECT id FROM deliveries WHERE idempotency_key = ?")
+	sqlRequestStatus    = hotWrite("SELECT status FROM requests WHERE id = ?")
+	sqlDeleteDelivery   = hotWrite("DELETE FROM deliveries WHERE id = ?")
+	sqlRequestResultRow = hotWrite("SELECT status, result_delivery_id FROM requests WHERE id = ?")
 )
+
+// whyNotInserted explains an INSERT that wrote no row: a replay of a
+// known callback (its id, duplicate), an unknown request (ENOTFOUND), or
+// a request that is already final (ECONFLICT, ReasonResultExists: a
+// different result contradicts it; nothing is recorded).
+func whyNotInserted(ctx context.Context, tx *sql.Tx, ws *writeStmts, dl app.Delivery) (int64, bool, error) {
+	var id int64
+	err := ws.queryRow(ctx, tx, sqlDeliveryByKey, dl.IdempotencyKey).Scan(&id)
+	if err == nil {
+		return id, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, err
+	}
+	var status string
+	err = ws.queryRow(ctx, tx, sqlRequestStatus, dl.RequestID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, notFound("request", dl.RequestID)
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return 0, false, app.ReasonErrorf(app.ECONFLICT, app.ReasonResultExists,
+		"request %s is already %s; a different result is not accepted", dl.RequestID, status)
+}
 
 // refuseSecondResult undoes the insert of a delivery whose request already
 // has its result, records the refusal in Activity (it is not merged, and
 // not kept: only its summary is) and returns the ECONFLICT (reason
 // ReasonResultExists) for the caller, or another error if that failed.
-func refuseSecondResult(ctx context.Context, tx *sql.Tx, dl app.Delivery, id int64, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM deliveries WHERE id = ?", id); err != nil {
+func refuseSecondResult(ctx context.Context, tx *sql.Tx, ws *writeStmts, dl app.Delivery, id int64, now time.Time) error {
+	if _, err := ws.exec(ctx, tx, sqlDeleteDelivery, id); err != nil {
 		return err
 	}
 	var (
 		status string
 		first  sql.NullInt64
 	)
-	if err := tx.QueryRowContext(ctx, "SELECT status, result_delivery_id FROM requests WHERE id = ?", dl.RequestID).
-		Scan(&status, &first); err != nil {
+	if err := ws.queryRow(ctx, tx, sqlRequestResultRow, dl.RequestID).Scan(&status, &first); err != nil {
 		return err
 	}
 	msg := fmt.Sprintf("a second, different result from %s was refused: a request accepts one result, and this one has callback %d's (state %s)",
@@ -198,12 +229,12 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 // app.MaxDeliveryAttempts-th failure parks it instead (deliveries_parked.go).
 func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 	now := d.now()
-	return d.write(ctx, fmt.Sprintf("record failure of callback %d", id), func(ctx context.Context, tx *sql.Tx) error {
+	return d.writeBackground(ctx, fmt.Sprintf("record failure of callback %d", id), func(ctx context.Context, tx *sql.Tx) error {
 		var (
 			attempts  int
 			processed sql.NullString
 		)
-		err := tx.QueryRowContext(ctx, "SELECT attempts, processed_at FROM deliveries WHERE id = ?", id).Scan(&attempts, &processed)
+		err := txQueryRow(ctx, tx, "SELECT attempts, processed_at FROM deliveries WHERE id = ?", id).Scan(&attempts, &processed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("callback", fmt.Sprint(id))
 		}
@@ -214,7 +245,7 @@ func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 		if attempts >= app.MaxDeliveryAttempts {
 			return parkDelivery(ctx, tx, id, attempts, msg, now)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?
+		_, err = txExec(ctx, tx, `UPDATE deliveries SET attempts = ?, last_error = ?, next_attempt_at = ?
 			WHERE id = ?`, attempts, app.OutsideText(msg), fmtTime(now.Add(deliveryRetryDelay(attempts))), id)
 		return err
 	})
@@ -257,13 +288,14 @@ func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Requ
 		conflict error
 	)
 	op := fmt.Sprintf("process callback %d", r.DeliveryID)
-	err := d.write(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
+	// The background lane: an ack waiting to commit goes first (issue 17).
+	err := d.writeBackground(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
 		conflict = nil
 		var (
 			reqID     string
 			processed sql.NullString
 		)
-		err := tx.QueryRowContext(ctx, "SELECT request_id, processed_at FROM deliveries WHERE id = ?", r.DeliveryID).
+		err := txQueryRow(ctx, tx, "SELECT request_id, processed_at FROM deliveries WHERE id = ?", r.DeliveryID).
 			Scan(&reqID, &processed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("callback", fmt.Sprint(r.DeliveryID))
@@ -323,7 +355,7 @@ func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Requ
 		if err := enqueueOutbox(ctx, tx, app.OutboxUpsertRequest, reqID, nil, now); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1, last_error = ''
+		if _, err := txExec(ctx, tx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1, last_error = ''
 			WHERE id = ?`, fmtTime(now), r.DeliveryID); err != nil {
 			return err
 		}
@@ -343,7 +375,7 @@ func (d *DB) applyResult(ctx context.Context, tx *sql.Tx, reqID string, r app.In
 	if r.To == "" {
 		// Keep the state; remember n8n's execution id if we had none.
 		if r.ExecutionID != "" {
-			_, err = tx.ExecContext(ctx, "UPDATE requests SET execution_id = ? WHERE id = ? AND execution_id = ''",
+			_, err = txExec(ctx, tx, "UPDATE requests SET execution_id = ? WHERE id = ? AND execution_id = ''",
 				r.ExecutionID, reqID)
 		}
 		return false, "", err
@@ -370,7 +402,7 @@ func (d *DB) applyResult(ctx context.Context, tx *sql.Tx, reqID string, r app.In
 // claiming it if the request has none yet (a delivery recorded by a
 // version that did not claim).
 func ownsResult(ctx context.Context, tx *sql.Tx, reqID string, id int64) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE requests SET result_delivery_id = ?1
+	res, err := txExec(ctx, tx, `UPDATE requests SET result_delivery_id = ?1
 		WHERE id = ?2 AND (result_delivery_id IS NULL OR result_delivery_id = ?1)`, id, reqID)
 	if err != nil {
 		return false, err
@@ -383,7 +415,7 @@ func ownsResult(ctx context.Context, tx *sql.Tx, reqID string, id int64) (bool, 
 // processed without applying it: results recorded before one result per
 // request was enforced are never merged into the one that won.
 func dropSecondResult(ctx context.Context, tx *sql.Tx, reqID string, id int64, now time.Time) (app.Request, error) {
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1,
+	if _, err := txExec(ctx, tx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1,
 		last_error = 'not applied: the request already has its result' WHERE id = ?`, fmtTime(now), id); err != nil {
 		return app.Request{}, err
 	}

@@ -18,7 +18,7 @@ var _ app.ParkedDeliveries = (*DB)(nil)
 func parkDelivery(ctx context.Context, tx *sql.Tx, id int64, attempts int, msg string, now time.Time) error {
 	msg = app.OutsideText(msg)
 	var reqID string
-	if err := tx.QueryRowContext(ctx, `UPDATE deliveries SET attempts = ?, last_error = ?, parked_at = ?, next_attempt_at = NULL
+	if err := txQueryRow(ctx, tx, `UPDATE deliveries SET attempts = ?, last_error = ?, parked_at = ?, next_attempt_at = NULL
 		WHERE id = ? RETURNING request_id`, attempts, msg, fmtTime(now), id).Scan(&reqID); err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (d *DB) ParkedDeliveries(ctx context.Context, requestID string, limit int) 
 func (d *DB) RetryParkedDeliveries(ctx context.Context) (int, error) {
 	var n int64
 	err := d.write(ctx, "retry parked callbacks", func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET parked_at = NULL, next_attempt_at = NULL, attempts = ?
+		res, err := txExec(ctx, tx, `UPDATE deliveries SET parked_at = NULL, next_attempt_at = NULL, attempts = ?
 			WHERE processed_at IS NULL AND parked_at IS NOT NULL`, app.MaxDeliveryAttempts-1)
 		if err != nil {
 			return err

@@ -42,6 +42,18 @@ func (f *ImageFiles) Dir() string { return f.dir }
 // complete, valid, fsynced file is renamed to its content address, so a
 // crash leaves at most a stray temp file and never a torn image.
 func (f *ImageFiles) Save(ctx context.Context, r io.Reader) (app.StoredFile, error) {
+	return f.save(ctx, r, true)
+}
+
+// SaveUnsynced is Save without the fsyncs of the file and its folder, for
+// bytes that are durable elsewhere until the folder is synced: an inline
+// image, whose delivery body holds it (images_sync.go). The file is still
+// complete and verified before it takes its name.
+func (f *ImageFiles) SaveUnsynced(ctx context.Context, r io.Reader) (app.StoredFile, error) {
+	return f.save(ctx, r, false)
+}
+
+func (f *ImageFiles) save(ctx context.Context, r io.Reader, durable bool) (app.StoredFile, error) {
 	if err := os.MkdirAll(f.dir, 0o700); err != nil {
 		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "create images folder %s: %w", f.dir, err)
 	}
@@ -77,8 +89,10 @@ func (f *ImageFiles) Save(ctx context.Context, r io.Reader) (app.StoredFile, err
 	if err := verifyImage(tmp, n, info); err != nil {
 		return app.StoredFile{}, err // imageverify.go: decodes, nothing after its end
 	}
-	if err := tmp.Sync(); err != nil {
-		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "fsync image: %w", err)
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			return app.StoredFile{}, app.Errorf(app.EINTERNAL, "fsync image: %w", err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "close image: %w", err)
@@ -107,7 +121,9 @@ func (f *ImageFiles) Save(ctx context.Context, r io.Reader) (app.StoredFile, err
 		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "move image into place: %w", err)
 	}
 	keep = true
-	syncDir(sub)
+	if durable {
+		syncDir(sub)
+	}
 	return out, nil
 }
 

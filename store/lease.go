@@ -27,7 +27,7 @@ func (d *DB) TryLease(ctx context.Context, name string, owner app.LeaseOwner, tt
 	)
 	err := d.write(ctx, "take lease "+name, func(ctx context.Context, tx *sql.Tx) error {
 		held = false
-		err := tx.QueryRowContext(ctx, `INSERT INTO leases (name, token, pid, host, acquired_at, expires_at)
+		err := txQueryRow(ctx, tx, `INSERT INTO leases (name, token, pid, host, acquired_at, expires_at)
 			VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 			ON CONFLICT (name) DO UPDATE SET
 				token = excluded.token, pid = excluded.pid, host = excluded.host,
@@ -41,7 +41,7 @@ func (d *DB) TryLease(ctx context.Context, name string, owner app.LeaseOwner, tt
 			// The WHERE refused: someone else holds it. Read who, for
 			// the message.
 			held = true
-			return tx.QueryRowContext(ctx, "SELECT token, pid, host, acquired_at, expires_at FROM leases WHERE name = ?", name).
+			return txQueryRow(ctx, tx, "SELECT token, pid, host, acquired_at, expires_at FROM leases WHERE name = ?", name).
 				Scan(&got.Owner.Token, &got.Owner.PID, &got.Owner.Host, &acq, &ex)
 		}
 		return err
@@ -68,7 +68,7 @@ func (d *DB) TryLease(ctx context.Context, name string, owner app.LeaseOwner, tt
 // ReleaseLease deletes the lease only while token holds it.
 func (d *DB) ReleaseLease(ctx context.Context, name, token string) error {
 	return d.write(ctx, "release lease "+name, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM leases WHERE name = ? AND token = ?", name, token)
+		_, err := txExec(ctx, tx, "DELETE FROM leases WHERE name = ? AND token = ?", name, token)
 		return err
 	})
 }

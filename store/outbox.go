@@ -19,11 +19,11 @@ func enqueueOutbox(ctx context.Context, tx *sql.Tx, kind, requestID string, payl
 		p = string(payload)
 	}
 	at := fmtTime(now)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (kind, request_id, payload, next_attempt_at, created_at)
+	if _, err := txExec(ctx, tx, `INSERT INTO outbox (kind, request_id, payload, next_attempt_at, created_at)
 		VALUES (?, ?, ?, ?, ?)`, kind, requestID, p, at, at); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, "UPDATE requests SET sync_state = 'pending' WHERE id = ? AND sync_state <> 'parked'", requestID)
+	_, err := txExec(ctx, tx, "UPDATE requests SET sync_state = 'pending' WHERE id = ? AND sync_state <> 'parked'", requestID)
 	return err
 }
 
@@ -61,10 +61,10 @@ func (d *DB) outboxUpdate(ctx context.Context, op string, ids []int64, query str
 	}
 	list := idsJSON(ids)
 	return d.write(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, query, append(args, list)...); err != nil {
+		if _, err := txExec(ctx, tx, query, append(args, list)...); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, syncStateSQL, list)
+		_, err := txExec(ctx, tx, syncStateSQL, list)
 		return err
 	})
 }
@@ -159,7 +159,7 @@ func (d *DB) OutboxRequeue(ctx context.Context, requestID string) (int, error) {
 	err := d.write(ctx, "requeue outbox", func(ctx context.Context, tx *sql.Tx) error {
 		// RETURNING gives the ids so sync_state is refreshed for exactly
 		// the requests touched.
-		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET parked_at = NULL, next_attempt_at = ?
+		rows, err := txQuery(ctx, tx, `UPDATE outbox SET parked_at = NULL, next_attempt_at = ?
 			WHERE done_at IS NULL AND parked_at IS NOT NULL AND (?2 = '' OR request_id = ?2) RETURNING id`,
 			now, requestID)
 		if err != nil {
@@ -184,7 +184,7 @@ func (d *DB) OutboxRequeue(ctx context.Context, requestID string) (int, error) {
 		if n == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, syncStateSQL, idsJSON(ids))
+		_, err = txExec(ctx, tx, syncStateSQL, idsJSON(ids))
 		return err
 	})
 	if err != nil {

@@ -98,15 +98,15 @@ func insertImages(ctx context.Context, tx *sql.Tx, requestID string, images []ap
 			seed = *im.Seed
 		}
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO images (request_id, sequence, sha256, path, mime, width,
-				height, bytes, seed, source, source_url, created_at)
+		err := txQueryRow(ctx, tx, `INSERT INTO images (request_id, sequence, sha256, path, mime, width,
+				height, bytes, seed, source, source_url, created_at, synced)
 			VALUES (?1, CASE WHEN ?2 > 0 AND NOT EXISTS (SELECT 1 FROM images WHERE request_id = ?1 AND sequence = ?2) THEN ?2
 				ELSE (SELECT coalesce(max(sequence), 0) + 1 FROM images WHERE request_id = ?1) END,
-				?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+				?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
 			ON CONFLICT (request_id, sha256) DO NOTHING
 			RETURNING id`,
 			requestID, im.Sequence, im.SHA256, im.Path, im.MimeType, im.Width, im.Height, im.Bytes, seed,
-			im.Source, im.SourceURL, fmtTime(im.CreatedAt)).Scan(&id)
+			im.Source, im.SourceURL, fmtTime(im.CreatedAt), boolInt(!im.Unsynced)).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // this picture is already stored for the request
 		}
@@ -116,7 +116,7 @@ func insertImages(ctx context.Context, tx *sql.Tx, requestID string, images []ap
 		added = append(added, id)
 	}
 	if len(added) > 0 {
-		if _, err := tx.ExecContext(ctx, "UPDATE requests SET image_count = image_count + ? WHERE id = ?",
+		if _, err := txExec(ctx, tx, "UPDATE requests SET image_count = image_count + ? WHERE id = ?",
 			len(added), requestID); err != nil {
 			return nil, err
 		}

@@ -72,7 +72,7 @@ func scanRequest(s rowScanner) (app.Request, error) {
 }
 
 func getRequest(ctx context.Context, q querier, id string) (app.Request, error) {
-	r, err := scanRequest(q.QueryRowContext(ctx, "SELECT "+requestCols+" FROM requests WHERE id = ?", id))
+	r, err := scanRequest(queryRowOn(ctx, q, "SELECT "+requestCols+" FROM requests WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return app.Request{}, notFound("request", id)
 	}
@@ -139,7 +139,7 @@ func (d *DB) CreateRequests(ctx context.Context, reqs []app.Request) error {
 			if err := enqueueOutbox(ctx, tx, app.OutboxUpsertRequest, r.ID, nil, now); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO prompt_history (prompt, last_used_at) VALUES (?, ?)
+			if _, err := txExec(ctx, tx, `INSERT INTO prompt_history (prompt, last_used_at) VALUES (?, ?)
 				ON CONFLICT (prompt) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at), uses = uses + 1`,
 				r.Params.Prompt, fmtTime(r.CreatedAt)); err != nil {
 				return err
@@ -163,7 +163,7 @@ func insertRequest(ctx context.Context, tx *sql.Tx, r app.Request) error {
 	if r.RetryOf != "" {
 		retryOf = r.RetryOf
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO requests (id, prompt, prompt_fold, negative_prompt, model,
+	_, err := txExec(ctx, tx, `INSERT INTO requests (id, prompt, prompt_fold, negative_prompt, model,
 		width, height, aspect_ratio, seed, num_images, status, error_code, error_message, requested_by,
 		created_at, updated_at, sent_at, completed_at, execution_id, odoo_id, retry_of, send_attempts,
 		image_count, sync_state, dry_run, batch_id, variation_of)
@@ -269,7 +269,7 @@ func (d *DB) SetOdooID(ctx context.Context, requestID string, odooID int64) erro
 		return app.Errorf(app.EINVALID, "Odoo record id %d for request %s must be positive", odooID, requestID)
 	}
 	return d.write(ctx, "set Odoo id of request "+requestID, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE requests SET odoo_id = ? WHERE id = ?", odooID, requestID)
+		res, err := txExec(ctx, tx, "UPDATE requests SET odoo_id = ? WHERE id = ?", odooID, requestID)
 		if err != nil {
 			return mapError("set Odoo id of request "+requestID, err)
 		}

@@ -13,7 +13,7 @@ import (
 func (d *DB) RenewSendLease(ctx context.Context, requestID, owner string) (bool, error) {
 	held := false
 	err := d.write(ctx, "renew the send lease of request "+requestID, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE requests SET send_lease_beat = send_lease_beat + 1
+		res, err := txExec(ctx, tx, `UPDATE requests SET send_lease_beat = send_lease_beat + 1
 			WHERE id = ? AND status = 'sending' AND send_lease_owner = ?`, requestID, owner)
 		if err != nil {
 			return err

@@ -29,7 +29,7 @@ func (d *DB) SetSetting(ctx context.Context, key, value string) error {
 	}
 	now := fmtTime(d.now())
 	return d.write(ctx, "save setting "+key, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+		_, err := txExec(ctx, tx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 			key, value, now)
 		return err

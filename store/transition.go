@@ -75,7 +75,7 @@ func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status,
 	// message; the write lock is ours (BEGIN IMMEDIATE), so it cannot
 	// change before the UPDATE, which still checks it itself.
 	var prev, prevUpdated string
-	err := tx.QueryRowContext(ctx, "SELECT status, updated_at FROM requests WHERE id = ?", c.ID).Scan(&prev, &prevUpdated)
+	err := txQueryRow(ctx, tx, "SELECT status, updated_at FROM requests WHERE id = ?", c.ID).Scan(&prev, &prevUpdated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", notFound("request", c.ID)
 	}
@@ -109,7 +109,7 @@ func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status,
 	for _, s := range from {
 		args = append(args, string(s))
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE requests SET
+	res, err := txExec(ctx, tx, `UPDATE requests SET
 			status = ?1, updated_at = ?2, error_code = ?3, error_message = ?4,
 			execution_id = CASE WHEN ?5 = '' THEN execution_id ELSE ?5 END,
 			sent_at = COALESCE(?6, sent_at),
@@ -143,7 +143,7 @@ func casStatus(ctx context.Context, tx *sql.Tx, c app.Change, from []app.Status,
 // refusedTransition explains why a CAS changed nothing.
 func refusedTransition(ctx context.Context, tx *sql.Tx, id string, to app.Status) (app.Status, error) {
 	var cur string
-	err := tx.QueryRowContext(ctx, "SELECT status FROM requests WHERE id = ?", id).Scan(&cur)
+	err := txQueryRow(ctx, tx, "SELECT status FROM requests WHERE id = ?", id).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", notFound("request", id)
 	}
@@ -192,7 +192,7 @@ func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM requests WHERE id = ? AND status <> 'sending'", id)
+		res, err := txExec(ctx, tx, "DELETE FROM requests WHERE id = ? AND status <> 'sending'", id)
 		if err != nil {
 			return err
 		}
@@ -228,7 +228,7 @@ func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 
 // queryStrings runs a one-column query and collects its values.
 func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+	rows, err := txQuery(ctx, tx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,11 @@ import (
 // holds the write lock long enough to starve another process.
 const maxBatch = 128
 
+// maxBackground caps the background jobs (the ingest's commits) in one
+// transaction: the callers waiting for an ack share their commit with at
+// most this many heavier jobs (issue 17).
+const maxBackground = 8
+
 // writeFunc is one caller's unit of work. It runs inside the shared
 // transaction, under its own SAVEPOINT: returning an error undoes exactly
 // its own statements.
@@ -36,17 +41,20 @@ type writeJob struct {
 // (writer_checkpoint.go).
 type writer struct {
 	db    *sql.DB
-	stmts writeStmts // prepared on db's one connection
+	stmts *writeStmts // prepared on db's one connection
 	// committed is called after every commit (the checkpointer's kick);
 	// it must not block.
 	committed func()
 	log       *slog.Logger
 	commits   *atomic.Int64
 
-	jobs    chan writeJob // unbuffered: a send succeeds only when the writer takes it
-	quit    chan struct{} // closed by stop
-	stopped chan struct{} // closed when the goroutine has exited
-	once    sync.Once
+	jobs chan writeJob // unbuffered: a send succeeds only when the writer takes it
+	// background is the lane of work nobody is waiting to answer a
+	// client for (ingest): see run for how the two lanes share commits.
+	background chan writeJob
+	quit       chan struct{} // closed by stop
+	stopped    chan struct{} // closed when the goroutine has exited
+	once       sync.Once
 
 	// Linger state, touched only by the writer goroutine (see linger).
 	lastBatch int           // decaying peak of jobs per transaction
@@ -54,13 +62,14 @@ type writer struct {
 	timer     *time.Timer   // stopped except while lingering
 }
 
-func startWriter(db *sql.DB, stmts writeStmts, committed func(), log *slog.Logger, commits *atomic.Int64) *writer {
+func startWriter(db *sql.DB, stmts *writeStmts, committed func(), log *slog.Logger, commits *atomic.Int64) *writer {
 	w := &writer{
 		db: db, stmts: stmts, committed: committed, log: log, commits: commits,
-		jobs:    make(chan writeJob),
-		timer:   time.NewTimer(time.Hour),
-		quit:    make(chan struct{}),
-		stopped: make(chan struct{}),
+		jobs:       make(chan writeJob),
+		background: make(chan writeJob),
+		timer:      time.NewTimer(time.Hour),
+		quit:       make(chan struct{}),
+		stopped:    make(chan struct{}),
 	}
 	w.timer.Stop()
 	go w.run()
@@ -72,9 +81,19 @@ func startWriter(db *sql.DB, stmts writeStmts, committed func(), log *slog.Logge
 // the caller must learn whether its work was committed. A job whose ctx has
 // ended before it runs is skipped.
 func (w *writer) do(ctx context.Context, fn writeFunc) error {
+	return w.submit(ctx, w.jobs, fn)
+}
+
+// doBackground is do in the background lane: for work that competes with
+// the acks (ingest), which the writer takes after the jobs of do.
+func (w *writer) doBackground(ctx context.Context, fn writeFunc) error {
+	return w.submit(ctx, w.background, fn)
+}
+
+func (w *writer) submit(ctx context.Context, lane chan writeJob, fn writeFunc) error {
 	job := writeJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
-	case w.jobs <- job:
+	case lane <- job:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-w.stopped:
@@ -90,15 +109,26 @@ func (w *writer) stop() {
 	<-w.stopped
 }
 
+// run forms the transactions. The callers of do (acks) come first: every
+// one already waiting joins, up to maxBatch. Background jobs (ingest) then
+// fill at most maxBackground places of the same transaction. That is the
+// starvation bound: each transaction takes background work that is
+// waiting, so under any steady ack load ingest still advances with every
+// commit; with no ack waiting, background jobs fill a whole transaction.
 func (w *writer) run() {
 	defer close(w.stopped)
-	batch := make([]writeJob, 0, maxBatch)
+	batch := make([]writeJob, 0, maxBatch+maxBackground)
+	background := 0 // background jobs in batch
 	for {
 		select {
 		case <-w.quit:
 			return
 		case job := <-w.jobs:
 			batch = append(batch[:0], job)
+			background = 0
+		case job := <-w.background:
+			batch = append(batch[:0], job)
+			background = 1
 		}
 		// Everyone already waiting joins this transaction. Jobs that arrive
 		// while it commits form the next batch.
@@ -117,9 +147,27 @@ func (w *writer) run() {
 		// A decaying peak: one short transaction must not end the
 		// lingering while the callers of the last big one are coming back.
 		w.lastBatch = max(len(batch), w.lastBatch*7/8)
+		room := maxBackground - background
+		if background == len(batch) {
+			room = maxBatch - background // no ack waits: ingest gets the whole transaction
+		}
+		batch = w.takeBackground(batch, room)
 		w.runBatch(batch)
 		clear(batch) // drop references to finished callers' closures
 	}
+}
+
+// takeBackground adds up to room background jobs already waiting.
+func (w *writer) takeBackground(batch []writeJob, room int) []writeJob {
+	for range room {
+		select {
+		case job := <-w.background:
+			batch = append(batch, job)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // maxLinger bounds how long a transaction waits for more callers.
@@ -161,6 +209,9 @@ func (w *writer) linger(batch []writeJob) []writeJob {
 func (w *writer) runBatch(batch []writeJob) {
 	results := make([]error, len(batch))
 	err := w.runTx(batch, results)
+	// No transaction is open now: the connection is free to compile the
+	// statements this batch ran unprepared.
+	w.stmts.prepareNoted(w.db)
 	for i, job := range batch {
 		if err != nil && results[i] == nil {
 			// Nothing of this job was committed.
@@ -188,7 +239,7 @@ func (w *writer) runTx(batch []writeJob, results []error) (err error) {
 		if _, err := w.stmts.exec(bg, tx, sqlSavepoint); err != nil {
 			return mapError("begin write", err)
 		}
-		jerr := runJob(job, tx)
+		jerr := runJob(job, tx, w.stmts)
 		if jerr != nil {
 			results[i] = jerr
 			// ROLLBACK TO fails only if SQLite already rolled back the whole
@@ -216,11 +267,11 @@ func (w *writer) runTx(batch []writeJob, results []error) (err error) {
 // connection, and an interrupted write inside a transaction may roll back
 // the whole batch. The job was checked for cancellation just before; its
 // statements are short.
-func runJob(job writeJob, tx *sql.Tx) (err error) {
+func runJob(job writeJob, tx *sql.Tx, ws *writeStmts) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("store: write panicked: %v", p)
 		}
 	}()
-	return job.fn(context.WithoutCancel(job.ctx), tx)
+	return job.fn(withWriteStmts(context.WithoutCancel(job.ctx), ws), tx)
 }

@@ -18,18 +18,24 @@ import (
 // commits, at most every checkpointEvery. A PASSIVE checkpoint takes no
 // write lock, so the writer keeps committing meanwhile.
 //
-// The writer connection keeps a high wal_autocheckpoint as a backstop:
+// The writer connection keeps a wal_autocheckpoint only as a backstop:
 // under sustained writes a passive checkpoint rarely catches up with the
 // last frame, and the WAL only restarts from its beginning after a
-// checkpoint that did. The backstop then finishes the job with only the
-// tail left to copy. Durability is unchanged: a commit is durable once
-// the WAL is fsynced (synchronous=FULL), whoever checkpoints it later.
+// checkpoint that did. The checkpointer gets there when the writer goes
+// quiet: checkpointIdle after the last commit it copies the tail, and with
+// nothing committing meanwhile it completes, so the next write starts the
+// WAL from its beginning. The backstop (256 MiB of WAL) is large enough
+// that a burst of callbacks ends before it does (issue 17: at 8192 pages
+// every burst had 2–4 commits of 25–38 ms, the backstop checkpoint
+// running inside COMMIT). Durability is unchanged: a commit is durable
+// once the WAL is fsynced (synchronous=FULL), whoever checkpoints it later.
 const (
 	checkpointEvery = 100 * time.Millisecond
+	checkpointIdle  = 20 * time.Millisecond
 	// walBackstopPages is the writer's wal_autocheckpoint (pages of 4 KiB:
-	// 32 MiB); journalSizeLimit truncates the WAL back to this size when it
+	// 256 MiB); journalSizeLimit truncates the WAL back to 32 MiB when it
 	// restarts, so one burst does not keep a large file for ever.
-	walBackstopPages = 8192
+	walBackstopPages = 65536
 	journalSizeLimit = 32 << 20
 )
 
@@ -66,22 +72,34 @@ func (c *checkpointer) stop() {
 
 func (c *checkpointer) run() {
 	defer close(c.stopped)
-	pause := time.NewTimer(checkpointEvery)
-	pause.Stop()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		select {
 		case <-c.quit:
 			return
 		case <-c.kick:
 		}
-		_, _, _ = c.checkpoint() // a failure is logged; the next commit kicks again
-		// Spacing the checkpoints lets each copy many transactions' pages
-		// with one fsync of the database file.
-		pause.Reset(checkpointEvery)
-		select {
-		case <-c.quit:
-			return
-		case <-pause.C:
+		// Commits are coming: copy at most every checkpointEvery while
+		// they last (spacing lets each copy many transactions' pages with
+		// one fsync of the database file), and once more when none came
+		// for checkpointIdle, which completes the copy.
+		busySince := time.Now()
+		for idle := false; !idle; {
+			timer.Reset(checkpointIdle)
+			select {
+			case <-c.quit:
+				return
+			case <-c.kick:
+				timer.Stop() // Go ≥ 1.23: no stale tick is left to drain
+				if time.Since(busySince) < checkpointEvery {
+					continue
+				}
+			case <-timer.C:
+				idle = true
+			}
+			_, _, _ = c.checkpoint() // a failure is logged; the next commit kicks again
+			busySince = time.Now()
 		}
 	}
 }

@@ -47,7 +47,7 @@ func TestWriteStatementsRunPreparedOrPlainInTheJobsTransaction(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
 	for _, q := range []string{sqlSavepoint, sqlRelease, sqlRollbackTo, sqlInsertDelivery} {
-		if db.ws[q] == nil {
+		if db.ws.m[q] == nil {
 			t.Errorf("%q is not prepared on the write connection", q)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -41,14 +42,29 @@ var (
 	sqlRollbackTo = hotWrite("ROLLBACK TO job")
 )
 
-// writeStmts are the write connection's prepared statements. The map is
-// filled before the writer starts and only read afterwards.
-type writeStmts map[string]*sql.Stmt
+// writeStmts are the write connection's prepared statements: those
+// registered with hotWrite, prepared when the store opens, and every other
+// statement a write job runs, prepared after its first use (issue 17: the
+// ingest's transactions spent 43 % of their time compiling SQL). A job
+// cannot prepare on the write connection itself (its transaction holds
+// the only connection), so a statement met unprepared runs unprepared
+// once and is noted; the writer prepares the noted ones between
+// transactions (prepareNoted). Only the writer goroutine uses it; the
+// mutex makes that a rule the race detector can check.
+type writeStmts struct {
+	mu    sync.Mutex
+	m     map[string]*sql.Stmt
+	noted []string
+}
 
-func prepareWrites(ctx context.Context, db *sql.DB) (writeStmts, error) {
-	ws := make(writeStmts, len(hotWriteSQL))
+// maxWriteStmts bounds the cache: writer SQL is constant text from this
+// package, but a few statements are built for a number of rows.
+const maxWriteStmts = 256
+
+func prepareWrites(ctx context.Context, db *sql.DB) (*writeStmts, error) {
+	ws := &writeStmts{m: make(map[string]*sql.Stmt, len(hotWriteSQL))}
 	for _, q := range hotWriteSQL {
-		if _, ok := ws[q]; ok {
+		if _, ok := ws.m[q]; ok {
 			continue
 		}
 		s, err := db.PrepareContext(ctx, q)
@@ -56,40 +72,115 @@ func prepareWrites(ctx context.Context, db *sql.DB) (writeStmts, error) {
 			ws.close()
 			return nil, mapError("prepare statement", err)
 		}
-		ws[q] = s
+		ws.m[q] = s
 	}
 	return ws, nil
 }
 
-// stmt returns q bound to tx: the prepared statement when q is registered
-// with hotWrite, else one prepared for this transaction only.
-func (ws writeStmts) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, bool) {
-	if s, ok := ws[q]; ok {
-		return tx.StmtContext(ctx, s), true
+// stmt returns q bound to tx when it is prepared; otherwise it notes q for
+// prepareNoted and reports false.
+func (ws *writeStmts) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, bool) {
+	ws.mu.Lock()
+	s, ok := ws.m[q]
+	if !ok && len(ws.m)+len(ws.noted) < maxWriteStmts && !slices.Contains(ws.noted, q) {
+		ws.noted = append(ws.noted, q)
 	}
-	return nil, false
+	ws.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return tx.StmtContext(ctx, s), true
 }
 
-func (ws writeStmts) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+// prepareNoted prepares the statements jobs ran unprepared. The writer
+// calls it with no transaction open, so the connection is free. A
+// statement that does not prepare (it cannot fail to: it just ran) stays
+// unprepared.
+func (ws *writeStmts) prepareNoted(db *sql.DB) {
+	ws.mu.Lock()
+	noted := ws.noted
+	ws.noted = nil
+	ws.mu.Unlock()
+	for _, q := range noted {
+		s, err := db.PrepareContext(context.Background(), q)
+		if err != nil {
+			continue
+		}
+		ws.mu.Lock()
+		ws.m[q] = s
+		ws.mu.Unlock()
+	}
+}
+
+func (ws *writeStmts) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
 	if s, ok := ws.stmt(ctx, tx, q); ok {
 		return s.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, q, args...)
 }
 
-func (ws writeStmts) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+func (ws *writeStmts) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
 	if s, ok := ws.stmt(ctx, tx, q); ok {
 		return s.QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, q, args...)
 }
 
-func (ws writeStmts) close() error {
+func (ws *writeStmts) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if s, ok := ws.stmt(ctx, tx, q); ok {
+		return s.QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, q, args...)
+}
+
+func (ws *writeStmts) close() error {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
 	var errs []error
-	for _, s := range ws {
+	for _, s := range ws.m {
 		errs = append(errs, s.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// A write job's context carries the writer's statements, so helpers that
+// get only (ctx, tx) run prepared statements too: txExec, txQueryRow and
+// txQuery are tx's methods through the cache.
+type writeStmtsKey struct{}
+
+func withWriteStmts(ctx context.Context, ws *writeStmts) context.Context {
+	return context.WithValue(ctx, writeStmtsKey{}, ws)
+}
+
+func txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if ws, ok := ctx.Value(writeStmtsKey{}).(*writeStmts); ok {
+		return ws.exec(ctx, tx, q, args...)
+	}
+	return tx.ExecContext(ctx, q, args...)
+}
+
+func txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	if ws, ok := ctx.Value(writeStmtsKey{}).(*writeStmts); ok {
+		return ws.queryRow(ctx, tx, q, args...)
+	}
+	return tx.QueryRowContext(ctx, q, args...)
+}
+
+func txQuery(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if ws, ok := ctx.Value(writeStmtsKey{}).(*writeStmts); ok {
+		return ws.query(ctx, tx, q, args...)
+	}
+	return tx.QueryContext(ctx, q, args...)
+}
+
+// queryRowOn runs a query on q, through the statement cache when q is a
+// write transaction (getRequest and the other readers shared by reads and
+// writes).
+func queryRowOn(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	if tx, ok := q.(*sql.Tx); ok {
+		return txQueryRow(ctx, tx, query, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
 }
 
 // readStmts is a querier over the read pool that compiles each distinct

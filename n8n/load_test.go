@@ -1,0 +1,290 @@
+//go:build load
+
+package n8n
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/influencegen/influencegen/app"
+)
+
+// The load command of issue 17 (README "Development", BENCHMARKS.md
+// "Callback ack path (#17)"):
+//
+//	go test -tags load ./n8n -run TestLoad -v -timeout 30m
+//
+// The real listener, store and ingest worker (running, bounded, not
+// switched off) against a bare net/http handler (read the body, answer
+// 200) in a separate process started from this test binary, 64 keep-alive
+// connections, ~13 KB JSON bodies holding a 10 KB base64 PNG, each callback
+// for its own request. Phases, each run LOAD_ROUNDS times (default 3):
+//
+//   - saturation, closed loop: LOAD_SAT_N callbacks (default 10,000) to
+//     the bare handler, then as many to the listener: acks/s and the ratio;
+//   - open loop at LOAD_OPEN_RATE/s (default 1,000) for LOAD_OPEN_SECONDS
+//     (default 10): p50/p99 from each callback's scheduled send time;
+//
+// then once, sustained end to end: LOAD_OPEN_RATE/s for LOAD_SUSTAIN_SECONDS
+// (default 30): deliveries/s ingested (image stored, request completed,
+// outbox written) over that window, and the acks' p99. At the end every
+// ack must have become a stored image. The figures the issue's targets
+// name are printed as one summary.
+
+func loadEnv(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "n/a"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// TestLoadBareServer is the bare handler's process: it runs only when
+// started by TestLoad, prints its address and serves until stdin closes.
+func TestLoadBareServer(t *testing.T) {
+	if os.Getenv("INFLUENCEGEN_LOAD_BARE_CHILD") != "1" {
+		t.Skip("started by TestLoad")
+	}
+	l := bareListener(t)
+	fmt.Printf("BARE-ADDR %s\n", l.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// startBareProcess runs the bare handler in a child process.
+func startBareProcess(t *testing.T) string {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadBareServer$")
+	cmd.Env = append(os.Environ(), "INFLUENCEGEN_LOAD_BARE_CHILD=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if addr, ok := strings.CutPrefix(lines.Text(), "BARE-ADDR "); ok {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return addr
+		}
+	}
+	t.Fatal("the bare handler's process did not print its address")
+	return ""
+}
+
+type loadFigures struct{ values []float64 }
+
+func (f *loadFigures) add(v float64) { f.values = append(f.values, v) }
+
+func (f loadFigures) String() string {
+	if len(f.values) == 0 {
+		return "-"
+	}
+	s := slices.Sorted(slices.Values(f.values))
+	return fmt.Sprintf("median %s (range %s–%s)", num(s[len(s)/2]), num(s[0]), num(s[len(s)-1]))
+}
+
+func num(v float64) string {
+	if v < 10 {
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+func TestLoad(t *testing.T) {
+	rounds := loadEnv("LOAD_ROUNDS", 3)
+	satN := loadEnv("LOAD_SAT_N", 10000)
+	openRate := loadEnv("LOAD_OPEN_RATE", 1000)
+	openSeconds := loadEnv("LOAD_OPEN_SECONDS", 10)
+	sustainSeconds := loadEnv("LOAD_SUSTAIN_SECONDS", 30)
+	loadStart := loadAverage()
+
+	var ingester atomic.Pointer[Ingester]
+	h := newHarness(t, func(lo *ListenerOptions) {
+		lo.Committed = func() {
+			if in := ingester.Load(); in != nil {
+				in.Notify()
+			}
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	ingestDone := make(chan struct{})
+	ingester.Store(h.ingest)
+	go func() { defer close(ingestDone); h.ingest.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-ingestDone })
+	bareURL := "http://" + startBareProcess(t) + app.CallbackPath
+	url := h.base + app.CallbackPath
+
+	total := rounds*(satN+openRate*openSeconds) + openRate*sustainSeconds
+	t.Logf("creating %d requests", total)
+	ids := h.queuedRequests(total)
+	pic := ackPicture(t)
+	bodies := make([][]byte, total)
+	for i := range bodies {
+		bodies[i] = ackBody(ids[i], pic, i)
+	}
+	next := 0
+	take := func(n int) [][]byte { b := bodies[next : next+n]; next += n; return b }
+
+	var bareRate, ackRate, ratio, satP99, openP50, openP99 loadFigures
+	for round := 1; round <= rounds; round++ {
+		batch := take(satN)
+		bare := runClosedLoop(bareURL, testToken, batch, benchConns)
+		if bare.err != nil {
+			t.Fatal(bare.err)
+		}
+		listener := runClosedLoop(url, testToken, batch, benchConns)
+		if listener.err != nil {
+			t.Fatal(listener.err)
+		}
+		bareRate.add(bare.rate)
+		ackRate.add(listener.rate)
+		ratio.add(listener.rate / bare.rate)
+		satP99.add(listener.percentile(0.99))
+		t.Logf("round %d saturation: bare %s | listener %s | ratio %.3f (load %s)", round, bare, listener, listener.rate/bare.rate, loadAverage())
+
+		open := runOpenLoop(url, testToken, take(openRate*openSeconds), float64(openRate), benchConns)
+		if open.err != nil {
+			t.Fatal(open.err)
+		}
+		openP50.add(open.percentile(0.50))
+		openP99.add(open.percentile(0.99))
+		t.Logf("round %d open loop %d/s: %s (load %s)", round, openRate, open, loadAverage())
+	}
+
+	// Sustained: the backlog of the rounds is ingested first, so the
+	// window measures ingest keeping up with the offered rate.
+	waitIngested(t, h, next, 10*time.Minute)
+	before := processedCount(t, h)
+	start := time.Now()
+	sustained := runOpenLoop(url, testToken, take(openRate*sustainSeconds), float64(openRate), benchConns)
+	window := time.Since(start)
+	ingestedInWindow := processedCount(t, h) - before
+	if sustained.err != nil {
+		t.Fatal(sustained.err)
+	}
+	drainStart := time.Now()
+	waitIngested(t, h, next, 10*time.Minute)
+	drain := time.Since(drainStart)
+	t.Logf("sustained %d/s for %s: acks %s; ingested %d in the window, backlog drained %s later (load %s)",
+		openRate, window.Round(time.Millisecond), sustained, ingestedInWindow, drain.Round(time.Millisecond), loadAverage())
+
+	// Every ack became a stored image and a completed request.
+	if n := h.count("images"); n != next {
+		t.Fatalf("%d images stored for %d acked callbacks", n, next)
+	}
+	var completed int
+	if err := h.raw.QueryRow("SELECT count(*) FROM requests WHERE status = 'completed'").Scan(&completed); err != nil || completed != next {
+		t.Fatalf("%d requests completed for %d acked callbacks (%v)", completed, next, err)
+	}
+
+	fmt.Printf(`
+== Callback load (issue 17): %d rounds, 64 keep-alive connections, %d-byte bodies (10 KB PNG), ingest running ==
+saturation, closed loop (%d callbacks per round):
+  bare handler (own process)  %s acks/s
+  listener + store            %s acks/s, p99 %s ms
+  ratio listener/bare         %s
+open loop at %d/s for %d s, latency from scheduled send time:
+  p50 %s ms
+  p99 %s ms
+sustained end to end, %d/s for %d s:
+  ingested                    %.0f deliveries/s in the window (%d), backlog drained %s after it
+  acks                        p50 %.1f ms, p99 %.1f ms
+every ack became a stored image: %d of %d
+load average: %s at start, %s at end
+`, rounds, len(bodies[0]), satN, bareRate, ackRate, satP99, ratio, openRate, openSeconds, openP50, openP99,
+		openRate, sustainSeconds, float64(ingestedInWindow)/window.Seconds(), ingestedInWindow, drain.Round(time.Millisecond),
+		sustained.percentile(0.5), sustained.percentile(0.99), next, next, loadStart, loadAverage())
+}
+
+func processedCount(t *testing.T, h *harness) int {
+	t.Helper()
+	var n int
+	if err := h.raw.QueryRow("SELECT count(*) FROM deliveries WHERE processed_at IS NOT NULL").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitIngested polls until want deliveries are processed.
+func waitIngested(t *testing.T, h *harness, want int, deadline time.Duration) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for processedCount(t, h) < want {
+		if time.Now().After(end) {
+			t.Fatalf("only %d of %d deliveries ingested within %s", processedCount(t, h), want, deadline)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the database, not waiting for a result to appear by itself
+	}
+}
+
+// runOpenLoop sends body i at start + i/perSecond whether or not earlier
+// ones were answered, over up to conns connections, and measures each
+// latency from the scheduled send time: a server that falls behind shows
+// its queueing delay instead of hiding it (no coordinated omission).
+func runOpenLoop(url, token string, bodies [][]byte, perSecond float64, conns int) closedResult {
+	client := loadClient(conns)
+	defer client.Transport.(*http.Transport).CloseIdleConnections()
+	type shot struct {
+		i   int
+		due time.Time
+	}
+	queue := make(chan shot, len(bodies))
+	var (
+		mu       sync.Mutex
+		all      = make([]time.Duration, 0, len(bodies))
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range conns {
+		wg.Go(func() {
+			for s := range queue {
+				if wait := time.Until(s.due); wait > 0 {
+					time.Sleep(wait) // pacing the sender, not waiting for a result
+				}
+				err := postCallback(client, url, token, bodies[s.i])
+				lat := time.Since(s.due)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				all = append(all, lat)
+				mu.Unlock()
+			}
+		})
+	}
+	start := time.Now().Add(20 * time.Millisecond)
+	interval := time.Duration(float64(time.Second) / perSecond)
+	for i := range bodies {
+		queue <- shot{i: i, due: start.Add(time.Duration(i) * interval)}
+	}
+	close(queue)
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(all)
+	return closedResult{rate: float64(len(all)) / elapsed.Seconds(), latencies: all, err: firstErr}
+}
