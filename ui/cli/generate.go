@@ -96,13 +96,7 @@ func runGenerate(ctx context.Context, env *Env, f generateFlags, fl *pflag.FlagS
 	if sendErr == nil && wait != nil && failedToStart(sent) == nil {
 		sent, sendErr = wait(ctx, ids)
 	}
-	if err := printResults(env.Stdout, sent, f.json); err != nil {
-		return err
-	}
-	if sendErr != nil {
-		return sendErr
-	}
-	return failedToStart(sent)
+	return reportSent(env.Stdout, sent, sendErr, f.json)
 }
 
 // printResults writes each request's id and state: --json as one array,

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/user"
 	"strings"
@@ -97,6 +98,18 @@ func resultsOf(reqs []app.Request) []requestResult {
 		out[i] = requestResult{ID: r.ID, Status: r.Status, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage}
 	}
 	return out
+}
+
+// reportSent prints what a send did and turns it into the command's exit:
+// the send's own error first, else the requests n8n did not accept.
+func reportSent(w io.Writer, sent []app.Request, sendErr error, asJSON bool) error {
+	if err := printResults(w, sent, asJSON); err != nil {
+		return err
+	}
+	if sendErr != nil {
+		return sendErr
+	}
+	return failedToStart(sent)
 }
 
 // failedToStart is the exit-1 error when n8n did not accept some requests;

@@ -41,13 +41,7 @@ func newImageVaryCmd(env *Env, reroll bool) *cobra.Command {
 				ids[i] = r.ID
 			}
 			sent, sendErr := sendNow(ctx, svc, ids)
-			if err := printResults(env.Stdout, sent, asJSON); err != nil {
-				return err
-			}
-			if sendErr != nil {
-				return sendErr
-			}
-			return failedToStart(sent)
+			return reportSent(env.Stdout, sent, sendErr, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print [{"id","status","error_code","error_message"}]`)

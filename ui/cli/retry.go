@@ -35,13 +35,7 @@ timed_out request is copied into a new request (retry_of = ID) and sent.`,
 			if !asJSON && retry.ID != orig.ID {
 				fmt.Fprintf(env.Stdout, "retrying %s as a new request:\n", orig.ID)
 			}
-			if err := printResults(env.Stdout, sent, asJSON); err != nil {
-				return err
-			}
-			if sendErr != nil {
-				return sendErr
-			}
-			return failedToStart(sent)
+			return reportSent(env.Stdout, sent, sendErr, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print [{"id","status","error_code","error_message"}]`)
