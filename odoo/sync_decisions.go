@@ -33,23 +33,8 @@ type decisionJob struct {
 func (b *batch) syncDecisions(ctx context.Context, items []app.OutboxItem, reqs map[string]app.Request, odooIDs map[string]int64, reqErrs map[string]error) {
 	var jobs []decisionJob
 	for _, it := range items {
-		if err := reqErrs[it.RequestID]; err != nil {
-			b.results[it.ID] = err
-			continue
-		}
-		if _, ok := reqs[it.RequestID]; !ok {
-			continue
-		}
-		imageID, err := parseImagePayload(it.Payload)
-		if err != nil {
-			b.results[it.ID] = err
-			continue
-		}
-		img, err := b.s.opts.Store.GetImage(ctx, imageID)
-		if err != nil {
-			if app.ErrorCode(err) != app.ENOTFOUND {
-				b.results[it.ID] = err
-			}
+		img, ok := b.itemImage(ctx, it, reqs, reqErrs)
+		if !ok {
 			continue
 		}
 		jobs = append(jobs, decisionJob{item: it, img: img, odooRequest: odooIDs[it.RequestID]})

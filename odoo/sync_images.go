@@ -27,26 +27,38 @@ type imageJob struct {
 // makes the attachment and the generated_image row in one transaction
 // under a lock on the request, so two syncers racing on one image leave
 // one attachment, never a second one without its row.
+// itemImage is the image an outbox item names, or false when the item
+// cannot go now: its request's record failed (the image waits with it,
+// its result set), the request is gone, or the image is (a deleted image
+// drops the item quietly; any other error is its result).
+func (b *batch) itemImage(ctx context.Context, it app.OutboxItem, reqs map[string]app.Request, reqErrs map[string]error) (app.Image, bool) {
+	if err := reqErrs[it.RequestID]; err != nil {
+		b.results[it.ID] = err
+		return app.Image{}, false
+	}
+	if _, ok := reqs[it.RequestID]; !ok {
+		return app.Image{}, false
+	}
+	imageID, err := parseImagePayload(it.Payload)
+	if err != nil {
+		b.results[it.ID] = err
+		return app.Image{}, false
+	}
+	img, err := b.s.opts.Store.GetImage(ctx, imageID)
+	if err != nil {
+		if app.ErrorCode(err) != app.ENOTFOUND {
+			b.results[it.ID] = err
+		}
+		return app.Image{}, false
+	}
+	return img, true
+}
+
 func (b *batch) syncImages(ctx context.Context, items []app.OutboxItem, reqs map[string]app.Request, odooIDs map[string]int64, reqErrs map[string]error) {
 	var jobs []*imageJob
 	for _, it := range items {
-		if err := reqErrs[it.RequestID]; err != nil {
-			b.results[it.ID] = err // the record is not there: the image waits with it
-			continue
-		}
-		if _, ok := reqs[it.RequestID]; !ok {
-			continue // request deleted, or already failed while loading
-		}
-		imageID, err := parseImagePayload(it.Payload)
-		if err != nil {
-			b.results[it.ID] = err
-			continue
-		}
-		img, err := b.s.opts.Store.GetImage(ctx, imageID)
-		if err != nil {
-			if app.ErrorCode(err) != app.ENOTFOUND {
-				b.results[it.ID] = err
-			}
+		img, ok := b.itemImage(ctx, it, reqs, reqErrs)
+		if !ok {
 			continue
 		}
 		jobs = append(jobs, &imageJob{item: it, img: img, odooRequest: odooIDs[it.RequestID]})
