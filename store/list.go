@@ -12,6 +12,12 @@ import (
 // CountRequests. Only bound parameters carry values; the SQL text varies
 // only in how many status placeholders it has.
 func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
+	return listFilterOn(q, withCursor, "requests")
+}
+
+// listFilterOn is listFilter on the table named t (an alias in a subquery).
+func listFilterOn(q app.ListQuery, withCursor bool, t string) (string, []any, error) {
+	t += "."
 	var (
 		conds []string
 		args  []any
@@ -26,34 +32,34 @@ func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
 			ph = append(ph, "?")
 			args = append(args, string(st))
 		}
-		conds = append(conds, "status IN ("+strings.Join(ph, ", ")+")")
+		conds = append(conds, t+"status IN ("+strings.Join(ph, ", ")+")")
 	}
 	text, by := app.ParseSearch(q.Search)
 	for _, name := range []string{q.RequestedBy, by} {
 		if name != "" { // the mine toggle, and a by:NAME in the search
-			conds = append(conds, "requested_by = ?")
+			conds = append(conds, t+"requested_by = ?")
 			args = append(args, name)
 		}
 	}
 	if s := strings.TrimSpace(text); s != "" {
 		// prompt_fold is lowered by Go (Unicode-aware) on insert; instr is a
 		// plain substring test, so % and _ in the search mean themselves.
-		conds = append(conds, "instr(prompt_fold, ?) > 0")
+		conds = append(conds, "instr("+t+"prompt_fold, ?) > 0")
 		args = append(args, strings.ToLower(s))
 	}
 	if q.BatchID != "" {
-		conds = append(conds, "batch_id = ?")
+		conds = append(conds, t+"batch_id = ?")
 		args = append(args, q.BatchID)
 	}
 	if q.Favorites {
-		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = requests.id AND i.favorite = 1)")
+		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = "+t+"id AND i.favorite = 1)")
 	}
 	if q.Approval != "" {
 		if !q.Approval.Valid() {
 			_, err := app.ParseApproval(string(q.Approval))
 			return "", nil, err
 		}
-		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = requests.id AND i.approval = ?)")
+		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = "+t+"id AND i.approval = ?)")
 		args = append(args, string(q.Approval))
 	}
 	if withCursor {
@@ -61,13 +67,29 @@ func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
 			return "", nil, app.Errorf(app.EINVALID, "give either a before or an after cursor, not both")
 		}
 		if q.Before != "" {
-			conds = append(conds, "id < ?")
+			conds = append(conds, t+"id < ?")
 			args = append(args, q.Before)
 		}
 		if q.After != "" {
-			conds = append(conds, "id > ?")
+			conds = append(conds, t+"id > ?")
 			args = append(args, q.After)
 		}
+	}
+	if q.GroupBatches {
+		// A request of a batch stands for its batch only when no newer
+		// request of the same batch matches too (batchentries.go).
+		sub, subArgs, err := listFilterOn(app.ListQuery{Statuses: q.Statuses, Search: q.Search,
+			RequestedBy: q.RequestedBy, BatchID: q.BatchID, Favorites: q.Favorites, Approval: q.Approval}, false, "n")
+		if err != nil {
+			return "", nil, err
+		}
+		and := " AND "
+		if sub != "" {
+			sub = strings.Replace(sub, " WHERE ", "", 1) + and
+		}
+		conds = append(conds, "("+t+"batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM requests n WHERE "+sub+
+			"n.batch_id = "+t+"batch_id AND n.id > "+t+"id))")
+		args = append(args, subArgs...)
 	}
 	if len(conds) == 0 {
 		return "", nil, nil
