@@ -79,6 +79,7 @@ func (m Model) handleRequestReloaded(msg requestReloadedMsg) (Model, tea.Cmd) {
 		m.detail = m.detail.show(msg.req)
 		cmds = append(cmds, loadDetailCmd(m.ctx, m.b.Store, msg.req.ID))
 	}
+	cmds = append(cmds, m.batchSummariesCmd([]app.Request{msg.req})) // its batch row's progress
 	return m, tea.Batch(append(cmds, m.spinCmd())...)
 }
 
