@@ -149,4 +149,3 @@ func TestPagingDownFromAnExpandedBatchUsesItsEntry(t *testing.T) {
 		t.Fatalf("older page asked with %+v, want before the batch's entry %s, grouped", msg.q, testID(9))
 	}
 }
-
