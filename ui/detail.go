@@ -233,7 +233,13 @@ func (d detailModel) content(s *styles, now time.Time) []string {
 		}
 		add(s.label.Render(fmt.Sprintf("%-10s", label)) + " " + value)
 	}
-	add(s.bold.Render("Request "+r.ID) + "  " + s.status[r.Status].Render(statusIcon(r.Status, d.frame)+" "+statusLabel(r.Status)))
+	if d.asBatch && d.batch != nil {
+		// a batch row: the batch and its overall state head the pane
+		st := batchState(*d.batch)
+		add(s.bold.Render("Batch "+d.batch.ID) + "  " + s.status[st].Render(statusIcon(st, d.frame)+" "+statusLabel(st)))
+	} else {
+		add(s.bold.Render("Request "+r.ID) + "  " + s.status[r.Status].Render(statusIcon(r.Status, d.frame)+" "+statusLabel(r.Status)))
+	}
 	for i, l := range wrap(safe(r.Params.Prompt), w-11) {
 		label := "Prompt"
 		if i > 0 {
