@@ -33,9 +33,8 @@ func (m Model) handleBatchKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 // to act on one); remix, reuse seed and the image keys act on the newest
 // request the row shows, like on any row.
 func (m Model) refreshBatchKeys() Model {
-	_, canExpand := m.list.expand()
 	_, canCollapse := m.list.expandedAt(m.list.cursor)
-	m.listKeys.Expand.SetEnabled(canExpand)
+	m.listKeys.Expand.SetEnabled(m.list.canExpand())
 	m.listKeys.Collapse.SetEnabled(canCollapse)
 	if _, ok := m.list.selectedBatch(); ok {
 		for _, k := range []*requestKeys{&m.listKeys.requestKeys, &m.detailKeys.requestKeys} {

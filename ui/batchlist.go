@@ -37,10 +37,6 @@ type batchOpenedMsg struct {
 	err  error
 }
 
-// batchWantedMsg is the list asking for a batch's requests (it holds no
-// store; the root reads them).
-type batchWantedMsg struct{ id string }
-
 func (l listModel) isKid(i int) bool { return i >= 0 && i < len(l.kid) && l.kid[i] }
 
 // kids is how many rows are an expanded batch's requests.
@@ -75,8 +71,8 @@ func (l listModel) batchAt(i int) (string, bool) {
 // selectedBatch is the batch whose entry row is selected.
 func (l listModel) selectedBatch() (string, bool) { return l.batchAt(l.cursor) }
 
-// expanded reports whether the selected row is an expanded batch's entry
-// or one of its requests: what ← collapses.
+// expandedAt is the batch of row i when that batch is expanded (row i is
+// its entry or one of its requests): what ← collapses.
 func (l listModel) expandedAt(i int) (string, bool) {
 	if i < 0 || i >= len(l.rows) {
 		return "", false
@@ -267,16 +263,15 @@ func (l listModel) remove(id string) listModel {
 	return l.rebuild(keep)
 }
 
-// expand asks for the selected batch's requests; collapse folds the batch
-// of the selected row back into its entry, the cursor on the entry.
-func (l listModel) expand() (listModel, bool) {
+// canExpand reports whether the selected row is a collapsed batch.
+func (l listModel) canExpand() bool {
 	id, ok := l.selectedBatch()
-	if _, open := l.open[id]; !ok || open {
-		return l, false
-	}
-	return l, true
+	_, open := l.open[id]
+	return ok && !open
 }
 
+// collapse folds the batch of the selected row back into its entry, the
+// cursor on the entry.
 func (l listModel) collapse() listModel {
 	id, ok := l.expandedAt(l.cursor)
 	if !ok {
