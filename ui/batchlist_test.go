@@ -149,3 +149,19 @@ func TestPagingDownFromAnExpandedBatchUsesItsEntry(t *testing.T) {
 		t.Fatalf("older page asked with %+v, want before the batch's entry %s, grouped", msg.q, testID(9))
 	}
 }
+
+func TestABatchRowsProgressFollowsItsRequests(t *testing.T) {
+	r := newRig(t, true)
+	reqs := batchOfFour(t, r)
+	m := r.model(t, 140, 40)
+	m = press(t, m, "right")
+	move(t, r.db, reqs[2].ID, app.Change{}, app.StatusCompleted)
+	m, _ = reloadAndCollect(t, m, r, reqs[2].ID)
+	screen := screenText(m)
+	if !strings.Contains(screen, "▾ 3/4 · 1 failed") {
+		t.Fatalf("after one more request completed the batch row should read 3/4:\n%s", screen)
+	}
+	if m.list.kids() != 4 || m.list.rows[2].ID != reqs[2].ID || m.list.rows[2].Status != app.StatusCompleted {
+		t.Fatalf("the expanded request row was not patched: %+v", m.list.rows[2])
+	}
+}
