@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +90,22 @@ func TestGroupedListPagesOverEntriesAndABatchIsOneEntry(t *testing.T) {
 	// the search matches the batch's prompt: still one entry for sixteen
 	if got, _ := pageIDs(t, db, app.ListQuery{Search: "cats"}); len(got) != 1 || got[0] != newest {
 		t.Fatalf("search = %v, want [%s]", got, newest)
+	}
+}
+
+func TestTheGroupedListReadsIndexesNeverSortsTheTable(t *testing.T) {
+	db, _ := openTest(t)
+	for _, q := range []app.ListQuery{
+		{GroupBatches: true, Before: "01J"},
+		{GroupBatches: true, Statuses: []app.Status{app.StatusFailed}, Search: "cat", Before: "01J"},
+	} {
+		where, args, err := listFilter(q, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := queryPlan(t, db, "SELECT "+requestCols+" FROM requests"+where+" ORDER BY id DESC LIMIT 51", args...)
+		if strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, "requests_batch") {
+			t.Errorf("grouped list %+v: the plan should walk the id order and probe a batch by its index: %s", q, plan)
+		}
 	}
 }
