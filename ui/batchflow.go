@@ -64,3 +64,13 @@ func (m Model) batchSummariesCmd(reqs []app.Request) tea.Cmd {
 	}
 	return loadBatchesCmd(m.ctx, m.b.Store, m.b.Clock, ids)
 }
+
+// reopenBatchesCmd re-reads the requests of the expanded batches with a
+// refresh of the window, so their rows follow changes no event announced.
+func (m Model) reopenBatchesCmd() tea.Cmd {
+	var cmds []tea.Cmd
+	for id := range m.list.open {
+		cmds = append(cmds, openBatchCmd(m.ctx, m.b.Store, id))
+	}
+	return tea.Batch(cmds...)
+}

@@ -165,3 +165,18 @@ func TestABatchRowsProgressFollowsItsRequests(t *testing.T) {
 		t.Fatalf("the expanded request row was not patched: %+v", m.list.rows[2])
 	}
 }
+
+func TestARefreshRereadsTheRequestsOfAnExpandedBatch(t *testing.T) {
+	r := newRig(t, true)
+	reqs := batchOfFour(t, r)
+	m := press(t, r.model(t, 140, 40), "right", "down")
+	move(t, r.db, reqs[3].ID, app.Change{}, app.StatusCompleted) // no event: only a refresh sees it
+	m = step(t, m, pollTickedMsg{})
+	m = settle(t, m, m.list.load(loadRefresh))
+	if sel, _ := m.list.selected(); m.list.kids() != 4 || sel.ID != reqs[3].ID || sel.Status != app.StatusCompleted {
+		t.Fatalf("after a refresh the selected request row is %s %s, want %s completed (%d rows of the batch)", sel.ID, sel.Status, reqs[3].ID, m.list.kids())
+	}
+	if !strings.Contains(screenText(m), "▾ 3/4") {
+		t.Fatalf("the batch row did not follow the refresh:\n%s", screenText(m))
+	}
+}

@@ -23,7 +23,7 @@ func (m Model) handlePageLoaded(msg pageLoadedMsg) (Model, tea.Cmd) {
 				done = append(done, r)
 			}
 		}
-		cmds = append(cmds, m.notifySettled(done))
+		cmds = append(cmds, m.notifySettled(done), m.reopenBatchesCmd())
 	}
 	m, sel := m.followSelection()
 	if r, ok := m.list.selected(); ok && sel == nil && msg.mode == loadRefresh {
