@@ -37,6 +37,10 @@ type ListQuery struct {
 	BatchID   string
 	Favorites bool
 	Approval  Approval
+	// GroupBatches lists entries, not requests: a batch is one row, the
+	// newest of its requests that match (which is also its place in the
+	// order and its keyset cursor); CountRequests then counts entries.
+	GroupBatches bool
 }
 
 // Page is one window of requests.

@@ -12,9 +12,15 @@ import (
 // CountRequests. Only bound parameters carry values; the SQL text varies
 // only in how many status placeholders it has.
 func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
+	return listFilterOn(q, withCursor, "requests")
+}
+
+// listFilterOn is listFilter on the table named t (an alias in a subquery).
+func listFilterOn(q app.ListQuery, withCursor bool, t string) (string, []any, error) {
+	t += "."
 	// A deleted request is hidden at once, while it waits out its undo
 	// window; the partial index requests_status_id holds live rows only.
-	conds := []string{"deleted_at IS NULL"}
+	conds := []string{t + "deleted_at IS NULL"}
 	var args []any
 	if len(q.Statuses) > 0 {
 		ph := make([]string, 0, len(q.Statuses))
@@ -26,34 +32,31 @@ func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
 			ph = append(ph, "?")
 			args = append(args, string(st))
 		}
-		conds = append(conds, "status IN ("+strings.Join(ph, ", ")+")")
+		conds = append(conds, t+"status IN ("+strings.Join(ph, ", ")+")")
 	}
 	search, err := app.ParseSearchQuery(q.Search)
 	if err != nil {
 		return "", nil, err
 	}
 	if q.RequestedBy != "" { // the mine toggle
-		conds = append(conds, "requested_by = ?")
+		conds = append(conds, t+"requested_by = ?")
 		args = append(args, q.RequestedBy)
 	}
-	sc, sa, err := searchConds(search)
-	if err != nil {
-		return "", nil, err
-	}
+	sc, sa := searchConds(search, t)
 	conds, args = append(conds, sc...), append(args, sa...)
 	if q.BatchID != "" {
-		conds = append(conds, "batch_id = ?")
+		conds = append(conds, t+"batch_id = ?")
 		args = append(args, q.BatchID)
 	}
 	if q.Favorites {
-		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = requests.id AND i.favorite = 1)")
+		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = "+t+"id AND i.favorite = 1)")
 	}
 	if q.Approval != "" {
 		if !q.Approval.Valid() {
 			_, err := app.ParseApproval(string(q.Approval))
 			return "", nil, err
 		}
-		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = requests.id AND i.approval = ?)")
+		conds = append(conds, "EXISTS (SELECT 1 FROM images i WHERE i.request_id = "+t+"id AND i.approval = ?)")
 		args = append(args, string(q.Approval))
 	}
 	if withCursor {
@@ -61,13 +64,28 @@ func listFilter(q app.ListQuery, withCursor bool) (string, []any, error) {
 			return "", nil, app.Errorf(app.EINVALID, "give either a before or an after cursor, not both")
 		}
 		if q.Before != "" {
-			conds = append(conds, "id < ?")
+			conds = append(conds, t+"id < ?")
 			args = append(args, q.Before)
 		}
 		if q.After != "" {
-			conds = append(conds, "id > ?")
+			conds = append(conds, t+"id > ?")
 			args = append(args, q.After)
 		}
+	}
+	if q.GroupBatches {
+		// A request of a batch stands for its batch only when no newer
+		// request of the same batch matches too (batchentries.go).
+		sub, subArgs, err := listFilterOn(app.ListQuery{Statuses: q.Statuses, Search: q.Search,
+			RequestedBy: q.RequestedBy, BatchID: q.BatchID, Favorites: q.Favorites, Approval: q.Approval}, false, "n")
+		if err != nil {
+			return "", nil, err
+		}
+		sub = strings.TrimPrefix(sub, " WHERE ") + " AND "
+		// INDEXED BY: with a state filter the planner would rather walk the
+		// partial state index from this row up, once per row listed.
+		conds = append(conds, "("+t+"batch_id IS NULL OR NOT EXISTS (SELECT 1 FROM requests n INDEXED BY requests_batch WHERE "+sub+
+			"n.batch_id = "+t+"batch_id AND n.id > "+t+"id))")
+		args = append(args, subArgs...)
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args, nil
 }

@@ -184,7 +184,7 @@ func BenchmarkCallbackToRepaint(b *testing.B) {
 		m := New(ctx, bk)
 		m.noTicks = true
 		m = step(b, m, tea.WindowSizeMsg{Width: 160, Height: 48})
-		m = settle(b, m, loadPageCmd(ctx, db, 1, loadTop, m.list.query()))
+		m = settle(b, m, loadPageCmd(ctx, db, app.SystemClock{}, 1, loadTop, m.list.query()))
 		var samples []time.Duration
 		for b.Loop() {
 			b.StopTimer()

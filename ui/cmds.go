@@ -26,7 +26,7 @@ const (
 	pollInterval = 250 * time.Millisecond
 )
 
-func loadPageCmd(ctx context.Context, st app.Store, seq int, mode loadMode, q app.ListQuery) tea.Cmd {
+func loadPageCmd(ctx context.Context, st app.Store, clock app.Clock, seq int, mode loadMode, q app.ListQuery) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
@@ -36,6 +36,9 @@ func loadPageCmd(ctx context.Context, st app.Store, seq int, mode loadMode, q ap
 		}
 		msg := pageLoadedMsg{seq: seq, mode: mode, page: page}
 		msg.counts, msg.totals, msg.err = readCounts(ctx, st, q)
+		if msg.err == nil && q.GroupBatches {
+			msg.entries, msg.batches, msg.err = readEntries(ctx, st, clock.Now(), q, page)
+		}
 		return msg
 	}
 }
@@ -105,6 +108,9 @@ func loadDetailCmd(ctx context.Context, st app.Store, id string) tea.Cmd {
 		msg := detailLoadedMsg{id: id, images: images, activity: acts, err: err}
 		if err == nil {
 			msg.batch, msg.err = readBatchOf(ctx, st, id)
+		}
+		if msg.err == nil && msg.batch != nil {
+			msg.batchReqs, msg.err = st.BatchRequests(ctx, msg.batch.ID)
 		}
 		return msg
 	}

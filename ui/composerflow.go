@@ -76,5 +76,5 @@ func (m Model) handleSubmitted(msg submittedMsg) (Model, tea.Cmd) {
 		m.flash += " — hidden by the current filter or search (0 shows all states)"
 	}
 	m, sel := m.followSelection()
-	return m, tea.Batch(reload, sel, m.spinCmd())
+	return m, tea.Batch(reload, sel, m.spinCmd(), m.batchSummariesCmd(msg.reqs))
 }

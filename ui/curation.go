@@ -123,7 +123,7 @@ func (m Model) handleVaried(msg variedMsg) (Model, tea.Cmd) {
 		seeds = append(seeds, fmt.Sprint(r.Params.Seed))
 	}
 	m.flash, m.flashErr = fmt.Sprintf("%s: batch of %d queued (seeds %s)", what, len(msg.reqs), strings.Join(seeds, ", ")), false
-	return m, m.spinCmd()
+	return m, tea.Batch(m.spinCmd(), m.batchSummariesCmd(msg.reqs))
 }
 
 // startExport exports the approved pictures of what the grid shows: the

@@ -34,6 +34,10 @@ type detailModel struct {
 	// explained caches the n8n run of failed requests by id (n8nexplain.go)
 	explained map[string]n8nExplained
 	batch     *app.Batch // the request's batch and its progress (batchrow.go)
+	// asBatch: the list's batch row is selected, so the pane shows the
+	// batch's requests too (batchreqs, read with the batch)
+	asBatch   bool
+	batchReqs []app.Request
 }
 
 // newDetailViewport is the detail's scroller with the detail's keys.
@@ -63,6 +67,7 @@ func (d detailModel) show(req app.Request) detailModel {
 	if d.req.ID != req.ID {
 		d.vp.GotoTop()
 		d.images, d.activity, d.loadedID, d.err, d.preview, d.batch = nil, nil, "", nil, nil, nil
+		d.batchReqs = nil
 	}
 	d.req, d.has = req, true
 	return d
@@ -75,7 +80,7 @@ func (d detailModel) Update(msg tea.Msg) (detailModel, tea.Cmd) {
 			return d, nil
 		}
 		d.loadedID, d.images, d.activity, d.err = msg.id, msg.images, msg.activity, msg.err
-		d.batch = msg.batch
+		d.batch, d.batchReqs = msg.batch, msg.batchReqs
 	case tea.KeyPressMsg, tea.MouseWheelMsg:
 		var cmd tea.Cmd
 		d.vp, cmd = d.vp.Update(msg)
@@ -228,7 +233,13 @@ func (d detailModel) content(s *styles, now time.Time) []string {
 		}
 		add(s.label.Render(fmt.Sprintf("%-10s", label)) + " " + value)
 	}
-	add(s.bold.Render("Request "+r.ID) + "  " + s.status[r.Status].Render(statusIcon(r.Status, d.frame)+" "+statusLabel(r.Status)))
+	if d.asBatch && d.batch != nil {
+		// a batch row: the batch and its overall state head the pane
+		st := batchState(*d.batch)
+		add(s.bold.Render("Batch "+d.batch.ID) + "  " + s.status[st].Render(statusIcon(st, d.frame)+" "+statusLabel(st)))
+	} else {
+		add(s.bold.Render("Request "+r.ID) + "  " + s.status[r.Status].Render(statusIcon(r.Status, d.frame)+" "+statusLabel(r.Status)))
+	}
 	for i, l := range wrap(safe(r.Params.Prompt), w-11) {
 		label := "Prompt"
 		if i > 0 {
@@ -255,6 +266,9 @@ func (d detailModel) content(s *styles, now time.Time) []string {
 	}
 	field("Retry of", r.RetryOf)
 	field("Batch", d.batchLine(s))
+	for _, l := range d.batchRequestLines(s, w) {
+		add(l)
+	}
 	odoo := string(r.SyncState)
 	if d.odooOff {
 		odoo = "sync off (odoo.url is not set)"

@@ -199,6 +199,9 @@ func (m Model) handleListKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if key.Matches(msg, m.listKeys.Gallery) {
 		return m.openGallery("", "")
 	}
+	if next, cmd, ok := m.handleBatchKey(msg); ok {
+		return next, cmd
+	}
 	if next, cmd, ok := m.handleRequestKey(msg, m.listKeys.requestKeys); ok {
 		return next, cmd
 	}
@@ -266,6 +269,7 @@ func (m Model) followSelection() (Model, tea.Cmd) {
 	}
 	changed := m.detail.req.ID != r.ID || !m.detail.has
 	m.detail = m.detail.show(r)
+	_, m.detail.asBatch = m.list.selectedBatch()
 	if !changed {
 		return m, nil
 	}

@@ -50,6 +50,7 @@ type listKeys struct {
 	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
 	Detail, Focus, Filter, Search, Mine     key.Binding
 	Gallery                                 key.Binding // the grid of recent images (gallery.go)
+	Expand, Collapse                        key.Binding // a batch row (batchlist.go)
 	requestKeys
 	global globalKeys
 }
@@ -68,13 +69,15 @@ func newListKeys(g globalKeys) listKeys {
 		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		Mine:        key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mine/all"), key.WithDisabled()), // team host only
 		Gallery:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "gallery")),
+		Expand:      key.NewBinding(key.WithKeys("right", "space"), key.WithHelp("→/space", "expand batch"), key.WithDisabled()),
+		Collapse:    key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "collapse batch"), key.WithDisabled()),
 		requestKeys: newRequestKeys(),
 		global:      g,
 	}
 }
 
 func (k listKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Undo, k.global.Compose, k.Detail, k.Retry, k.Cancel, k.Remix, k.Filter, k.Search, k.global.Admin, k.global.Activity, k.global.Team}
+	return []key.Binding{k.Undo, k.global.Compose, k.Detail, k.Expand, k.Collapse, k.Retry, k.Cancel, k.Remix, k.Filter, k.Search, k.global.Admin, k.global.Activity, k.global.Team}
 }
 
 func (k listKeys) Essential() []key.Binding { return []key.Binding{k.global.Help, k.global.Quit} }
@@ -82,7 +85,7 @@ func (k listKeys) Essential() []key.Binding { return []key.Binding{k.global.Help
 func (k listKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Detail, k.Focus, k.Filter, k.Search, k.Mine, k.Open, k.CopyPath, k.Gallery},
+		{k.Detail, k.Expand, k.Collapse, k.Focus, k.Filter, k.Search, k.Mine, k.Open, k.CopyPath, k.Gallery},
 		{k.global.Compose, k.Retry, k.Cancel, k.Remix, k.ReuseSeed, k.Delete, k.Undo},
 		{k.global.Admin, k.global.Activity, k.global.Team, k.global.Help, k.global.Quit},
 	}

@@ -22,6 +22,7 @@ func (m Model) refreshKeys() Model {
 	}
 	m.listKeys.Detail.SetEnabled(ok)
 	m.listKeys.Focus.SetEnabled(ok)
+	m = m.refreshBatchKeys()
 
 	a := &m.admin.keys
 	secrets := m.b.Secrets != nil

@@ -59,6 +59,12 @@ type listModel struct {
 	table     table.Model // draws the visible window (listtable.go)
 	frame     int
 	counts    map[app.Status]int
+
+	// Batch entries (batchlist.go): a batch is one row, expanded in place.
+	batches map[string]app.Batch     // summaries of the batch entries loaded
+	open    map[string][]app.Request // expanded batches: their requests
+	kid     []bool                   // parallel to rows: an expanded batch's request
+	entries int                      // entries the tab's query matches ("row N of M")
 }
 
 func newListModel(keys listKeys, search searchKeys) listModel {
@@ -107,7 +113,7 @@ func (l listModel) row(id string) (app.Request, bool) {
 }
 
 func (l listModel) query() app.ListQuery {
-	q := app.ListQuery{Search: l.search, Limit: pageSize}
+	q := app.ListQuery{Search: l.search, Limit: pageSize, GroupBatches: true}
 	if l.mine {
 		q.RequestedBy = l.me
 	}
@@ -126,7 +132,7 @@ func (l *listModel) load(mode loadMode) tea.Cmd {
 		if len(l.rows) == 0 {
 			return nil
 		}
-		q.Before = l.rows[len(l.rows)-1].ID
+		q.Before = l.lastEntryID()
 	case loadNewer:
 		if len(l.rows) == 0 {
 			return nil
@@ -140,9 +146,9 @@ func (l *listModel) load(mode loadMode) tea.Cmd {
 		if l.hasNewer && len(l.rows) > 0 {
 			// "~" sorts after every ULID character, so the first row itself
 			// is included and the window stays where it is.
-			q.Before = l.rows[0].ID + "~"
+			q.Before = l.rows[0].ID + "~" // the first row is always an entry
 		}
-		q.Limit = min(max(len(l.rows), pageSize), 1000)
+		q.Limit = min(max(len(l.rows)-l.kids(), pageSize), 1000)
 	}
 	l.seq++
 	l.loading = true
@@ -301,10 +307,7 @@ func (l *listModel) clampOffset() {
 	l.offset = max(min(l.offset, len(l.rows)-vis), 0)
 }
 
-func (l listModel) applyPage(msg pageLoadedMsg) listModel {
-	if msg.seq != l.seq {
-		return l // superseded by a newer read
-	}
+func (l listModel) applyEntryPage(msg pageLoadedMsg) listModel {
 	l.loading, l.loaded, l.err = false, true, msg.err
 	if msg.err != nil {
 		return l
@@ -389,9 +392,9 @@ func (l listModel) matches(r app.Request) bool {
 	return err == nil && search.Matches(r)
 }
 
-// prepend shows freshly submitted rows at the top at once, before any
+// prependEntries shows freshly submitted rows at the top at once, before any
 // event or reload confirms them.
-func (l listModel) prepend(reqs []app.Request) listModel {
+func (l listModel) prependEntries(reqs []app.Request) listModel {
 	if l.hasNewer {
 		return l
 	}
@@ -413,8 +416,8 @@ func (l listModel) prepend(reqs []app.Request) listModel {
 	return l
 }
 
-// patch replaces a row in place; it reports the previous status.
-func (l listModel) patch(r app.Request) (listModel, app.Status, bool) {
+// patchEntry replaces a row in place; it reports the previous status.
+func (l listModel) patchEntry(r app.Request) (listModel, app.Status, bool) {
 	for i := range l.rows {
 		if l.rows[i].ID == r.ID {
 			prev := l.rows[i].Status
@@ -427,7 +430,7 @@ func (l listModel) patch(r app.Request) (listModel, app.Status, bool) {
 	return l, "", false
 }
 
-func (l listModel) remove(id string) listModel {
+func (l listModel) removeEntry(id string) listModel {
 	for i := range l.rows {
 		if l.rows[i].ID == id {
 			l.rows = append(append([]app.Request(nil), l.rows[:i]...), l.rows[i+1:]...)
@@ -442,8 +445,8 @@ func (l listModel) remove(id string) listModel {
 // anyActiveVisible reports whether a spinner is on screen.
 func (l listModel) anyActiveVisible() bool {
 	end := min(l.offset+l.visibleRows(), len(l.rows))
-	for _, r := range l.rows[l.offset:end] {
-		if r.Status == app.StatusSending || r.Status == app.StatusProcessing {
+	for i, r := range l.rows[l.offset:end] {
+		if r.Status == app.StatusSending || r.Status == app.StatusProcessing || l.batchInFlight(l.offset+i) {
 			return true
 		}
 	}

@@ -102,6 +102,9 @@ func (l listModel) position() string {
 	if len(l.rows) == 0 || l.hasNewer { // a window below the newest has no exact position
 		return ""
 	}
+	if l.entries > 0 || len(l.kid) > 0 {
+		return l.entryPosition()
+	}
 	if total := l.tabCount(l.filter); total >= len(l.rows) {
 		return fmt.Sprintf("row %d of %d", l.cursor+1, total)
 	}
@@ -118,7 +121,11 @@ func (l listModel) visibleTable(s *styles, focused bool, now time.Time) table.Mo
 	end := min(l.offset+vis, len(l.rows))
 	rows := make([]table.Row, 0, max(end-l.offset, 0))
 	for i := l.offset; i < end; i++ {
-		rows = append(rows, l.tableRow(s, l.rows[i], now, i == l.cursor, focused))
+		if b, ok := l.batchRowAt(i); ok {
+			rows = append(rows, l.batchTableRow(s, l.rows[i], b, now, i == l.cursor, focused))
+			continue
+		}
+		rows = append(rows, l.tableRow(s, l.rows[i], now, i == l.cursor, focused, l.isKid(i)))
 	}
 	t.SetRows(rows)
 	t.SetCursor(l.cursor - l.offset)
@@ -129,7 +136,8 @@ func (l listModel) visibleTable(s *styles, focused bool, now time.Time) table.Mo
 // tableRow is one request's cells, each exactly its column's width. Plain
 // parts are measured before styling, never after; the styled pieces that
 // repeat (badges, sync marks) come ready-made from styles.
-func (l listModel) tableRow(s *styles, r app.Request, now time.Time, selected, focused bool) table.Row {
+// A kid is a request of an expanded batch: its prompt is indented.
+func (l listModel) tableRow(s *styles, r app.Request, now time.Time, selected, focused, kid bool) table.Row {
 	row := make(table.Row, colCount)
 	age := fmt.Sprintf("%4s ", relativeAge(now, r.CreatedAt))
 	model := padRight(ansi.Truncate(safe(r.Params.Model), 12, "…"), 12) + " "
@@ -138,7 +146,11 @@ func (l listModel) tableRow(s *styles, r app.Request, now time.Time, selected, f
 		seed = padRight(fmt.Sprint(r.Params.Seed), 10) + " "
 		size = padRight(ansi.Truncate(r.Params.Resolution(), 9, "…"), 9) + " "
 	}
-	prompt := fitText(oneLine(safe(r.Params.Prompt)), l.promptWidth()) + " "
+	indent := ""
+	if kid {
+		indent = kidIndent
+	}
+	prompt := fitText(indent+oneLine(safe(r.Params.Prompt)), l.promptWidth()) + " "
 	if selected && focused {
 		// every cell carries the selection's background; the state keeps
 		// its colour on top of it

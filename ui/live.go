@@ -23,7 +23,7 @@ func (m Model) handlePageLoaded(msg pageLoadedMsg) (Model, tea.Cmd) {
 				done = append(done, r)
 			}
 		}
-		cmds = append(cmds, m.notifySettled(done))
+		cmds = append(cmds, m.notifySettled(done), m.reopenBatchesCmd())
 	}
 	m, sel := m.followSelection()
 	if r, ok := m.list.selected(); ok && sel == nil && msg.mode == loadRefresh {
@@ -79,6 +79,7 @@ func (m Model) handleRequestReloaded(msg requestReloadedMsg) (Model, tea.Cmd) {
 		m.detail = m.detail.show(msg.req)
 		cmds = append(cmds, loadDetailCmd(m.ctx, m.b.Store, msg.req.ID))
 	}
+	cmds = append(cmds, m.batchSummariesCmd([]app.Request{msg.req})) // its batch row's progress
 	return m, tea.Batch(append(cmds, m.spinCmd())...)
 }
 

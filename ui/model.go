@@ -163,7 +163,7 @@ func New(ctx context.Context, b Backend) Model {
 func (m Model) Init() tea.Cmd {
 	return tea.Batch(
 		requestBackgroundColorCmd(),
-		loadPageCmd(m.ctx, m.b.Store, 1, loadTop, m.list.query()),
+		loadPageCmd(m.ctx, m.b.Store, m.b.Clock, 1, loadTop, m.list.query()),
 		loadHeaderCmd(m.ctx, m.b),
 		checkDataVersionCmd(m.ctx, m.b.Store),
 		waitForEventCmd(m.sub),
@@ -208,7 +208,7 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 	case tea.MouseWheelMsg:
 		return m.handleWheel(msg)
 	case pageWantedMsg:
-		return m, loadPageCmd(m.ctx, m.b.Store, msg.seq, msg.mode, msg.q)
+		return m, loadPageCmd(m.ctx, m.b.Store, m.b.Clock, msg.seq, msg.mode, msg.q)
 	case pageLoadedMsg:
 		return m.handlePageLoaded(msg)
 	case undoneMsg:
@@ -277,6 +277,14 @@ func (m Model) dispatch(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleExported(msg)
 	case batchCheckedMsg:
 		return m.handleBatchChecked(msg)
+	case batchOpenedMsg:
+		m.list = m.list.opened(msg)
+		return m, m.spinCmd()
+	case batchesLoadedMsg:
+		if msg.err == nil {
+			m.list = m.list.withBatches(msg.batches)
+		}
+		return m, m.spinCmd()
 	}
 	return m, nil
 }

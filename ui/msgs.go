@@ -26,7 +26,11 @@ type pageLoadedMsg struct {
 	// page's search and mine filter
 	counts map[app.Status]int
 	totals map[app.Status]int // the header's counts, read with the rows
-	err    error
+	// entries is how many list entries (a batch is one) the query matches;
+	// batches summarises the page's batch entries (batchlist.go)
+	entries int
+	batches map[string]app.Batch
+	err     error
 }
 
 // requestReloadedMsg carries one request re-read after an event hint.
@@ -46,7 +50,9 @@ type detailLoadedMsg struct {
 	images   []app.Image
 	activity []app.Activity
 	batch    *app.Batch // the request's batch, when it belongs to one
-	err      error
+	// batchReqs are that batch's requests, for the detail of a batch row
+	batchReqs []app.Request
+	err       error
 }
 
 // headerLoadedMsg carries everything the header shows.
