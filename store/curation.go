@@ -227,9 +227,12 @@ func (d *DB) CountCuration(ctx context.Context, q app.ListQuery) (app.CurationCo
 	if err != nil {
 		return app.CurationCounts{}, err
 	}
+	// Correlated on the request's primary key: only the few decided images
+	// are probed, where an IN (SELECT …) would first collect every live
+	// request (the filter always holds "not deleted").
 	scope := ""
 	if where != "" {
-		scope = " AND i.request_id IN (SELECT id FROM requests" + where + ")"
+		scope = " AND EXISTS (SELECT 1 FROM requests" + where + " AND requests.id = i.request_id)"
 	}
 	var c app.CurationCounts
 	err = d.rdb.QueryRowContext(ctx, `SELECT

@@ -179,3 +179,11 @@ func (s *sharedReads) OutboxStats(ctx context.Context) (app.OutboxStats, error) 
 	}
 	return v.(app.OutboxStats), nil
 }
+
+func (s *sharedReads) CountCuration(ctx context.Context, q app.ListQuery) (app.CurationCounts, error) {
+	v, err := s.read(ctx, fmt.Sprintf("curation %#v", q), func(ctx context.Context) (any, error) { return s.Store.CountCuration(ctx, q) })
+	if err != nil {
+		return app.CurationCounts{}, err
+	}
+	return v.(app.CurationCounts), nil
+}
