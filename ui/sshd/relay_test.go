@@ -117,3 +117,60 @@ func TestSessionsReadingTheSamePageShareOneQueryUntilTheNextEpoch(t *testing.T) 
 		t.Fatalf("after the write: %d rows from %d store reads, want 2 rows from 2 reads", len(p.Requests), counted.lists.Load())
 	}
 }
+
+// countingAll counts the reads every dashboard makes on each reload besides
+// the page: the entry count, the batch summaries and the header's curation
+// counts. Each was once a query per session (issue 16's profile).
+type countingAll struct {
+	app.Store
+	counts, batches, curation atomic.Int64
+}
+
+func (c *countingAll) CountRequests(ctx context.Context, q app.ListQuery) (int, error) {
+	c.counts.Add(1)
+	return c.Store.CountRequests(ctx, q)
+}
+
+func (c *countingAll) Batches(ctx context.Context, ids []string, now time.Time) (map[string]app.Batch, error) {
+	c.batches.Add(1)
+	return c.Store.Batches(ctx, ids, now)
+}
+
+func (c *countingAll) CountCuration(ctx context.Context, q app.ListQuery) (app.CurationCounts, error) {
+	c.curation.Add(1)
+	return c.Store.CountCuration(ctx, q)
+}
+
+func TestSessionsShareTheCountsBatchesAndCurationReads(t *testing.T) {
+	db := openStore(t)
+	counted := &countingAll{Store: db}
+	reads := newSharedReads(counted)
+	now := time.Unix(1_800_000_000, 0)
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			// sessions at different windows of the same list share one count
+			q := app.ListQuery{GroupBatches: true, Before: fmt.Sprintf("01J%d", i)}
+			if _, err := reads.CountRequests(t.Context(), q); err != nil {
+				t.Error(err)
+			}
+			if _, err := reads.Batches(t.Context(), []string{"B1", "B2"}, now); err != nil {
+				t.Error(err)
+			}
+			if _, err := reads.CountCuration(t.Context(), app.ListQuery{}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if c, b, k := counted.counts.Load(), counted.batches.Load(), counted.curation.Load(); c != 1 || b != 1 || k != 1 {
+		t.Fatalf("16 sessions made %d entry counts, %d batch reads, %d curation counts; want 1 each", c, b, k)
+	}
+	// a second later the ETA has moved: the summaries are read again
+	if _, err := reads.Batches(t.Context(), []string{"B1", "B2"}, now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if b := counted.batches.Load(); b != 2 {
+		t.Fatalf("batch summaries a second later: %d reads, want 2", b)
+	}
+}

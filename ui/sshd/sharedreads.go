@@ -187,3 +187,22 @@ func (s *sharedReads) CountCuration(ctx context.Context, q app.ListQuery) (app.C
 	}
 	return v.(app.CurationCounts), nil
 }
+
+func (s *sharedReads) CountRequests(ctx context.Context, q app.ListQuery) (int, error) {
+	q.Before, q.After = "", "" // a count ignores the cursor: one answer for every window
+	v, err := s.read(ctx, fmt.Sprintf("count requests %#v", q), func(ctx context.Context) (any, error) { return s.Store.CountRequests(ctx, q) })
+	if err != nil {
+		return 0, err
+	}
+	return v.(int), nil
+}
+
+// Batches is shared per second as well as per epoch: the ETA in each
+// summary moves with the clock even when nothing is written.
+func (s *sharedReads) Batches(ctx context.Context, ids []string, now time.Time) (map[string]app.Batch, error) {
+	v, err := s.read(ctx, fmt.Sprintf("batches %q %d", ids, now.Unix()), func(ctx context.Context) (any, error) { return s.Store.Batches(ctx, ids, now) })
+	if err != nil {
+		return nil, err
+	}
+	return maps.Clone(v.(map[string]app.Batch)), nil
+}
