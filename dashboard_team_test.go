@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -142,3 +143,39 @@ func TestWithoutOdooTheDashboardHasNoTeamScope(t *testing.T) {
 		t.Fatalf("without odoo.url the dashboard got a team scope: %+v", team)
 	}
 }
+
+// TestSSHSessionsGetTheTeamScopeAndExportIntoTheHostsData: the team host
+// is where the team scope matters most, so its sessions are wired like the
+// local dashboard (once they were not: T said Odoo was off and E exported
+// into the service user's home).
+func TestSSHSessionsGetTheTeamScopeAndExportIntoTheHostsData(t *testing.T) {
+	fake := odootest.New(t, odootest.Config{})
+	t.Setenv("INFLUENCEGEN_HOME", t.TempDir())
+	t.Setenv("INFLUENCEGEN_PROFILE", "ssh-team")
+	t.Setenv("INFLUENCEGEN_ODOO_URL", fake.URL)
+	t.Setenv("INFLUENCEGEN_ODOO_DATABASE", fake.Database())
+	t.Setenv("INFLUENCEGEN_ODOO_API_KEY", fake.Key())
+	env := cli.DefaultEnv(cli.BuildInfo{Version: "test"}, wiring())
+	p, err := env.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := sshBackend(env, p, &app.Service{}, idleRuntime{}, nil)
+	if b.Team == nil || b.Team.Feed == nil {
+		t.Fatalf("an SSH session with Odoo configured got no team scope: %+v", b.Team)
+	}
+	if want := filepath.Join(p.Paths.DataDir, "exports"); b.ExportDir != want {
+		t.Fatalf("SSH sessions export into %q, want the host's data folder %q", b.ExportDir, want)
+	}
+	if b.Presets == nil {
+		t.Fatal("SSH sessions got no presets for ctrl+t")
+	}
+}
+
+// idleRuntime stands for serve's runtime where only the wiring is checked.
+type idleRuntime struct{}
+
+func (idleRuntime) ListenAddr() string                 { return "127.0.0.1:0" }
+func (idleRuntime) CallbackURL() string                { return "http://127.0.0.1:0/callback" }
+func (idleRuntime) ListenerStatus() app.ListenerStatus { return app.ListenerStatus{} }
+func (idleRuntime) Close() error                       { return nil }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 
 	gossh "golang.org/x/crypto/ssh"
 
@@ -53,13 +54,8 @@ func startSSH(ctx context.Context, env *cli.Env, svc *app.Service, rt cli.Runtim
 		Listen: ssh.Listen, HostKeyPath: sshd.HostKeyPath(p.Paths),
 		Team:     func() (app.Team, error) { return store.LoadTeam(teamFile) },
 		ParseKey: store.ParseSSHKey,
-		Backend: ui.Backend{
-			Store: p.Store, Service: svc, Secrets: p.Secrets, Bus: svc.Bus, Config: p.Config,
-			Profile: env.Profile(), Clock: app.SystemClock{}, Log: p.Log.With("component", "dashboard"),
-			Listener: rt.ListenerStatus, ERP: erp,
-			Presets: presetBook(p.Paths, p.Config.Defaults()),
-		},
-		Log: p.Log.With("component", "ssh"), Version: env.Build.Version,
+		Backend:  sshBackend(env, p, svc, rt, erp),
+		Log:      p.Log.With("component", "ssh"), Version: env.Build.Version,
 		MaxSessions: ssh.MaxSessions, MaxPerUser: ssh.MaxPerUser,
 		IdleTimeout: ssh.IdleTimeout.D(), KeepAlive: ssh.KeepAlive.D(),
 	})
@@ -67,4 +63,18 @@ func startSSH(ctx context.Context, env *cli.Env, svc *app.Service, rt cli.Runtim
 		return nil, err // not a typed-nil *sshd.Server inside the interface
 	}
 	return srv, nil
+}
+
+// sshBackend is what every session's dashboard shares: the runtime serve
+// started, one team feed (the host's view of Odoo, issue 15) and one export
+// folder in the host's data, never the service user's home.
+func sshBackend(env *cli.Env, p cli.Parts, svc *app.Service, rt cli.Runtime, erp ui.ERPChecker) ui.Backend {
+	return ui.Backend{
+		Store: p.Store, Service: svc, Secrets: p.Secrets, Bus: svc.Bus, Config: p.Config,
+		Profile: env.Profile(), Clock: app.SystemClock{}, Log: p.Log.With("component", "dashboard"),
+		Listener: rt.ListenerStatus, ERP: erp,
+		Presets:   presetBook(p.Paths, p.Config.Defaults()),
+		Team:      newDashboardTeam(p.Config, p.Secrets, p.Store, p.Paths, p.Log),
+		ExportDir: filepath.Join(p.Paths.DataDir, "exports"),
+	}
 }
