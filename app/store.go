@@ -142,6 +142,13 @@ type DeliveryStore interface {
 	// PendingDeliveries returns unprocessed deliveries that are due, oldest
 	// first (a failed one is due again after its backoff).
 	PendingDeliveries(ctx context.Context, limit int) ([]Delivery, error)
+	// PendingDeliveryIDs is the ids of PendingDeliveries alone, and
+	// LoadDeliveries reads the deliveries of some ids (those gone are left
+	// out). The ingest worker looks for work after every commit while most
+	// of the pending page is already in flight: it reads the ids, then the
+	// bodies of only those it takes (issue 17).
+	PendingDeliveryIDs(ctx context.Context, limit int) ([]int64, error)
+	LoadDeliveries(ctx context.Context, ids []int64) ([]Delivery, error)
 	CompleteDelivery(ctx context.Context, r IngestResult) (Request, error)
 	// DeliveryFailed records a processing error; the delivery stays pending
 	// and is not due again until a backoff (growing with its attempts) passes.

@@ -126,23 +126,55 @@ func (in *Ingester) Run(ctx context.Context) {
 // dispatch starts every due delivery that is not already in flight, up to
 // ingestMaxInFlight in all.
 func (in *Ingester) dispatch(ctx context.Context, running *sync.WaitGroup) error {
-	if in.room() == 0 {
+	room := in.room()
+	if room == 0 {
 		return nil // a delivery that ends calls Notify
 	}
-	pending, err := in.opts.Store.PendingDeliveries(ctx, ingestBatch)
-	if err != nil {
-		return err
-	}
-	for _, d := range in.claim(pending, in.room()) {
+	todo, err := in.take(ctx, room)
+	for _, d := range todo {
 		running.Go(func() {
 			out := in.process(ctx, d)
-			in.release(d)
+			in.release(d.ID)
 			if out != outcomeStuck {
 				in.Notify() // a slot is free; a stuck one waits for the poll
 			}
 		})
 	}
-	return nil
+	return err
+}
+
+// take claims up to limit due deliveries that are not in flight and loads
+// them. It runs after every commit while most of the pending page is in
+// flight, so it reads the page's ids from the index and the bodies of
+// only the deliveries it claims.
+func (in *Ingester) take(ctx context.Context, limit int) ([]app.Delivery, error) {
+	ids, err := in.opts.Store.PendingDeliveryIDs(ctx, ingestBatch)
+	if err != nil {
+		return nil, err
+	}
+	claimed := in.claim(ids, limit)
+	if len(claimed) == 0 {
+		return nil, nil
+	}
+	todo, err := in.opts.Store.LoadDeliveries(ctx, claimed)
+	if err != nil {
+		for _, id := range claimed {
+			in.release(id)
+		}
+		return nil, err
+	}
+	// A claimed delivery that is gone (deleted with its request) is not
+	// in flight.
+	loaded := make(map[int64]bool, len(todo))
+	for _, d := range todo {
+		loaded[d.ID] = true
+	}
+	for _, id := range claimed {
+		if !loaded[id] {
+			in.release(id)
+		}
+	}
+	return todo, nil
 }
 
 // ProcessPending handles every due pending delivery and returns how many
@@ -156,11 +188,10 @@ func (in *Ingester) dispatch(ctx context.Context, running *sync.WaitGroup) error
 func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		pending, err := in.opts.Store.PendingDeliveries(ctx, ingestBatch)
+		todo, err := in.take(ctx, ingestBatch)
 		if err != nil {
 			return total, err
 		}
-		todo := in.claim(pending, len(pending))
 		if len(todo) == 0 {
 			return total, nil
 		}
@@ -173,7 +204,7 @@ func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				out := in.process(ctx, d)
-				in.release(d)
+				in.release(d.ID)
 				done.Lock()
 				if out == outcomeProcessed {
 					total++
@@ -183,7 +214,7 @@ func (in *Ingester) ProcessPending(ctx context.Context) (int, error) {
 			})
 		}
 		wg.Wait()
-		if ctx.Err() != nil || len(pending) < ingestBatch || !progress {
+		if ctx.Err() != nil || len(todo) < ingestBatch || !progress {
 			return total, ctx.Err()
 		}
 	}
@@ -195,29 +226,29 @@ func (in *Ingester) room() int {
 	return max(ingestMaxInFlight-len(in.inFlight), 0)
 }
 
-// claim marks up to limit deliveries of pending as in flight and returns
-// them; those already in flight are skipped.
-func (in *Ingester) claim(pending []app.Delivery, limit int) []app.Delivery {
+// claim marks up to limit ids of pending as in flight and returns them;
+// those already in flight are skipped.
+func (in *Ingester) claim(pending []int64, limit int) []int64 {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	var todo []app.Delivery
-	for _, d := range pending {
+	var todo []int64
+	for _, id := range pending {
 		if len(todo) >= limit {
 			break
 		}
-		if in.inFlight[d.ID] {
+		if in.inFlight[id] {
 			continue
 		}
-		in.inFlight[d.ID] = true
-		todo = append(todo, d)
+		in.inFlight[id] = true
+		todo = append(todo, id)
 	}
 	return todo
 }
 
-func (in *Ingester) release(d app.Delivery) {
+func (in *Ingester) release(id int64) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	delete(in.inFlight, d.ID)
+	delete(in.inFlight, id)
 }
 
 // outcome is what became of one delivery in one attempt.

@@ -35,7 +35,7 @@ func insertActivity(ctx context.Context, tx *sql.Tx, a app.Activity, now time.Ti
 	if a.RequestID != "" {
 		reqID = a.RequestID
 	}
-	_, err := tx.ExecContext(ctx,
+	_, err := txExec(ctx, tx,
 		"INSERT INTO activity (request_id, kind, level, message, created_at) VALUES (?, ?, ?, ?, ?)",
 		reqID, a.Kind, a.Level, a.Message, fmtTime(a.CreatedAt))
 	return err

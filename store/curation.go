@@ -56,10 +56,10 @@ func (d *DB) DecideImage(ctx context.Context, dec app.ImageDecision) (app.Image,
 			what = append(what, "marked "+string(*dec.Approval))
 		}
 		var requestID string
-		err := tx.QueryRowContext(ctx, "UPDATE images SET "+strings.Join(sets, ", ")+
+		err := txQueryRow(ctx, tx, "UPDATE images SET "+strings.Join(sets, ", ")+
 			" WHERE id = ?3 AND (decided_at IS NULL OR decided_at <= ?1) RETURNING request_id", args...).Scan(&requestID)
 		if errors.Is(err, sql.ErrNoRows) {
-			im, gerr := scanImage(tx.QueryRowContext(ctx, "SELECT "+imageCols+" FROM images WHERE id = ?", dec.ImageID))
+			im, gerr := scanImage(txQueryRow(ctx, tx, "SELECT "+imageCols+" FROM images WHERE id = ?", dec.ImageID))
 			if errors.Is(gerr, sql.ErrNoRows) {
 				return notFound("image", strconv.FormatInt(dec.ImageID, 10))
 			}
@@ -82,7 +82,7 @@ func (d *DB) DecideImage(ctx context.Context, dec app.ImageDecision) (app.Image,
 		if err := enqueueOutbox(ctx, tx, app.OutboxImageDecision, requestID, payload, d.now()); err != nil {
 			return err
 		}
-		out, err = scanImage(tx.QueryRowContext(ctx, "SELECT "+imageCols+" FROM images WHERE id = ?", dec.ImageID))
+		out, err = scanImage(txQueryRow(ctx, tx, "SELECT "+imageCols+" FROM images WHERE id = ?", dec.ImageID))
 		return err
 	})
 	if err != nil {

@@ -166,9 +166,21 @@ func pragmas(readOnly bool, busy time.Duration) string {
 		return p + "&_pragma=query_only(1)"
 	}
 	// wal_autocheckpoint and journal_size_limit: see writer_checkpoint.go.
-	return p + fmt.Sprintf("&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)",
-		walBackstopPages, journalSizeLimit)
+	// temp_store=MEMORY keeps the sub-journal in memory: every job of a
+	// group transaction runs under its own SAVEPOINT, and each page a job
+	// changes that an earlier job of the batch changed first is copied to
+	// the sub-journal, which SQLite otherwise writes to a temporary file
+	// (issue 17: 8 % of the CPU of a saturated listener, in pwrite). The
+	// larger page cache keeps the pages every transaction rewrites (the
+	// tables' and indexes' right edges) in memory between batches.
+	return p + fmt.Sprintf("&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)"+
+		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(%d)",
+		walBackstopPages, journalSizeLimit, -writerCacheKiB)
 }
+
+// writerCacheKiB is the page cache of the write connection (SQLite's
+// default is 2,000 KiB).
+const writerCacheKiB = 16 << 10
 
 // prepareFiles creates the folder (0700) and an empty database file (0600)
 // before SQLite does, so the file never exists with the process umask's

@@ -188,13 +188,63 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := d.rdb.QueryContext(ctx, `SELECT id, idempotency_key, request_id, body, source, received_at,
-		processed_at, attempts, last_error FROM deliveries
-		WHERE processed_at IS NULL AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-		ORDER BY id LIMIT ?`, fmtTime(d.now()), limit)
+	rows, err := d.rdb.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
+		WHERE `+sqlPendingDue+` ORDER BY id LIMIT ?2`, fmtTime(d.now()), limit)
 	if err != nil {
 		return nil, mapError("read pending callbacks", err)
 	}
+	return scanDeliveries(rows)
+}
+
+// sqlPendingDue selects the due unprocessed deliveries (?1: now); the
+// deliveries_pending index holds every column it tests.
+const sqlPendingDue = `processed_at IS NULL AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)`
+
+const deliveryCols = `id, idempotency_key, request_id, body, source, received_at, processed_at, attempts, last_error`
+
+// PendingDeliveryIDs returns the ids of PendingDeliveries from the index
+// alone, without reading a body.
+func (d *DB) PendingDeliveryIDs(ctx context.Context, limit int) ([]int64, error) {
+	limit, err := clampLimit(limit, 50, 1000)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.reads.QueryContext(ctx, `SELECT id FROM deliveries INDEXED BY deliveries_pending
+		WHERE `+sqlPendingDue+` ORDER BY id LIMIT ?2`, fmtTime(d.now()), limit)
+	if err != nil {
+		return nil, mapError("read pending callbacks", err)
+	}
+	defer rows.Close()
+	ids := make([]int64, 0, limit)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapError("read pending callbacks", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError("read pending callbacks", err)
+	}
+	return ids, nil
+}
+
+// LoadDeliveries returns the deliveries of ids in id order; ids that no
+// longer exist are left out.
+func (d *DB) LoadDeliveries(ctx context.Context, ids []int64) ([]app.Delivery, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := d.reads.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
+		WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`, idsJSON(ids))
+	if err != nil {
+		return nil, mapError("read callbacks", err)
+	}
+	return scanDeliveries(rows)
+}
+
+// scanDeliveries reads rows of deliveryCols and closes them.
+func scanDeliveries(rows *sql.Rows) ([]app.Delivery, error) {
 	defer rows.Close()
 	var out []app.Delivery
 	for rows.Next() {
@@ -203,22 +253,23 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 			body      string
 			received  string
 			processed sql.NullString
+			err       error
 		)
 		if err := rows.Scan(&dl.ID, &dl.IdempotencyKey, &dl.RequestID, &body, &dl.Source, &received,
 			&processed, &dl.Attempts, &dl.LastError); err != nil {
-			return nil, mapError("read pending callbacks", err)
+			return nil, mapError("read callbacks", err)
 		}
 		dl.Body = json.RawMessage(body)
 		if dl.ReceivedAt, err = parseTime(received); err != nil {
-			return nil, mapError("read pending callbacks", err)
+			return nil, mapError("read callbacks", err)
 		}
 		if dl.ProcessedAt, err = parseTimePtr(processed); err != nil {
-			return nil, mapError("read pending callbacks", err)
+			return nil, mapError("read callbacks", err)
 		}
 		out = append(out, dl)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, mapError("read pending callbacks", err)
+		return nil, mapError("read callbacks", err)
 	}
 	return out, nil
 }

@@ -21,7 +21,7 @@ import (
 func (d *DB) SoftDeleteRequest(ctx context.Context, id string) error {
 	now := d.now()
 	return d.write(ctx, "delete request "+id, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE requests SET deleted_at = ?
+		res, err := txExec(ctx, tx, `UPDATE requests SET deleted_at = ?
 			WHERE id = ? AND deleted_at IS NULL AND status <> 'sending'`, fmtTime(now), id)
 		if err != nil {
 			return err
@@ -31,7 +31,7 @@ func (d *DB) SoftDeleteRequest(ctx context.Context, id string) error {
 				status  string
 				deleted sql.NullString
 			)
-			err := tx.QueryRowContext(ctx, "SELECT status, deleted_at FROM requests WHERE id = ?", id).Scan(&status, &deleted)
+			err := txQueryRow(ctx, tx, "SELECT status, deleted_at FROM requests WHERE id = ?", id).Scan(&status, &deleted)
 			switch {
 			case errors.Is(err, sql.ErrNoRows), err == nil && deleted.Valid:
 				return notFound("request", id)
@@ -58,14 +58,14 @@ func (d *DB) RestoreRequest(ctx context.Context, id string, deletedSince time.Ti
 	now := d.now()
 	var out app.Request
 	err := d.write(ctx, "undo delete of request "+id, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE requests SET deleted_at = NULL
+		res, err := txExec(ctx, tx, `UPDATE requests SET deleted_at = NULL
 			WHERE id = ? AND deleted_at IS NOT NULL AND deleted_at >= ?`, id, fmtTime(deletedSince))
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			var deleted sql.NullString
-			err := tx.QueryRowContext(ctx, "SELECT deleted_at FROM requests WHERE id = ?", id).Scan(&deleted)
+			err := txQueryRow(ctx, tx, "SELECT deleted_at FROM requests WHERE id = ?", id).Scan(&deleted)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				return app.ReasonErrorf(app.ENOTFOUND, "undo_expired", "request %s is deleted for good: the undo window has passed", id)
@@ -101,7 +101,7 @@ func (d *DB) UndoCancel(ctx context.Context, id string, cancelledSince time.Time
 			status, from, updated string
 			result                sql.NullInt64
 		)
-		err := tx.QueryRowContext(ctx, "SELECT status, cancelled_from, updated_at, result_delivery_id FROM requests WHERE id = ?", id).
+		err := txQueryRow(ctx, tx, "SELECT status, cancelled_from, updated_at, result_delivery_id FROM requests WHERE id = ?", id).
 			Scan(&status, &from, &updated, &result)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("request", id)
@@ -119,7 +119,7 @@ func (d *DB) UndoCancel(ctx context.Context, id string, cancelledSince time.Time
 		}
 		// The write lock is ours since the read, yet the UPDATE checks the
 		// same conditions again: it is the compare-and-set.
-		res, err := tx.ExecContext(ctx, `UPDATE requests SET status = cancelled_from, cancelled_from = '', updated_at = ?,
+		res, err := txExec(ctx, tx, `UPDATE requests SET status = cancelled_from, cancelled_from = '', updated_at = ?,
 				send_lease_owner = ''
 			WHERE id = ? AND status = 'cancelled' AND cancelled_from = ? AND updated_at = ? AND result_delivery_id IS NULL`,
 			fmtTime(at), id, from, updated)
@@ -171,7 +171,7 @@ func (d *DB) PurgeDeleted(ctx context.Context, before time.Time) (int, error) {
 	for {
 		var n int64
 		err := d.write(ctx, "finish deleted requests", func(ctx context.Context, tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `DELETE FROM requests WHERE id IN (
+			res, err := txExec(ctx, tx, `DELETE FROM requests WHERE id IN (
 				SELECT id FROM requests WHERE deleted_at IS NOT NULL AND deleted_at < ? AND status <> 'sending' LIMIT ?)`,
 				fmtTime(before), collectBatch)
 			if err != nil {
