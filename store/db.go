@@ -40,6 +40,8 @@ type Options struct {
 	// BusyTimeout bounds the wait for another process's write lock;
 	// 0 = DefaultBusyTimeout.
 	BusyTimeout time.Duration
+
+	walQuiet time.Duration // truncateIdle unless set (tests)
 }
 
 // DB is the SQLite store. One writer goroutine owns the write connection
@@ -147,7 +149,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	d.cdb.SetMaxIdleConns(1)
 	tightenSidecars(path)
 
-	d.ckpt = startCheckpointer(d.cdb, d.log)
+	if opts.walQuiet <= 0 {
+		opts.walQuiet = truncateIdle
+	}
+	d.ckpt = startCheckpointer(d.cdb, opts.walQuiet, d.log)
 	d.w = startWriter(d.wdb, d.ws, d.ckpt.committed, d.log, &d.commits)
 	ok = true
 	d.log.Debug("store opened", "path", path)

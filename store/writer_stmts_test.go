@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/influencegen/influencegen/app"
 )
@@ -62,5 +66,50 @@ func TestTheWritersCheckpointIsALargeBackstop(t *testing.T) {
 	}
 	if pages != walBackstopPages || pages*4096 < 256<<20 {
 		t.Fatalf("wal_autocheckpoint = %d pages, want the %d-page (256 MiB) backstop", pages, walBackstopPages)
+	}
+}
+
+// Issue 17: SQLite shortened the WAL inside the first COMMIT after it
+// restarted (journal_size_limit), 90–110 ms of giving blocks back while
+// every caller of that commit waited. The file is now kept while commits
+// come and truncated by the checkpointer once the writer is quiet.
+func TestTheWALIsKeptWhileBusyAndTruncatedWhenQuiet(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	db, err := Open(context.Background(), path, Options{Clock: newTestClock(), walQuiet: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	var limit int
+	if err := db.wdb.QueryRowContext(ctx, "PRAGMA journal_size_limit").Scan(&limit); err != nil || limit != -1 {
+		t.Fatalf("journal_size_limit = %d (%v), want -1: SQLite must not truncate the WAL inside a COMMIT", limit, err)
+	}
+	for i := range 20 {
+		r := createOne(t, db, fmt.Sprint("p", i))
+		if _, _, err := db.RecordDelivery(ctx, delivery(r.ID, fmt.Sprint("k", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	walSize := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	if walSize() == 0 {
+		t.Fatal("the WAL is empty right after 20 commits")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for walSize() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the WAL still holds %d bytes 10 s after the last commit; want it truncated after the quiet spell", walSize())
+		}
+		time.Sleep(50 * time.Millisecond) // polling the file for the checkpointer's work
+	}
+	// And the next write still works on the truncated file.
+	if _, _, err := db.RecordDelivery(ctx, delivery(createOne(t, db, "after").ID, "after")); err != nil {
+		t.Fatal(err)
 	}
 }
