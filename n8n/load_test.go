@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -277,8 +276,10 @@ func waitIngested(t *testing.T, h *harness, acked int, deadline time.Duration) {
 // latency from the scheduled send time: a server that falls behind shows
 // its queueing delay instead of hiding it (no coordinated omission).
 func runOpenLoop(url, token string, bodies [][]byte, perSecond float64, conns int) closedResult {
-	client := loadClient(conns)
-	defer client.Transport.(*http.Transport).CloseIdleConnections()
+	lcs, err := dialAll(url, token, conns)
+	if err != nil {
+		return closedResult{err: err}
+	}
 	type shot struct {
 		i   int
 		due time.Time
@@ -290,13 +291,14 @@ func runOpenLoop(url, token string, bodies [][]byte, perSecond float64, conns in
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	for range conns {
+	for _, lc := range lcs {
 		wg.Go(func() {
+			defer lc.close()
 			for s := range queue {
 				if wait := time.Until(s.due); wait > 0 {
 					time.Sleep(wait) // pacing the sender, not waiting for a result
 				}
-				err := postCallback(client, url, token, bodies[s.i])
+				err := lc.post(bodies[s.i])
 				lat := time.Since(s.due)
 				mu.Lock()
 				if err != nil && firstErr == nil {
