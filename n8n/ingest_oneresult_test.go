@@ -176,14 +176,14 @@ func TestMetadataIsCapped(t *testing.T) {
 	body["metadata"] = map[string]any{"blob": strings.Repeat("m", 4<<20)}
 	wantStatus(t, h.callback(body), http.StatusOK)
 	var size int
-	if err := h.raw.QueryRow("SELECT max(length(body)) FROM deliveries").Scan(&size); err != nil {
+	if err := h.raw.QueryRow("SELECT max(length(body)) FROM delivery_bodies").Scan(&size); err != nil {
 		t.Fatal(err)
 	}
 	if size > 64<<10 {
 		t.Fatalf("a delivery of %d bytes was stored: the metadata was not capped", size)
 	}
 	var note string
-	if err := h.raw.QueryRow("SELECT json_extract(body, '$.metadata.dropped') FROM deliveries").Scan(&note); err != nil || !strings.Contains(note, "over the 16 KiB limit") {
+	if err := h.raw.QueryRow("SELECT json_extract(body, '$.metadata.dropped') FROM delivery_bodies").Scan(&note); err != nil || !strings.Contains(note, "over the 16 KiB limit") {
 		t.Fatalf("no note says the metadata was dropped: %q, %v", note, err)
 	}
 }

@@ -110,7 +110,7 @@ func TestRetentionSyncsImageFilesBeforeDroppingBodies(t *testing.T) {
 		t.Fatal("Collect succeeded although the image files could not be synced")
 	}
 	var body string
-	if err := h.raw.QueryRow("SELECT body FROM deliveries").Scan(&body); err != nil || body == "" {
+	if err := h.raw.QueryRow("SELECT body FROM delivery_bodies").Scan(&body); err != nil || body == "" {
 		t.Fatalf("the delivery body was dropped before its image file was synced (%v)", err)
 	}
 	if err := os.Rename(hidden, h.files.Dir()); err != nil {

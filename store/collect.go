@@ -294,14 +294,17 @@ func (d *DB) countMissing(ctx context.Context, rep *CollectReport) error {
 	return mapError("collector: list image files", rows.Err())
 }
 
-// dropDeliveryBodies empties the bodies of deliveries processed before
+// dropDeliveryBodies deletes the bodies of deliveries processed before
 // `before`, a batch per transaction so the write lock is never held long.
 func (d *DB) dropDeliveryBodies(ctx context.Context, before time.Time, rep *CollectReport) error {
 	for {
 		var n int64
 		err := d.write(ctx, "drop old callback bodies", func(ctx context.Context, tx *sql.Tx) error {
-			res, err := txExec(ctx, tx, `UPDATE deliveries SET body = '' WHERE id IN (
-				SELECT id FROM deliveries WHERE processed_at IS NOT NULL AND processed_at < ? AND body <> '' LIMIT ?)`,
+			// Walked in delivery_bodies' order: only kept bodies are
+			// visited, oldest first, and each delivery is found by its key.
+			res, err := txExec(ctx, tx, `DELETE FROM delivery_bodies WHERE delivery_id IN (
+				SELECT b.delivery_id FROM delivery_bodies b JOIN deliveries d ON d.id = b.delivery_id
+				WHERE d.processed_at IS NOT NULL AND d.processed_at < ? LIMIT ?)`,
 				fmtTime(before), collectBatch)
 			if err != nil {
 				return err

@@ -54,12 +54,15 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 	err := d.write(ctx, "record callback for request "+dl.RequestID, func(ctx context.Context, tx *sql.Tx) error {
 		refused = nil
 		err := d.ws.queryRow(ctx, tx, sqlInsertDelivery,
-			dl.IdempotencyKey, dl.RequestID, body, dl.Source, fmtTime(dl.ReceivedAt)).Scan(&id)
+			dl.IdempotencyKey, dl.RequestID, dl.Source, fmtTime(dl.ReceivedAt)).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			id, dup, err = whyNotInserted(ctx, tx, d.ws, dl)
 			return err
 		}
 		if err != nil {
+			return err
+		}
+		if _, err := d.ws.exec(ctx, tx, sqlInsertDeliveryBody, id, body); err != nil {
 			return err
 		}
 		// A request accepts one result: the first delivery to claim it
@@ -92,9 +95,12 @@ func (d *DB) RecordDelivery(ctx context.Context, dl app.Delivery) (int64, bool, 
 var (
 	// The SELECT yields the request only while it can take a result; its
 	// WHERE also keeps SQLite from reading ON CONFLICT as a join clause.
-	sqlInsertDelivery = hotWrite(`INSERT INTO deliveries (idempotency_key, request_id, body, source, received_at)
-	SELECT ?1, id, ?3, ?4, ?5 FROM requests WHERE id = ?2 AND status NOT IN ('completed', 'failed')
+	sqlInsertDelivery = hotWrite(`INSERT INTO deliveries (idempotency_key, request_id, source, received_at)
+	SELECT ?1, id, ?3, ?4 FROM requests WHERE id = ?2 AND status NOT IN ('completed', 'failed')
 	ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`)
+	// The body has a table of its own (migration 0012): ingest's update
+	// of the delivery row no longer rewrites it.
+	sqlInsertDeliveryBody = hotWrite(`INSERT INTO delivery_bodies (delivery_id, body) VALUES (?, ?)`)
 	sqlClaimResult      = hotWrite(`UPDATE requests SET result_delivery_id = ? WHERE id = ? AND result_delivery_id IS NULL`)
 	sqlDeliveryByKey    = hotWrite("SELECT id FROM deliveries WHERE idempotency_key = ?")
 	sqlRequestStatus    = hotWrite("SELECT status FROM requests WHERE id = ?")
@@ -188,7 +194,7 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := d.rdb.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
+	rows, err := d.rdb.QueryContext(ctx, `SELECT `+deliveryCols+` FROM `+deliveriesWithBodies+`
 		WHERE `+sqlPendingDue+` ORDER BY id LIMIT ?2`, fmtTime(d.now()), limit)
 	if err != nil {
 		return nil, mapError("read pending callbacks", err)
@@ -200,7 +206,12 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 // deliveries_pending index holds every column it tests.
 const sqlPendingDue = `processed_at IS NULL AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)`
 
-const deliveryCols = `id, idempotency_key, request_id, body, source, received_at, processed_at, attempts, last_error`
+// deliveryCols are read from deliveriesWithBodies; a body dropped by
+// retention reads as "".
+const (
+	deliveryCols         = `id, idempotency_key, request_id, coalesce(b.body, ''), source, received_at, processed_at, attempts, last_error`
+	deliveriesWithBodies = `deliveries LEFT JOIN delivery_bodies b ON b.delivery_id = deliveries.id`
+)
 
 // PendingDeliveryIDs returns the ids of PendingDeliveries from the index
 // alone, without reading a body.
@@ -235,7 +246,7 @@ func (d *DB) LoadDeliveries(ctx context.Context, ids []int64) ([]app.Delivery, e
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := d.reads.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries
+	rows, err := d.reads.QueryContext(ctx, `SELECT `+deliveryCols+` FROM `+deliveriesWithBodies+`
 		WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`, idsJSON(ids))
 	if err != nil {
 		return nil, mapError("read callbacks", err)

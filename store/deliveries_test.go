@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -287,8 +288,12 @@ func TestALegacySecondDeliveryIsNotMerged(t *testing.T) {
 	r, did := processing(t, db, "k1")
 	var did2 int64
 	if err := db.write(ctx, "insert a legacy delivery", func(ctx context.Context, tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO deliveries (idempotency_key, request_id, body, received_at)
-			VALUES ('legacy', ?, '{}', '2026-01-01T00:00:00.000000000Z') RETURNING id`, r.ID).Scan(&did2)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (idempotency_key, request_id, received_at)
+			VALUES ('legacy', ?, '2026-01-01T00:00:00.000000000Z') RETURNING id`, r.ID).Scan(&did2); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO delivery_bodies (delivery_id, body) VALUES (?, '{}')`, did2)
+		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -332,5 +337,44 @@ func TestImageSequencesStayUniqueWhateverTheCallerPasses(t *testing.T) {
 		if im.Sequence != i+1 {
 			t.Fatalf("sequences %d %d %d, want 1 2 3", imgs[0].Sequence, imgs[1].Sequence, imgs[2].Sequence)
 		}
+	}
+}
+
+// Issue 17: marking a delivery processed must not rewrite its body. In
+// the deliveries row, the ~13 KB body was rewritten with its overflow
+// pages into the WAL on every ingest; in delivery_bodies it is written
+// once. The WAL frames of CompleteDelivery are the same for a 13 KB body
+// as for a tiny one.
+func TestMarkingADeliveryProcessedDoesNotRewriteItsBody(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	framesOfCompletion := func(body string) int {
+		r := createOne(t, db, "p")
+		move(t, db, r.ID, app.StatusSending)
+		move(t, db, r.ID, app.StatusProcessing)
+		dl := delivery(r.ID, "k-"+fmt.Sprint(len(body)))
+		dl.Body = json.RawMessage(`{"status":"success","blob":"` + body + `"}`)
+		did, _, err := db.RecordDelivery(ctx, dl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// An empty WAL, so its frames afterwards are the completion's alone.
+		if _, err := db.cdb.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, To: app.StatusCompleted,
+			Images: []app.Image{img(r.ID, fmt.Sprintf("%064x", len(body)))}}); err != nil {
+			t.Fatal(err)
+		}
+		var busy, frames, copied int
+		if err := db.cdb.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+			t.Fatal(err)
+		}
+		return frames
+	}
+	small := framesOfCompletion("x")
+	large := framesOfCompletion(strings.Repeat("x", 13<<10))
+	if large > small {
+		t.Fatalf("completing a delivery with a 13 KB body wrote %d WAL frames, with a tiny one %d: the body was rewritten", large, small)
 	}
 }

@@ -62,8 +62,8 @@ func (f *ImageFiles) Sync(paths []string) error {
 // id above afterID, in id order, each with the body of the delivery that
 // is its request's result (empty once retention dropped it).
 func (d *DB) UnsyncedImages(ctx context.Context, afterID int64, limit int) ([]app.Image, []json.RawMessage, error) {
-	rows, err := d.rdb.QueryContext(ctx, `SELECT i.id, i.request_id, i.sha256, i.path, i.source, coalesce(dl.body, '')
-		FROM images i JOIN requests r ON r.id = i.request_id LEFT JOIN deliveries dl ON dl.id = r.result_delivery_id
+	rows, err := d.rdb.QueryContext(ctx, `SELECT i.id, i.request_id, i.sha256, i.path, i.source, coalesce(b.body, '')
+		FROM images i JOIN requests r ON r.id = i.request_id LEFT JOIN delivery_bodies b ON b.delivery_id = r.result_delivery_id
 		WHERE i.synced = 0 AND i.id > ? ORDER BY i.id LIMIT ?`, afterID, limit)
 	if err != nil {
 		return nil, nil, mapError("read unsynced images", err)

@@ -177,6 +177,9 @@ func checkMigratedData(t *testing.T, db *DB) {
 	pending, err := db.PendingDeliveries(ctx, 10)
 	if err != nil || len(pending) != 1 || pending[0].IdempotencyKey != "webhook-id:seeded" {
 		t.Errorf("pending deliveries after migration = %+v, %v; want the seeded one, due", pending, err)
+	} else if string(pending[0].Body) != `{"status":"success"}` {
+		// 0012 moved the body into delivery_bodies.
+		t.Errorf("the seeded callback's body after migration = %q, want it kept", pending[0].Body)
 	}
 	imgs, err := db.Images(ctx, "01JDX3V6Q6T7ZP3Y6N4B1K9S2G")
 	if err != nil || len(imgs) != 2 || imgs[0].Sequence != 1 || imgs[1].Sequence != 2 || imgs[0].SHA256 != "cc" {
