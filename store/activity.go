@@ -14,8 +14,39 @@ import (
 // level or time is filled in; an empty kind or message is a programming
 // mistake and is refused.
 func insertActivity(ctx context.Context, tx *sql.Tx, a app.Activity, now time.Time) error {
+	return insertActivities(ctx, tx, []app.Activity{a}, now)
+}
+
+// maxActivityRows bounds the rows of one INSERT (5 parameters each), so
+// the statement texts stay few and each is prepared once.
+const maxActivityRows = 8
+
+// insertActivities appends events in one statement per maxActivityRows:
+// ingest writes three or four per callback (issue 17: one INSERT each
+// was a quarter of its statements).
+func insertActivities(ctx context.Context, tx *sql.Tx, acts []app.Activity, now time.Time) error {
+	for len(acts) > 0 {
+		n := min(len(acts), maxActivityRows)
+		args := make([]any, 0, 5*n)
+		for _, a := range acts[:n] {
+			row, err := activityRow(a, now)
+			if err != nil {
+				return err
+			}
+			args = append(args, row...)
+		}
+		if _, err := txExec(ctx, tx, activityInsertSQL(n), args...); err != nil {
+			return err
+		}
+		acts = acts[n:]
+	}
+	return nil
+}
+
+// activityRow checks one event and returns its INSERT arguments.
+func activityRow(a app.Activity, now time.Time) ([]any, error) {
 	if a.Kind == "" {
-		return app.Errorf(app.EINVALID, "activity without a kind (message %q)", a.Message)
+		return nil, app.Errorf(app.EINVALID, "activity without a kind (message %q)", a.Message)
 	}
 	if a.Level == "" {
 		a.Level = app.LevelInfo
@@ -23,22 +54,24 @@ func insertActivity(ctx context.Context, tx *sql.Tx, a app.Activity, now time.Ti
 	switch a.Level {
 	case app.LevelInfo, app.LevelWarn, app.LevelError:
 	default:
-		return app.Errorf(app.EINVALID, "activity level %q: use info, warn or error", a.Level)
+		return nil, app.Errorf(app.EINVALID, "activity level %q: use info, warn or error", a.Level)
 	}
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = now
 	}
 	// Messages quote outside text (n8n's error, an image host's answer,
 	// Odoo's fault): stored cleaned and clipped, whoever wrote them.
-	a.Message = app.OutsideText(a.Message)
 	var reqID any
 	if a.RequestID != "" {
 		reqID = a.RequestID
 	}
-	_, err := txExec(ctx, tx,
-		"INSERT INTO activity (request_id, kind, level, message, created_at) VALUES (?, ?, ?, ?, ?)",
-		reqID, a.Kind, a.Level, a.Message, fmtTime(a.CreatedAt))
-	return err
+	return []any{reqID, a.Kind, a.Level, app.OutsideText(a.Message), fmtTime(a.CreatedAt)}, nil
+}
+
+// activityInsertSQL is the INSERT of n activity rows.
+func activityInsertSQL(n int) string {
+	return "INSERT INTO activity (request_id, kind, level, message, created_at) VALUES (?, ?, ?, ?, ?)" +
+		strings.Repeat(", (?, ?, ?, ?, ?)", n-1)
 }
 
 // AppendActivity appends events to the log in one transaction.
@@ -48,12 +81,7 @@ func (d *DB) AppendActivity(ctx context.Context, acts ...app.Activity) error {
 	}
 	now := d.now()
 	return d.write(ctx, "append activity", func(ctx context.Context, tx *sql.Tx) error {
-		for _, a := range acts {
-			if err := insertActivity(ctx, tx, a, now); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertActivities(ctx, tx, acts, now)
 	})
 }
 

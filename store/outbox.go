@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -14,17 +15,51 @@ import (
 // enqueueOutbox adds one Odoo operation inside the transaction of the
 // change that implies it, and marks the request as waiting for sync.
 func enqueueOutbox(ctx context.Context, tx *sql.Tx, kind, requestID string, payload json.RawMessage, now time.Time) error {
-	var p any
-	if len(payload) > 0 {
-		p = string(payload)
+	return enqueueOutboxRows(ctx, tx, requestID, []outboxRow{{kind, payload}}, now)
+}
+
+// outboxRow is one operation of enqueueOutboxRows.
+type outboxRow struct {
+	kind    string
+	payload json.RawMessage
+}
+
+// enqueueOutboxRows adds a request's operations with one INSERT and marks
+// the request once (ingest adds an image row per picture and the request's
+// upsert together; issue 17).
+func enqueueOutboxRows(ctx context.Context, tx *sql.Tx, requestID string, rows []outboxRow, now time.Time) error {
+	if len(rows) == 0 {
+		return nil
 	}
 	at := fmtTime(now)
-	if _, err := txExec(ctx, tx, `INSERT INTO outbox (kind, request_id, payload, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?)`, kind, requestID, p, at, at); err != nil {
+	args := make([]any, 0, 3*len(rows)+2)
+	args = append(args, requestID, at)
+	for _, r := range rows {
+		var p any
+		if len(r.payload) > 0 {
+			p = string(r.payload)
+		}
+		args = append(args, r.kind, p)
+	}
+	if _, err := txExec(ctx, tx, outboxInsertSQL(len(rows)), args...); err != nil {
 		return err
 	}
 	_, err := txExec(ctx, tx, "UPDATE requests SET sync_state = 'pending' WHERE id = ? AND sync_state <> 'parked'", requestID)
 	return err
+}
+
+// outboxInsertSQL inserts n rows for request ?1 at time ?2, each binding
+// its kind and payload.
+func outboxInsertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO outbox (kind, request_id, payload, next_attempt_at, created_at) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(?%d, ?1, ?%d, ?2, ?2)", 3+2*i, 4+2*i)
+	}
+	return b.String()
 }
 
 // syncStateSQL recomputes sync_state of the requests owning the outbox
