@@ -335,7 +335,7 @@ func (d *DB) write(ctx context.Context, op string, fn writeFunc) error {
 
 // writeBackground is write in the writer's background lane (ingest): it
 // shares transactions with the acks but never delays them by more than
-// maxBackground jobs per transaction (writer.run).
+// backgroundRoom jobs per transaction (writer.run).
 func (d *DB) writeBackground(ctx context.Context, op string, fn writeFunc) error {
 	return mapError(op, d.w.doBackground(ctx, fn))
 }

@@ -101,11 +101,11 @@ var (
 	// The body has a table of its own (migration 0012): ingest's update
 	// of the delivery row no longer rewrites it.
 	sqlInsertDeliveryBody = hotWrite(`INSERT INTO delivery_bodies (delivery_id, body) VALUES (?, ?)`)
-	sqlClaimResult      = hotWrite(`UPDATE requests SET result_delivery_id = ? WHERE id = ? AND result_delivery_id IS NULL`)
-	sqlDeliveryByKey    = hotWrite("SELECT id FROM deliveries WHERE idempotency_key = ?")
-	sqlRequestStatus    = hotWrite("SELECT status FROM requests WHERE id = ?")
-	sqlDeleteDelivery   = hotWrite("DELETE FROM deliveries WHERE id = ?")
-	sqlRequestResultRow = hotWrite("SELECT status, result_delivery_id FROM requests WHERE id = ?")
+	sqlClaimResult        = hotWrite(`UPDATE requests SET result_delivery_id = ? WHERE id = ? AND result_delivery_id IS NULL`)
+	sqlDeliveryByKey      = hotWrite("SELECT id FROM deliveries WHERE idempotency_key = ?")
+	sqlRequestStatus      = hotWrite("SELECT status FROM requests WHERE id = ?")
+	sqlDeleteDelivery     = hotWrite("DELETE FROM deliveries WHERE id = ?")
+	sqlRequestResultRow   = hotWrite("SELECT status, result_delivery_id FROM requests WHERE id = ?")
 )
 
 // whyNotInserted explains an INSERT that wrote no row: a replay of a
