@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/influencegen/influencegen/app"
@@ -71,8 +73,11 @@ func (f *ImageFiles) save(ctx context.Context, r io.Reader, durable bool) (app.S
 	}()
 
 	hash := sha256.New()
-	prefix := &prefixBuffer{limit: imageSniffPrefix}
-	n, err := io.Copy(io.MultiWriter(tmp, hash, prefix), io.LimitReader(ctxReader{ctx, r}, f.maxBytes+1))
+	prefix := &prefixBuffer{limit: imageSniffPrefix, buf: getPrefixBuf()}
+	defer prefix.release()
+	copyBuf := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.MultiWriter(tmp, hash, prefix), io.LimitReader(ctxReader{ctx, r}, f.maxBytes+1), *copyBuf)
+	copyBufs.Put(copyBuf)
 	if err != nil {
 		if ctx.Err() != nil {
 			return app.StoredFile{}, app.Errorf(app.EUNAVAILABLE, "image download stopped: %w", ctx.Err())
@@ -86,7 +91,13 @@ func (f *ImageFiles) save(ctx context.Context, r io.Reader, durable bool) (app.S
 	if err != nil {
 		return app.StoredFile{}, err
 	}
-	if err := verifyImage(tmp, n, info); err != nil {
+	// A picture that fits the prefix is verified from memory, not read
+	// back from the file (issue 17: the reads were a fifth of a save).
+	var whole io.ReaderAt = tmp
+	if n == int64(len(prefix.buf)) {
+		whole = bytes.NewReader(prefix.buf)
+	}
+	if err := verifyImage(whole, n, info); err != nil {
 		return app.StoredFile{}, err // imageverify.go: decodes, nothing after its end
 	}
 	if durable {
@@ -160,6 +171,32 @@ func syncDir(dir string) {
 type prefixBuffer struct {
 	buf   []byte
 	limit int
+}
+
+// The buffers of a save are reused: a callback's picture is ~10 KB, and
+// allocating (and zeroing) a 32 KiB copy buffer and a growing prefix per
+// picture was most of ingest's garbage.
+var (
+	copyBufs      = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+	prefixBufs    sync.Pool // *[]byte, empty, capacity up to keptPrefixCap
+	keptPrefixCap = 256 << 10
+)
+
+func getPrefixBuf() []byte {
+	if b, ok := prefixBufs.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 16<<10)
+}
+
+// release returns the buffer to the pool unless it grew large (a big
+// picture's prefix is not worth keeping around).
+func (p *prefixBuffer) release() {
+	if cap(p.buf) <= keptPrefixCap {
+		b := p.buf[:0]
+		prefixBufs.Put(&b)
+	}
+	p.buf = nil
 }
 
 func (p *prefixBuffer) Write(b []byte) (int, error) {

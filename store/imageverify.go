@@ -58,7 +58,8 @@ func verifyImage(r io.ReaderAt, size int64, info app.ImageInfo) error {
 	}
 	decodeSlots <- struct{}{}
 	defer func() { <-decodeSlots }()
-	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
+	// A small picture gets a buffer of its own size, not 64 KiB to zero.
+	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), int(min(size+1, 64<<10)))
 	var img image.Image
 	switch info.Ext {
 	case "png":
@@ -125,7 +126,8 @@ func pngEnd(r io.ReaderAt, size int64) (float64, error) {
 // jpegEnd walks the segments and entropy-coded data to EOI and returns
 // the bytes per pixel (components of the frame).
 func jpegEnd(r io.ReaderAt, size int64) (float64, error) {
-	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
+	// A small picture gets a buffer of its own size, not 64 KiB to zero.
+	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), int(min(size+1, 64<<10)))
 	pos := int64(0)
 	next := func() (byte, error) {
 		b, err := br.ReadByte()
@@ -215,7 +217,8 @@ func jpegEnd(r io.ReaderAt, size int64) (float64, error) {
 
 // gifEnd walks the blocks to the trailer.
 func gifEnd(r io.ReaderAt, size int64) error {
-	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), 64<<10)
+	// A small picture gets a buffer of its own size, not 64 KiB to zero.
+	br := bufio.NewReaderSize(io.NewSectionReader(r, 0, size), int(min(size+1, 64<<10)))
 	pos := int64(0)
 	read := func(n int) ([]byte, error) {
 		b := make([]byte, n)
