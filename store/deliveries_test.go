@@ -378,3 +378,49 @@ func TestMarkingADeliveryProcessedDoesNotRewriteItsBody(t *testing.T) {
 		t.Fatalf("completing a delivery with a 13 KB body wrote %d WAL frames, with a tiny one %d: the body was rewritten", large, small)
 	}
 }
+
+// Issue 17: the ingest worker asks for the pending ids after every commit
+// and loads only the deliveries it takes. The ids are PendingDeliveries'
+// (due, oldest first); LoadDeliveries returns bodies and leaves out ids
+// that are gone.
+func TestPendingDeliveryIDsMatchPendingDeliveriesAndLoadReadsOnlyThoseAsked(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	var ids []int64
+	for i := range 4 {
+		r := createOne(t, db, fmt.Sprint("p", i))
+		dl := delivery(r.ID, fmt.Sprint("k", i))
+		dl.Body = json.RawMessage(fmt.Sprintf(`{"status":"success","n":%d}`, i))
+		id, _, err := db.RecordDelivery(ctx, dl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	// One backs off after a failure, one is processed: neither is due.
+	if err := db.DeliveryFailed(ctx, ids[1], "disk full"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: ids[2], To: app.StatusFailed, ErrorCode: "x", ErrorMessage: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := db.PendingDeliveries(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.PendingDeliveryIDs(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != ids[0] || got[1] != ids[3] || len(pending) != 2 || pending[0].ID != got[0] || pending[1].ID != got[1] {
+		t.Fatalf("pending ids %v, pending deliveries %+v; want %d and %d in both", got, pending, ids[0], ids[3])
+	}
+	loaded, err := db.LoadDeliveries(ctx, []int64{ids[3], 999999, ids[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(loaded) != 2 || loaded[0].ID != ids[1] || loaded[1].ID != ids[3] ||
+		string(loaded[1].Body) != `{"status":"success","n":3}` || loaded[0].Attempts != 1 {
+		t.Fatalf("LoadDeliveries = %+v; want deliveries %d (1 attempt) and %d with its body, in id order, the unknown id left out", loaded, ids[1], ids[3])
+	}
+}
