@@ -7,8 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,7 +46,6 @@ type loadConn struct {
 	conn net.Conn
 	r    *bufio.Reader
 	head []byte // the request line and headers, up to "Content-Length: "
-	line []byte // scratch for one answer line
 }
 
 func dialLoad(rawURL, token string) (*loadConn, error) {
