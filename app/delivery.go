@@ -5,15 +5,6 @@ import (
 	"fmt"
 )
 
-// DeliveryLookup is an optional part of a Store (checked with a type
-// assertion): whether a callback with this idempotency key was ever
-// recorded. The listener needs it to tell a harmless re-send of the
-// callback that finished a request (200, duplicate) from a new callback
-// that contradicts it (409), without writing anything to find out.
-type DeliveryLookup interface {
-	DeliverySeen(ctx context.Context, idempotencyKey string) (bool, error)
-}
-
 // MaxDeliveryAttempts is how often processing one callback is tried before
 // it is parked: retried with a doubling backoff (2 s … 5 min), about half an
 // hour in all, never for ever.

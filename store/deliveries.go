@@ -97,12 +97,12 @@ var (
 	// WHERE also keeps SQLite from reading ON CONFLICT as a join clause.
 	sqlInsertDelivery = hotWrite(`INSERT INTO deliveries (idempotency_key, request_id, source, received_at)
 	SELECT ?1, id, ?3, ?4 FROM requests WHERE id = ?2 AND status NOT IN ('completed', 'failed')
-	ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`)
+	ON CONFLICT (request_id, idempotency_key) DO NOTHING RETURNING id`)
 	// The body has a table of its own (migration 0012): ingest's update
 	// of the delivery row no longer rewrites it.
 	sqlInsertDeliveryBody = hotWrite(`INSERT INTO delivery_bodies (delivery_id, body) VALUES (?, ?)`)
 	sqlClaimResult        = hotWrite(`UPDATE requests SET result_delivery_id = ? WHERE id = ? AND result_delivery_id IS NULL`)
-	sqlDeliveryByKey      = hotWrite("SELECT id FROM deliveries WHERE idempotency_key = ?")
+	sqlDeliveryByKey      = hotWrite("SELECT id FROM deliveries WHERE request_id = ? AND idempotency_key = ?")
 	sqlRequestStatus      = hotWrite("SELECT status FROM requests WHERE id = ?")
 	sqlDeleteDelivery     = hotWrite("DELETE FROM deliveries WHERE id = ?")
 	sqlRequestResultRow   = hotWrite("SELECT status, result_delivery_id FROM requests WHERE id = ?")
@@ -114,7 +114,7 @@ var (
 // different result contradicts it; nothing is recorded).
 func whyNotInserted(ctx context.Context, tx *sql.Tx, ws *writeStmts, dl app.Delivery) (int64, bool, error) {
 	var id int64
-	err := ws.queryRow(ctx, tx, sqlDeliveryByKey, dl.IdempotencyKey).Scan(&id)
+	err := ws.queryRow(ctx, tx, sqlDeliveryByKey, dl.RequestID, dl.IdempotencyKey).Scan(&id)
 	if err == nil {
 		return id, true, nil
 	}
@@ -156,18 +156,6 @@ func refuseSecondResult(ctx context.Context, tx *sql.Tx, ws *writeStmts, dl app.
 	}
 	return app.ReasonErrorf(app.ECONFLICT, app.ReasonResultExists,
 		"request %s already has its result (callback %d, state %s); a different result is not accepted", dl.RequestID, first.Int64, status)
-}
-
-func deliveryByKey(ctx context.Context, q querier, key string) (int64, bool, error) {
-	var id int64
-	err := q.QueryRowContext(ctx, "SELECT id FROM deliveries WHERE idempotency_key = ?", key).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, mapError("look up callback", err)
-	}
-	return id, true, nil
 }
 
 // Retry spacing of a delivery whose processing failed: 2 s after the first

@@ -424,3 +424,37 @@ func TestPendingDeliveryIDsMatchPendingDeliveriesAndLoadReadsOnlyThoseAsked(t *t
 		t.Fatalf("LoadDeliveries = %+v; want deliveries %d (1 attempt) and %d with its body, in id order, the unknown id left out", loaded, ids[1], ids[3])
 	}
 }
+
+// Migration 0012: keys are unique per request, and webhook-id keys have an
+// index of their own for the listener's "used for another request" check.
+func TestWebhookIDKeysAreFoundByPrefixAndKeysAreUniquePerRequest(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	a, b := createOne(t, db, "a"), createOne(t, db, "b")
+	prefix := "webhook-id:3:abc@"
+	if _, _, err := db.RecordDelivery(ctx, delivery(a.ID, prefix+a.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.RecordDelivery(ctx, delivery(b.ID, "sha256:0123")); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := db.DeliveryRequestsByKeyPrefix(ctx, prefix)
+	if err != nil || len(ids) != 1 || ids[0] != a.ID {
+		t.Fatalf("requests of webhook-id abc = %v, %v; want [%s]", ids, err, a.ID)
+	}
+	if _, err := db.DeliveryRequestsByKeyPrefix(ctx, "sha256:"); app.ErrorCode(err) != app.EINVALID {
+		t.Fatalf("a hash prefix gave %v; want EINVALID (only webhook-id keys are indexed by key)", err)
+	}
+	// The same key recorded again for its request is a duplicate.
+	if _, dup, err := db.RecordDelivery(ctx, delivery(a.ID, prefix+a.ID)); err != nil || !dup {
+		t.Fatalf("replay: duplicate %v, %v; want a duplicate", dup, err)
+	}
+	var plan string
+	if err := db.rdb.QueryRowContext(ctx, `EXPLAIN QUERY PLAN SELECT id FROM deliveries WHERE request_id = ? AND idempotency_key = ?`,
+		a.ID, "k").Scan(new(int), new(int), new(int), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "deliveries_request_key") {
+		t.Fatalf("the duplicate lookup's plan is %q; want the (request_id, idempotency_key) index", plan)
+	}
+}
