@@ -35,10 +35,11 @@ import (
 // giving a few hundred MiB back to ext4 inside that COMMIT took 90–110 ms
 // (issue 17: every ~5 s at 1,000 callbacks/s, the open loop's p99). A
 // restarted WAL instead rewrites blocks the file already has, which also
-// keeps each commit's fdatasync free of file-size updates. Once the
-// writer has been quiet for truncateIdle, the checkpointer copies the
-// rest and truncates the file to nothing (wal_checkpoint(TRUNCATE)), so a
-// burst does not leave a large file behind.
+// keeps each commit's fdatasync free of file-size updates. Once nobody
+// (this process or another sharing the file) has committed for
+// truncateIdle, the checkpointer copies the rest and truncates the file
+// to nothing (wal_checkpoint(TRUNCATE)), so a burst does not leave a
+// large file behind.
 const (
 	checkpointEvery = 100 * time.Millisecond
 	checkpointIdle  = 20 * time.Millisecond
@@ -100,17 +101,44 @@ func (c *checkpointer) run() {
 		// for checkpointIdle, which completes the copy.
 		c.copyWhileBusy(timer)
 		// Quiet: give the file back unless commits resume first.
-		timer.Reset(c.quiet)
-		select {
-		case <-c.quit:
-			return
-		case <-c.kick:
-			timer.Stop()
-			c.committed() // this kick starts the next busy spell
-		case <-timer.C:
+		if c.waitQuiet(timer) {
 			c.truncate()
 		}
 	}
+}
+
+// waitQuiet waits until no commit has come for c.quiet, ours or another
+// process's (a dashboard and serve share the file, and a TRUNCATE holds
+// the write lock while it works), and reports true. On stop, or when our
+// writer commits first, it reports false (the kick is kept for the next
+// busy spell).
+func (c *checkpointer) waitQuiet(timer *time.Timer) bool {
+	seen, err := c.dataVersion()
+	for {
+		timer.Reset(c.quiet)
+		select {
+		case <-c.quit:
+			return false
+		case <-c.kick:
+			timer.Stop()
+			c.committed() // this kick starts the next busy spell
+			return false
+		case <-timer.C:
+		}
+		now, nerr := c.dataVersion()
+		if err == nil && nerr == nil && now == seen {
+			return true
+		}
+		seen, err = now, nerr // another process committed meanwhile: wait again
+	}
+}
+
+// dataVersion is PRAGMA data_version on the checkpointer's connection,
+// which changes whenever any other connection commits.
+func (c *checkpointer) dataVersion() (int64, error) {
+	var v int64
+	err := c.db.QueryRowContext(context.Background(), "PRAGMA data_version").Scan(&v)
+	return v, err
 }
 
 // copyWhileBusy checkpoints every checkpointEvery while commits keep

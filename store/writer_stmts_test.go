@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,3 +115,75 @@ func TestTheWALIsKeptWhileBusyAndTruncatedWhenQuiet(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A TRUNCATE checkpoint holds the write lock while it works: it must not
+// run while another process sharing the file (serve beside a dashboard)
+// is still committing, however quiet this process's own writer is; once
+// everyone is quiet, it runs.
+func TestTheWALIsNotTruncatedWhileAnotherProcessCommits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	var (
+		mu        sync.Mutex
+		truncated []time.Time
+	)
+	log := slog.New(logFunc(func(msg string) {
+		if msg == "store: WAL truncated" {
+			mu.Lock()
+			truncated = append(truncated, time.Now())
+			mu.Unlock()
+		}
+	}))
+	db, err := Open(context.Background(), path, Options{Clock: newTestClock(), Log: log, walQuiet: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	createOne(t, db, "ours") // our writer commits once, then stays quiet
+	other, err := sql.Open("sqlite", path+"?_txlock=immediate"+pragmas(false, DefaultBusyTimeout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	// The other "process" commits every 100 ms for 1.5 s: five of our
+	// quiet periods.
+	for i := range 15 {
+		if _, err := other.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('other', 'x', 'now')
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value || ?`, fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // the other process's pace
+	}
+	lastCommit := time.Now().Add(-100 * time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(truncated)
+		var first time.Time
+		if n > 0 {
+			first = truncated[0]
+		}
+		mu.Unlock()
+		if n > 0 {
+			if first.Before(lastCommit) {
+				t.Fatalf("the WAL was truncated %s before another connection's last commit", lastCommit.Sub(first))
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the WAL was not truncated once every connection had been quiet")
+		}
+		time.Sleep(50 * time.Millisecond) // polling for the checkpointer's work
+	}
+}
+
+// logFunc is a slog handler that hands each record's message to a func.
+type logFunc func(msg string)
+
+func (f logFunc) Enabled(context.Context, slog.Level) bool { return true }
+func (f logFunc) Handle(_ context.Context, r slog.Record) error {
+	f(r.Message)
+	return nil
+}
+func (f logFunc) WithAttrs([]slog.Attr) slog.Handler { return f }
+func (f logFunc) WithGroup(string) slog.Handler      { return f }
