@@ -111,6 +111,10 @@ type RequestStore interface {
 	UndoCancel(ctx context.Context, id string, cancelledSince time.Time, a Activity) (Request, error)
 	Images(ctx context.Context, requestID string) ([]Image, error)
 	GetImage(ctx context.Context, id int64) (Image, error)
+	// GetRequestsByID and GetImagesByID read many rows by id in one query
+	// (the Odoo sync's batches); ids that do not exist are left out.
+	GetRequestsByID(ctx context.Context, ids []string) (map[string]Request, error)
+	GetImagesByID(ctx context.Context, ids []int64) (map[int64]Image, error)
 	SetOdooID(ctx context.Context, requestID string, odooID int64) error
 	// RenewSendLease bumps the heartbeat of a request this sender holds in
 	// sending. held is false when the request left sending or another

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -246,6 +247,10 @@ type batch struct {
 	now     time.Time
 	jitter  float64
 	results map[int64]error
+	// images are those the batch's image and decision items name, read
+	// in one query (imagesErr if that read failed).
+	images    map[int64]app.Image
+	imagesErr error
 }
 
 func (b *batch) run(ctx context.Context, items []app.OutboxItem) {
@@ -271,18 +276,21 @@ func (b *batch) run(ctx context.Context, items []app.OutboxItem) {
 			b.results[it.ID] = app.Errorf(app.EINVALID, "unknown outbox kind %q (written by a newer version?)", it.Kind)
 		}
 	}
-	reqs := make(map[string]app.Request, len(order))
+	// One read for the batch's requests and one for its images.
+	reqs, err := b.s.opts.Store.GetRequestsByID(ctx, order)
+	if err != nil {
+		for _, id := range order {
+			b.failRequest(id, items, err)
+		}
+		return
+	}
+	b.images, b.imagesErr = b.loadImages(ctx, append(slices.Clip(imageItems), decisionItems...))
 	var toUpsert []app.Request
 	for _, id := range order {
-		r, err := b.s.opts.Store.GetRequest(ctx, id)
-		if err != nil {
-			if app.ErrorCode(err) == app.ENOTFOUND {
-				continue // deleted: its outbox rows go with it
-			}
-			b.failRequest(id, items, err)
-			continue
+		r, ok := reqs[id]
+		if !ok {
+			continue // deleted: its outbox rows go with it
 		}
-		reqs[id] = r
 		// Every request of the batch is upserted, image-only ones too: the
 		// search costs no extra call, and it finds the record again if it
 		// was deleted in Odoo after we stored its id.

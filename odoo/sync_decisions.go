@@ -33,7 +33,7 @@ type decisionJob struct {
 func (b *batch) syncDecisions(ctx context.Context, items []app.OutboxItem, reqs map[string]app.Request, odooIDs map[string]int64, reqErrs map[string]error) {
 	var jobs []decisionJob
 	for _, it := range items {
-		img, ok := b.itemImage(ctx, it, reqs, reqErrs)
+		img, ok := b.itemImage(it, reqs, reqErrs)
 		if !ok {
 			continue
 		}

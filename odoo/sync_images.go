@@ -31,7 +31,7 @@ type imageJob struct {
 // cannot go now: its request's record failed (the image waits with it,
 // its result set), the request is gone, or the image is (a deleted image
 // drops the item quietly; any other error is its result).
-func (b *batch) itemImage(ctx context.Context, it app.OutboxItem, reqs map[string]app.Request, reqErrs map[string]error) (app.Image, bool) {
+func (b *batch) itemImage(it app.OutboxItem, reqs map[string]app.Request, reqErrs map[string]error) (app.Image, bool) {
 	if err := reqErrs[it.RequestID]; err != nil {
 		b.results[it.ID] = err
 		return app.Image{}, false
@@ -44,20 +44,30 @@ func (b *batch) itemImage(ctx context.Context, it app.OutboxItem, reqs map[strin
 		b.results[it.ID] = err
 		return app.Image{}, false
 	}
-	img, err := b.s.opts.Store.GetImage(ctx, imageID)
-	if err != nil {
-		if app.ErrorCode(err) != app.ENOTFOUND {
-			b.results[it.ID] = err
-		}
+	if b.imagesErr != nil {
+		b.results[it.ID] = b.imagesErr
 		return app.Image{}, false
 	}
-	return img, true
+	img, ok := b.images[imageID]
+	return img, ok // a deleted image drops the item quietly
+}
+
+// loadImages reads the images items name in one query; an item whose
+// payload does not parse gets its own error from itemImage.
+func (b *batch) loadImages(ctx context.Context, items []app.OutboxItem) (map[int64]app.Image, error) {
+	ids := make([]int64, 0, len(items))
+	for _, it := range items {
+		if id, err := parseImagePayload(it.Payload); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return b.s.opts.Store.GetImagesByID(ctx, ids)
 }
 
 func (b *batch) syncImages(ctx context.Context, items []app.OutboxItem, reqs map[string]app.Request, odooIDs map[string]int64, reqErrs map[string]error) {
 	var jobs []*imageJob
 	for _, it := range items {
-		img, ok := b.itemImage(ctx, it, reqs, reqErrs)
+		img, ok := b.itemImage(it, reqs, reqErrs)
 		if !ok {
 			continue
 		}

@@ -458,3 +458,31 @@ func TestWebhookIDKeysAreFoundByPrefixAndKeysAreUniquePerRequest(t *testing.T) {
 		t.Fatalf("the duplicate lookup's plan is %q; want the (request_id, idempotency_key) index", plan)
 	}
 }
+
+// The Odoo sync reads a batch's requests and images by id in one query
+// each; ids that are gone are left out.
+func TestRequestsAndImagesAreReadByIDInOneQuery(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	r, did := processing(t, db, "k")
+	other := createOne(t, db, "other")
+	if _, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, To: app.StatusCompleted,
+		Images: []app.Image{img(r.ID, "aa11"), img(r.ID, "bb22")}}); err != nil {
+		t.Fatal(err)
+	}
+	reqs, err := db.GetRequestsByID(ctx, []string{r.ID, "01JDX3V6Q6T7ZP3Y6N4B1K9S2G", other.ID})
+	if err != nil || len(reqs) != 2 || reqs[r.ID].Status != app.StatusCompleted || reqs[other.ID].ID != other.ID {
+		t.Fatalf("GetRequestsByID = %v, %v; want the two that exist", reqs, err)
+	}
+	imgs, err := db.Images(ctx, r.ID)
+	if err != nil || len(imgs) != 2 {
+		t.Fatalf("Images = %v, %v", imgs, err)
+	}
+	byID, err := db.GetImagesByID(ctx, []int64{imgs[1].ID, 999999, imgs[0].ID})
+	if err != nil || len(byID) != 2 || byID[imgs[0].ID].SHA256 != imgs[0].SHA256 || byID[imgs[1].ID].SHA256 != imgs[1].SHA256 {
+		t.Fatalf("GetImagesByID = %v, %v; want both images by id", byID, err)
+	}
+	if got, err := db.GetImagesByID(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("no ids: %v, %v", got, err)
+	}
+}

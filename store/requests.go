@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -337,3 +338,30 @@ func shorten(s string, n int) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// GetRequestsByID returns the requests of ids by id, in one query; ids
+// that do not exist are left out (the Odoo sync reads a batch's requests
+// at once).
+func (d *DB) GetRequestsByID(ctx context.Context, ids []string) (map[string]app.Request, error) {
+	out := make(map[string]app.Request, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, mapError("read requests", err)
+	}
+	rows, err := d.rdb.QueryContext(ctx, "SELECT "+requestCols+" FROM requests WHERE id IN (SELECT value FROM json_each(?))", string(list))
+	if err != nil {
+		return nil, mapError("read requests", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, mapError("read requests", err)
+		}
+		out[r.ID] = r
+	}
+	return out, mapError("read requests", rows.Err())
+}
