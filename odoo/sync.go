@@ -279,8 +279,11 @@ func (b *batch) run(ctx context.Context, items []app.OutboxItem) {
 	// One read for the batch's requests and one for its images.
 	reqs, err := b.s.opts.Store.GetRequestsByID(ctx, order)
 	if err != nil {
-		for _, id := range order {
-			b.failRequest(id, items, err)
+		// The database's error, not one request's: every item waits.
+		for _, it := range items {
+			if _, decided := b.results[it.ID]; !decided {
+				b.results[it.ID] = err
+			}
 		}
 		return
 	}
@@ -313,15 +316,6 @@ func (b *batch) run(ctx context.Context, items []app.OutboxItem) {
 	// After the uploads: a decision on an image attached in this batch
 	// finds it in Odoo.
 	b.syncDecisions(ctx, decisionItems, reqs, odooIDs, reqErrs)
-}
-
-// failRequest gives every item of a request the same error.
-func (b *batch) failRequest(requestID string, items []app.OutboxItem, err error) {
-	for _, it := range items {
-		if it.RequestID == requestID {
-			b.results[it.ID] = err
-		}
-	}
 }
 
 // commit writes the outcome: done, rescheduled with backoff (grouped by

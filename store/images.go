@@ -177,10 +177,12 @@ type prefixBuffer struct {
 // allocating (and zeroing) a 32 KiB copy buffer and a growing prefix per
 // picture was most of ingest's garbage.
 var (
-	copyBufs      = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-	prefixBufs    sync.Pool // *[]byte, empty, capacity up to keptPrefixCap
-	keptPrefixCap = 256 << 10
+	copyBufs   = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+	prefixBufs sync.Pool // *[]byte, empty, capacity up to keptPrefixCap
 )
+
+// keptPrefixCap is the largest prefix buffer returned to the pool.
+const keptPrefixCap = 256 << 10
 
 func getPrefixBuf() []byte {
 	if b, ok := prefixBufs.Get().(*[]byte); ok {
