@@ -58,9 +58,12 @@ func bareListener(tb testing.TB) *Listener {
 	return l
 }
 
-// queuedRequests creates n requests in one transaction. Queued requests
-// accept a result (n8n may have run a workflow whose 202 was never read).
-func (h *harness) queuedRequests(n int) []string {
+// processingRequests creates n requests in one transaction, each in the
+// state a callback normally finds it: processing (n8n answered the
+// webhook). A queued request accepts a result too, but through the
+// late-result path (an extra warning activity per callback), which is not
+// what a load of callbacks looks like.
+func (h *harness) processingRequests(n int) []string {
 	h.t.Helper()
 	reqs := make([]app.Request, n)
 	ids := make([]string, n)
@@ -70,7 +73,7 @@ func (h *harness) queuedRequests(n int) []string {
 			ID: app.NewID(now),
 			Params: app.GenerationParams{Prompt: "a red fox", Model: "sdxl", Width: 1024, Height: 1024,
 				AspectRatio: "1:1", Seed: 42, NumImages: 1},
-			Status: app.StatusQueued, RequestedBy: "bench", CreatedAt: now,
+			Status: app.StatusProcessing, RequestedBy: "bench", CreatedAt: now,
 		}
 		ids[i] = reqs[i].ID
 	}
@@ -87,7 +90,7 @@ func (h *harness) queuedRequests(n int) []string {
 func BenchmarkCallbackAck(b *testing.B) {
 	h := newHarness(b)
 	bare := bareListener(b)
-	ids := h.queuedRequests(b.N)
+	ids := h.processingRequests(b.N)
 	pic := ackPicture(b)
 	bodies := make([][]byte, b.N)
 	for i := range bodies {
@@ -113,7 +116,7 @@ func BenchmarkCallbackAck(b *testing.B) {
 // and written, request completed, outbox rows): deliveries/s.
 func BenchmarkIngestThroughput(b *testing.B) {
 	h := newHarness(b)
-	ids := h.queuedRequests(b.N)
+	ids := h.processingRequests(b.N)
 	pic := ackPicture(b)
 	bodies := make([][]byte, b.N)
 	for i := range bodies {

@@ -127,7 +127,7 @@ func BenchmarkCallbackBareHandler(b *testing.B) {
 func BenchmarkCallbackDurableAck(b *testing.B) {
 	h := newHarness(b)
 	// One request per callback: a request accepts one result (issue 10).
-	ids := h.queuedRequests(b.N)
+	ids := h.processingRequests(b.N)
 	// The load generator must cost little next to the server: the picture
 	// is quoted once (the bare benchmark reuses one constant body), and
 	// each body is appended together from parts, not fmt'ed with %q.

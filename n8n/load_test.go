@@ -143,7 +143,7 @@ func TestLoad(t *testing.T) {
 
 	total := rounds*(satN+openRate*openSeconds) + openRate*sustainSeconds
 	t.Logf("creating %d requests", total)
-	ids := h.queuedRequests(total)
+	ids := h.processingRequests(total)
 	pic := ackPicture(t)
 	bodies := make([][]byte, total)
 	for i := range bodies {
