@@ -127,21 +127,9 @@ func insertImages(ctx context.Context, tx *sql.Tx, requestID string, images []ap
 // GetImagesByID returns the images of ids by id, in one query; ids that
 // do not exist are left out (the Odoo sync reads a batch's images at once).
 func (d *DB) GetImagesByID(ctx context.Context, ids []int64) (map[int64]app.Image, error) {
-	out := make(map[int64]app.Image, len(ids))
 	if len(ids) == 0 {
-		return out, nil
+		return map[int64]app.Image{}, nil
 	}
-	rows, err := d.rdb.QueryContext(ctx, "SELECT "+imageCols+" FROM images WHERE id IN (SELECT value FROM json_each(?))", idsJSON(ids))
-	if err != nil {
-		return nil, mapError("read images", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		im, err := scanImage(rows)
-		if err != nil {
-			return nil, mapError("read images", err)
-		}
-		out[im.ID] = im
-	}
-	return out, mapError("read images", rows.Err())
+	return readByID(ctx, d.rdb, "read images", "SELECT "+imageCols+" FROM images WHERE id IN (SELECT value FROM json_each(?))",
+		idsJSON(ids), len(ids), scanImage, func(im app.Image) int64 { return im.ID })
 }

@@ -343,25 +343,34 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // that do not exist are left out (the Odoo sync reads a batch's requests
 // at once).
 func (d *DB) GetRequestsByID(ctx context.Context, ids []string) (map[string]app.Request, error) {
-	out := make(map[string]app.Request, len(ids))
 	if len(ids) == 0 {
-		return out, nil
+		return map[string]app.Request{}, nil
 	}
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return nil, mapError("read requests", err)
 	}
-	rows, err := d.rdb.QueryContext(ctx, "SELECT "+requestCols+" FROM requests WHERE id IN (SELECT value FROM json_each(?))", string(list))
+	return readByID(ctx, d.rdb, "read requests", "SELECT "+requestCols+" FROM requests WHERE id IN (SELECT value FROM json_each(?))",
+		string(list), len(ids), scanRequest, func(r app.Request) string { return r.ID })
+}
+
+// readByID runs query, whose one argument is a JSON list of n ids, and
+// returns its rows keyed by key: the batch reads (GetRequestsByID,
+// GetImagesByID). op names the read in errors.
+func readByID[K comparable, V any](ctx context.Context, db *sql.DB, op, query, list string, n int,
+	scan func(rowScanner) (V, error), key func(V) K) (map[K]V, error) {
+	rows, err := db.QueryContext(ctx, query, list)
 	if err != nil {
-		return nil, mapError("read requests", err)
+		return nil, mapError(op, err)
 	}
 	defer rows.Close()
+	out := make(map[K]V, n)
 	for rows.Next() {
-		r, err := scanRequest(rows)
+		v, err := scan(rows)
 		if err != nil {
-			return nil, mapError("read requests", err)
+			return nil, mapError(op, err)
 		}
-		out[r.ID] = r
+		out[key(v)] = v
 	}
-	return out, mapError("read requests", rows.Err())
+	return out, mapError(op, rows.Err())
 }
