@@ -135,6 +135,11 @@ const (
 	ActivityImageDecided     = "image_decided" // a favourite or approval changed (who, what)
 )
 
+// N8NOutcomeKinds are the events that say how n8n last answered: an error
+// (the webhook failed or n8n reported one) or a success since. The
+// dashboard header shows the newest of them (ActivityStore.NewestN8NOutcome).
+var N8NOutcomeKinds = []string{ActivityN8NError, ActivityInitiationFailed, ActivityAccepted, ActivityCallback, ActivityCompleted}
+
 // Activity levels.
 const (
 	LevelInfo  = "info"

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -218,8 +219,8 @@ func TestDeleteRefusesARequestBeingSent(t *testing.T) {
 	}
 }
 
-// complete records a success callback with images at the given paths, as
-// the ingest does.
+// complete records a success callback with images in the folders of the
+// given paths, as the ingest does.
 func (r *rig) complete(t *testing.T, id string, paths ...string) {
 	t.Helper()
 	r.moveTo(t, id, app.StatusSending, app.StatusProcessing)
@@ -230,8 +231,10 @@ func (r *rig) complete(t *testing.T, id string, paths ...string) {
 	}
 	var imgs []app.Image
 	for i, p := range paths {
-		imgs = append(imgs, app.Image{RequestID: id, Sequence: i + 1, SHA256: strings.Repeat(string(rune('a'+len(p)%6)), 63) + string(rune('0'+i)),
-			Path: p, MimeType: "image/png", Width: 8, Height: 8, Bytes: 10, Source: "base64", CreatedAt: r.clock.Now()})
+		// Files are named by their hash, in the folder of the given path.
+		sum := strings.Repeat(string(rune('a'+len(p)%6)), 63) + string(rune('0'+i))
+		imgs = append(imgs, app.Image{RequestID: id, Sequence: i + 1, SHA256: sum,
+			Path: filepath.Join(filepath.Dir(p), sum+filepath.Ext(p)), MimeType: "image/png", Width: 8, Height: 8, Bytes: 10, Source: "base64", CreatedAt: r.clock.Now()})
 	}
 	if _, err := r.db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, RequestID: id, To: app.StatusCompleted, Images: imgs}); err != nil {
 		t.Fatal(err)

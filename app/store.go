@@ -192,6 +192,9 @@ type ActivityQuery struct {
 type ActivityStore interface {
 	AppendActivity(ctx context.Context, a ...Activity) error
 	ListActivity(ctx context.Context, q ActivityQuery) ([]Activity, error)
+	// NewestN8NOutcome is the newest event of N8NOutcomeKinds; ok is false
+	// when there is none.
+	NewestN8NOutcome(ctx context.Context) (a Activity, ok bool, err error)
 }
 
 // SettingsStore keeps non-secret metadata (e.g. the previous token's expiry).

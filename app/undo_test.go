@@ -17,7 +17,7 @@ func TestUndoDeleteWithinTheWindowRestoresTheRequestAndItsResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	// n8n's result arrives while the request is deleted.
-	r.ingestImage(t, id, app.StoredFile{SHA256: "ab" + strings.Repeat("0", 62), Path: "/images/ab/fox.png", MimeType: "image/png", Width: 8, Height: 8, Bytes: 10})
+	r.ingestImage(t, id, app.StoredFile{SHA256: "ab" + strings.Repeat("0", 62), Path: "/images/ab/ab" + strings.Repeat("0", 62) + ".png", MimeType: "image/png", Width: 8, Height: 8, Bytes: 10})
 	r.clock.Advance(app.UndoWindow - time.Second)
 	got, err := r.svc.UndoDelete(t.Context(), id)
 	if err != nil {
@@ -73,7 +73,7 @@ func TestUndoCancelAfterAResultKeepsTheResultAndTheCancel(t *testing.T) {
 	if _, err := r.svc.Cancel(t.Context(), id); err != nil {
 		t.Fatal(err)
 	}
-	r.ingestImage(t, id, app.StoredFile{SHA256: "ab" + strings.Repeat("0", 62), Path: "/images/ab/fox.png", MimeType: "image/png", Width: 8, Height: 8, Bytes: 10}) // late result: kept, state stays cancelled
+	r.ingestImage(t, id, app.StoredFile{SHA256: "ab" + strings.Repeat("0", 62), Path: "/images/ab/ab" + strings.Repeat("0", 62) + ".png", MimeType: "image/png", Width: 8, Height: 8, Bytes: 10}) // late result: kept, state stays cancelled
 	_, err := r.svc.UndoCancel(t.Context(), id)
 	if app.ErrorReason(err) != "result_arrived" {
 		t.Fatalf("undo: %v, want result_arrived", err)

@@ -114,8 +114,31 @@ func (d *DB) ListActivity(ctx context.Context, q app.ActivityQuery) ([]app.Activ
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	args = append(args, limit)
-	rows, err := d.rdb.QueryContext(ctx, "SELECT id, request_id, kind, level, message, created_at FROM activity"+
+	return d.queryActivity(ctx, "SELECT id, request_id, kind, level, message, created_at FROM activity"+
 		where+" ORDER BY id DESC LIMIT ?", args...)
+}
+
+// n8nOutcomeSQL reads the newest event of app.N8NOutcomeKinds. The kinds
+// are written into the text, in the order of the partial index
+// activity_n8n_outcome (migration 0013): SQLite uses a partial index only
+// for a WHERE that repeats the index's own, and with them as parameters it
+// would walk the whole log instead.
+var n8nOutcomeSQL = "SELECT id, request_id, kind, level, message, created_at FROM activity WHERE kind IN ('" +
+	strings.Join(app.N8NOutcomeKinds, "', '") + "') ORDER BY id DESC LIMIT 1"
+
+// NewestN8NOutcome returns the newest event that says how n8n last
+// answered (the dashboard header).
+func (d *DB) NewestN8NOutcome(ctx context.Context) (app.Activity, bool, error) {
+	acts, err := d.queryActivity(ctx, n8nOutcomeSQL)
+	if err != nil || len(acts) == 0 {
+		return app.Activity{}, false, err
+	}
+	return acts[0], true, nil
+}
+
+// queryActivity runs a SELECT of activity rows on the read pool.
+func (d *DB) queryActivity(ctx context.Context, query string, args ...any) ([]app.Activity, error) {
+	rows, err := d.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapError("read activity", err)
 	}

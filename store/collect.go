@@ -206,9 +206,13 @@ func (d *DB) collect(ctx context.Context, files *ImageFiles, o CollectOptions, d
 	return rep, nil
 }
 
+// pathReferenced reports whether an image row names the file at path.
+// Files are named by their sha256 (RecordImages refuses any other name), so
+// the hash index finds the rows that can; the path compare settles it.
 func pathReferenced(ctx context.Context, q querier, path string) (bool, error) {
 	var one int
-	err := q.QueryRowContext(ctx, "SELECT 1 FROM images WHERE path = ? LIMIT 1", path).Scan(&one)
+	err := q.QueryRowContext(ctx, "SELECT 1 FROM images WHERE sha256 = ? AND path = ? LIMIT 1",
+		imageNameSHA(path), path).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -152,7 +152,7 @@ func TestInspectFilesReportsOrphansAndMissingFilesAndChangesNothing(t *testing.T
 	}
 	oldFile(t, clock, orphan.Path)
 	r, did := processing(t, db, "k")
-	gone := filepath.Join(files.Dir(), "ab", "gone.png")
+	gone := filepath.Join(files.Dir(), "ab", "ab12.png")
 	if _, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, RequestID: r.ID, To: app.StatusCompleted,
 		Images: []app.Image{{RequestID: r.ID, Sequence: 1, SHA256: "ab12", Path: gone, MimeType: "image/png", Source: "base64"}}}); err != nil {
 		t.Fatal(err)

@@ -36,6 +36,13 @@ func NewImageFiles(dir string) *ImageFiles {
 	return &ImageFiles{dir: filepath.Clean(dir), maxBytes: app.MaxImageBytes}
 }
 
+// imageNameSHA is the sha256 an image file is named by: its base name up
+// to the first dot.
+func imageNameSHA(path string) string {
+	sum, _, _ := strings.Cut(filepath.Base(path), ".")
+	return sum
+}
+
 // Dir returns the images folder.
 func (f *ImageFiles) Dir() string { return f.dir }
 

@@ -90,6 +90,13 @@ func insertImages(ctx context.Context, tx *sql.Tx, requestID string, images []ap
 		if im.SHA256 == "" || im.Path == "" {
 			return nil, app.Errorf(app.EINVALID, "image of request %s lacks its sha256 or path: store the file before recording it", requestID)
 		}
+		if imageNameSHA(im.Path) != im.SHA256 {
+			// The collector finds a file's rows by the hash in its name
+			// (pathReferenced): a row under another name would let it
+			// remove a file still in use.
+			return nil, app.Errorf(app.EINVALID, "image of request %s: file %s is not named by its sha256 %s: store it with ImageFiles",
+				requestID, im.Path, im.SHA256)
+		}
 		if im.CreatedAt.IsZero() {
 			im.CreatedAt = now
 		}

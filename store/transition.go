@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -188,7 +187,7 @@ func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 	var orphans []string
 	err := d.write(ctx, "delete request "+id, func(ctx context.Context, tx *sql.Tx) error {
 		orphans = nil
-		paths, err := queryStrings(ctx, tx, "SELECT DISTINCT path FROM images WHERE request_id = ?", id)
+		paths, err := queryStrings(ctx, tx, "SELECT json_array(sha256, path) FROM images WHERE request_id = ?", id)
 		if err != nil {
 			return err
 		}
@@ -205,10 +204,11 @@ func (d *DB) DeleteRequest(ctx context.Context, id string) ([]string, error) {
 				"request %s is %s: its POST to n8n is in flight right now; wait a moment, or cancel it first", id, cur)
 		}
 		if len(paths) > 0 {
-			list, _ := json.Marshal(paths)
-			// One query for all paths: those no remaining image row uses.
-			orphans, err = queryStrings(ctx, tx, `SELECT value FROM json_each(?)
-				WHERE NOT EXISTS (SELECT 1 FROM images WHERE images.path = json_each.value)`, string(list))
+			// One query for all files, as [sha256, path] pairs: the paths no
+			// remaining image row uses (found by the hash index).
+			orphans, err = queryStrings(ctx, tx, `SELECT DISTINCT value ->> 1 FROM json_each(?)
+				WHERE NOT EXISTS (SELECT 1 FROM images WHERE sha256 = value ->> 0 AND path = value ->> 1)`,
+				"["+strings.Join(paths, ",")+"]")
 			if err != nil {
 				return err
 			}

@@ -131,10 +131,9 @@ func loadHeaderCmd(ctx context.Context, b Backend) tea.Cmd {
 		}
 		// the newest n8n outcome, good or bad: an error shows only while
 		// nothing has gone through since
-		acts, err := b.Store.ListActivity(ctx, app.ActivityQuery{Kinds: []string{app.ActivityN8NError, app.ActivityInitiationFailed,
-			app.ActivityAccepted, app.ActivityCallback, app.ActivityCompleted}, Limit: 1})
-		if err == nil && len(acts) > 0 && (acts[0].Kind == app.ActivityN8NError || acts[0].Kind == app.ActivityInitiationFailed) {
-			msg.n8nError = &acts[0]
+		last, ok, err := b.Store.NewestN8NOutcome(ctx)
+		if ok && (last.Kind == app.ActivityN8NError || last.Kind == app.ActivityInitiationFailed) {
+			msg.n8nError = &last
 		}
 		msg.err = err
 		if msg.err == nil {

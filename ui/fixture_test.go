@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -51,18 +52,18 @@ func writeTestPNG(t testing.TB, dir string) (string, string) {
 			img.Set(x, y, color.RGBA{R: uint8(x * 4), G: uint8(y * 5), B: 160, A: 255})
 		}
 	}
-	path := filepath.Join(dir, "fox.png")
-	f, err := os.Create(path)
-	if err != nil {
+	var data bytes.Buffer
+	if err := png.Encode(&data, img); err != nil {
 		t.Fatal(err)
 	}
-	if err := png.Encode(f, img); err != nil {
+	sum := sha256.Sum256(data.Bytes())
+	hash := hex.EncodeToString(sum[:])
+	// Named by its hash, as the image folder names every file.
+	path := filepath.Join(dir, hash+".png")
+	if err := os.WriteFile(path, data.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
-	data, _ := os.ReadFile(path)
-	sum := sha256.Sum256(data)
-	return path, hex.EncodeToString(sum[:])
+	return path, hash
 }
 
 func params(prompt, model string, seed int64) app.GenerationParams {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -28,21 +29,18 @@ func writeColorPNG(t testing.TB, dir string, i, w, h int) (path, sha string) {
 			img.Set(x, y, color.RGBA{R: uint8(i * 37), G: uint8(x * 255 / w), B: uint8(y*255/h) ^ uint8(i*11), A: 255})
 		}
 	}
-	path = filepath.Join(dir, fmt.Sprintf("pic-%04d.png", i))
-	f, err := os.Create(path)
-	if err != nil {
+	var data bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&data, img); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(f, img); err != nil {
+	sum := sha256.Sum256(data.Bytes())
+	sha = hex.EncodeToString(sum[:])
+	// Named by its hash, as the image folder names every file.
+	path = filepath.Join(dir, sha+".png")
+	if err := os.WriteFile(path, data.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(data)
-	return path, hex.EncodeToString(sum[:])
+	return path, sha
 }
 
 // seedBatchRequest stores one completed request with n pictures of w×h,

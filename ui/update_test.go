@@ -189,9 +189,13 @@ func TestOpenAndCopyActOnTheSelectedImage(t *testing.T) {
 	if !hasMsg(msgs, "ui.imageOpenedMsg") {
 		t.Fatalf("o produced %v", msgTypes(msgs))
 	}
+	ims, err := r.db.Images(context.Background(), testID(8))
+	if err != nil || len(ims) != 1 {
+		t.Fatalf("images = %v, %v", ims, err)
+	}
 	mu.Lock()
-	if !strings.HasSuffix(opened, "fox.png") {
-		t.Fatalf("opened %q", opened)
+	if opened != ims[0].Path {
+		t.Fatalf("opened %q; want the selected image %q", opened, ims[0].Path)
 	}
 	mu.Unlock()
 	_, msgs = do(t, m, keyMsg("y"))

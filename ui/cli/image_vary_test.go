@@ -38,8 +38,9 @@ func seedImage(t *testing.T, home string) app.Image {
 		t.Fatal(err)
 	}
 	seed := int64(500)
+	sum := "5eed" + fmt.Sprint(now.UnixNano())
 	if _, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, RequestID: req.ID, To: app.StatusCompleted,
-		Images: []app.Image{{RequestID: req.ID, Sequence: 1, SHA256: "5eed" + fmt.Sprint(now.UnixNano()), Path: "/tmp/fox.png", MimeType: "image/png", Seed: &seed, Source: "base64"}}}); err != nil {
+		Images: []app.Image{{RequestID: req.ID, Sequence: 1, SHA256: sum, Path: "/tmp/" + sum + ".png", MimeType: "image/png", Seed: &seed, Source: "base64"}}}); err != nil {
 		t.Fatal(err)
 	}
 	ims, err := db.Images(ctx, req.ID)

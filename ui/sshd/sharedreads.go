@@ -172,6 +172,24 @@ func (s *sharedReads) ListActivity(ctx context.Context, q app.ActivityQuery) ([]
 	return slices.Clone(v.([]app.Activity)), nil
 }
 
+func (s *sharedReads) NewestN8NOutcome(ctx context.Context) (app.Activity, bool, error) {
+	v, err := s.read(ctx, "n8n outcome", func(ctx context.Context) (any, error) {
+		a, ok, err := s.Store.NewestN8NOutcome(ctx)
+		return n8nOutcome{a, ok}, err
+	})
+	if err != nil {
+		return app.Activity{}, false, err
+	}
+	o := v.(n8nOutcome)
+	return o.a, o.ok, nil
+}
+
+// n8nOutcome is NewestN8NOutcome's answer as one shared value.
+type n8nOutcome struct {
+	a  app.Activity
+	ok bool
+}
+
 func (s *sharedReads) OutboxStats(ctx context.Context) (app.OutboxStats, error) {
 	v, err := s.read(ctx, "outbox", func(ctx context.Context) (any, error) { return s.Store.OutboxStats(ctx) })
 	if err != nil {
