@@ -7,38 +7,60 @@ import (
 	"time"
 )
 
-// A lone caller (the previous transaction had one job) must not wait for
-// company: linger is not even entered, and with no commit measured yet it
-// returns at once.
+// A lone caller (recent transactions had one ack) must not wait for
+// company, nor may anyone before a commit has been timed.
 func TestLingerNeverHoldsALoneWrite(t *testing.T) {
-	w := &writer{jobs: make(chan writeJob), timer: time.NewTimer(time.Hour)}
-	w.timer.Stop()
-	batch := []writeJob{{}}
-	w.lastBatch = 4 // company expected, but no commit time known yet
-	if got := w.linger(batch); len(got) != 1 {
-		t.Fatalf("linger with no commit time took %d jobs, want the 1 it had", len(got))
+	w := &writer{lingerMax: maxLinger, commitAvg: time.Millisecond}
+	w.lastBatch = 1
+	if d := w.lingerFor(1); d != 0 {
+		t.Fatalf("a lone ack lingers %v, want 0", d)
+	}
+	w.lastBatch, w.commitAvg = 4, 0 // company expected, but no commit time known yet
+	if d := w.lingerFor(1); d != 0 {
+		t.Fatalf("with no commit time a transaction lingers %v, want 0", d)
+	}
+	if d := w.lingerFor(0); d != 0 {
+		t.Fatalf("a transaction of ingest work alone lingers %v, want 0", d)
+	}
+	w.commitAvg = time.Hour
+	if d := w.lingerFor(1); d != maxLinger {
+		t.Fatalf("one ack of an expected four lingers %v, want %v", d, maxLinger)
 	}
 }
 
-// Linger takes the jobs that arrive while it waits, and stops as soon as
-// the previous transaction's size is reached rather than at its deadline.
-func TestLingerCollectsArrivingJobsUpToThePreviousBatchSize(t *testing.T) {
-	// Buffered here so the arrivals are in place before linger looks: the
-	// test does not race the deadline.
-	w := &writer{jobs: make(chan writeJob, 3), timer: time.NewTimer(time.Hour)}
-	w.timer.Stop()
-	w.lastBatch = 3
-	w.commitAvg = time.Hour // the deadline is then maxLinger
-	for range 3 {
-		w.jobs <- writeJob{}
+// Lingering takes the acks that arrive while it waits, runs the ingest
+// work that arrives meanwhile, and commits as soon as the previous
+// transactions' size is reached rather than at its deadline (an hour
+// here: the test would time out).
+func TestLingeringTakesArrivalsAndEndsWhenTheExpectedCompanyHasCome(t *testing.T) {
+	w, db := testWriter(t, 4, 4)
+	w.lastBatch, w.commitAvg, w.lingerMax = 3, time.Hour, time.Hour
+	var order []string
+	started := make(chan struct{})
+	mark := func(name string) writeFunc {
+		return func(context.Context, *sql.Tx) error { order = append(order, name); return nil }
 	}
-	got := w.linger([]writeJob{{}})
-	if len(got) != 3 {
-		t.Fatalf("linger returned %d jobs, want 3", len(got))
+	first := writeJob{ctx: context.Background(), done: make(chan error, 1), fn: func(context.Context, *sql.Tx) error {
+		order = append(order, "ack1")
+		close(started)
+		return nil
+	}}
+	go func() {
+		<-started
+		w.background <- writeJob{ctx: context.Background(), done: make(chan error, 1), fn: mark("ingest")}
+		w.jobs <- writeJob{ctx: context.Background(), done: make(chan error, 1), fn: mark("ack2")}
+		w.jobs <- writeJob{ctx: context.Background(), done: make(chan error, 1), fn: mark("ack3")}
+	}()
+	b := &txBatch{}
+	if err := w.fill(b, first, false); err != nil {
+		t.Fatal(err)
 	}
-	if len(w.jobs) != 1 {
-		t.Fatalf("%d jobs left waiting, want 1 for the next transaction", len(w.jobs))
+	if b.acks != 3 || b.background != 1 || db.commits.Load() != 1 {
+		t.Fatalf("one transaction of %d acks and %d ingest jobs (%d commits); want 3 and 1 in 1 (order %v)",
+			b.acks, b.background, db.commits.Load(), order)
 	}
+	b.answer(nil)
+	close(w.stopped) // it never ran: Close must not wait for it
 }
 
 // Jobs bind the statements registered with hotWrite; any other SQL runs
@@ -82,5 +104,27 @@ func TestTheCheckpointerBackfillsTheWALAfterACommit(t *testing.T) {
 	}
 	if frames == 0 || frames != copied {
 		t.Fatalf("WAL has %d frames, %d copied; want some, all copied", frames, copied)
+	}
+}
+
+// The linger and the burst rule read lastBatch: a transaction of acks must
+// leave its size there.
+func TestATransactionOfAcksSetsTheSizeTheNextOneExpects(t *testing.T) {
+	w, _ := testWriter(t, 5, 0)
+	var dones []chan error
+	for range 5 {
+		done := make(chan error, 1)
+		dones = append(dones, done)
+		w.jobs <- writeJob{ctx: context.Background(), done: done, fn: func(context.Context, *sql.Tx) error { return nil }}
+	}
+	go w.run()
+	for _, d := range dones {
+		if err := <-d; err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.stop()
+	if w.lastBatch != 5 {
+		t.Fatalf("after a transaction of 5 acks the writer expects %d, want 5", w.lastBatch)
 	}
 }
