@@ -45,10 +45,11 @@ func backgroundRoom(acks int) int {
 // burstAcks: from this many acks per recent transaction on, acks are
 // coming in a burst, and ingest's jobs wait until the transaction's acks
 // are in. The moments the writer waits for the rest of a wave are then CPU
-// for the handlers reading and checking them: running ingest work in them
-// (as at lower rates, see fill) took a saturating burst from ~4,400 to
-// ~3,800 acks/s on 2 cores, while ingest stored ~1,600 of 10,000 results
-// during it instead of ~400.
+// for the handlers reading and checking them. Measured with the load
+// command on 2 cores, against the writer before fill (4,462–5,893 acks/s):
+// with ingest run in those moments a saturating burst was acked at
+// 3,446–4,591/s; with this rule, at parity (median 4,302 against 3,822 in
+// a noisier hour).
 const burstAcks = 8
 
 // writeFunc is one caller's unit of work. It runs inside the shared
