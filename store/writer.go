@@ -46,7 +46,7 @@ func backgroundRoom(acks int) int {
 // coming in a burst, and ingest's jobs wait until the transaction's acks
 // are in. The moments the writer waits for the rest of a wave are then CPU
 // for the handlers reading and checking them. Measured with the load
-// command on 2 cores, against the writer before fill (4,462–5,893 acks/s):
+// command on 2 cores, against the writer before fill (4,636–5,893 acks/s):
 // with ingest run in those moments a saturating burst was acked at
 // 3,446–4,591/s; with this rule, at parity (median 4,302 against 3,822 in
 // a noisier hour).
