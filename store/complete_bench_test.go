@@ -20,13 +20,7 @@ func BenchmarkCompleteDelivery(b *testing.B) {
 	}
 	items := make([]item, b.N)
 	for i := range items {
-		r := createOne(b, db, "p")
-		move(b, db, r.ID, app.StatusSending)
-		move(b, db, r.ID, app.StatusProcessing)
-		did, _, err := db.RecordDelivery(ctx, delivery(r.ID, fmt.Sprint("k", i)))
-		if err != nil {
-			b.Fatal(err)
-		}
+		r, did := processing(b, db, fmt.Sprint("k", i))
 		items[i] = item{r, did}
 	}
 	b.ResetTimer()

@@ -88,7 +88,7 @@ func TestConcurrentReplaysRecordOneDelivery(t *testing.T) {
 }
 
 // processing brings a request to processing and records one delivery.
-func processing(t *testing.T, db *DB, key string) (app.Request, int64) {
+func processing(t testing.TB, db *DB, key string) (app.Request, int64) {
 	t.Helper()
 	r := createOne(t, db, "p")
 	move(t, db, r.ID, app.StatusSending)

@@ -80,13 +80,7 @@ func TestACompletedCallbackWritesFewWALFrames(t *testing.T) {
 	}
 	items := make([]item, n)
 	for i := range items {
-		r := createOne(t, db, "p")
-		move(t, db, r.ID, app.StatusSending)
-		move(t, db, r.ID, app.StatusProcessing)
-		did, _, err := db.RecordDelivery(ctx, delivery(r.ID, fmt.Sprint("k", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, did := processing(t, db, fmt.Sprint("k", i))
 		items[i] = item{r, did}
 	}
 	db.ckpt.stop()

@@ -70,6 +70,24 @@ func testWriter(t *testing.T, acks, ingests int) (*writer, *DB) {
 	return w, db
 }
 
+// testJob is a job whose caller waits on its own done channel.
+func testJob(fn writeFunc) writeJob {
+	return writeJob{ctx: context.Background(), done: make(chan error, 1), fn: fn}
+}
+
+// recordRun is a job function that appends name to order when it runs,
+// then calls then (if any). Jobs run on the writer goroutine, one at a
+// time, so order needs no lock when only fill's caller reads it after.
+func recordRun(order *[]string, name string, then func()) writeFunc {
+	return func(context.Context, *sql.Tx) error {
+		*order = append(*order, name)
+		if then != nil {
+			then()
+		}
+		return nil
+	}
+}
+
 // runLanes runs a writer whose lanes already hold acks and ingest jobs
 // when it starts, so what it takes is decided by its rules alone, not by
 // goroutine timing. It returns each transaction's (acks, ingest jobs) and
@@ -144,10 +162,7 @@ func TestAnAckArrivingDuringIngestWorkRunsNextInTheSameTransaction(t *testing.T)
 		txs = append(txs, db.commits.Load())
 		mu.Unlock()
 	}
-	ack := writeJob{ctx: context.Background(), done: make(chan error, 1), fn: func(context.Context, *sql.Tx) error {
-		note("ack")
-		return nil
-	}}
+	ack := testJob(func(context.Context, *sql.Tx) error { note("ack"); return nil })
 	var dones []chan error
 	for i := range 10 {
 		done := make(chan error, 1)
@@ -177,10 +192,11 @@ func TestAnAckArrivingDuringIngestWorkRunsNextInTheSameTransaction(t *testing.T)
 func TestTheFirstAckOfABurstLeavesIngestTheBurstsRoom(t *testing.T) {
 	w, db := testWriter(t, 1, 20)
 	w.lastBatch = 64 // the burst's transactions
+	var order []string
 	for range 20 {
-		w.background <- writeJob{ctx: context.Background(), done: make(chan error, 1), fn: func(context.Context, *sql.Tx) error { return nil }}
+		w.background <- testJob(recordRun(&order, "ingest", nil))
 	}
-	ack := writeJob{ctx: context.Background(), done: make(chan error, 1), fn: func(context.Context, *sql.Tx) error { return nil }}
+	ack := testJob(recordRun(&order, "ack", nil))
 	b := &txBatch{}
 	if err := w.fill(b, ack, false); err != nil {
 		t.Fatal(err)
@@ -199,23 +215,13 @@ func TestInABurstIngestWaitsUntilTheAcksAreIn(t *testing.T) {
 	w, db := testWriter(t, burstAcks, 1)
 	w.lastBatch, w.commitAvg, w.lingerMax = burstAcks, time.Hour, time.Hour
 	var order []string
-	w.background <- writeJob{ctx: context.Background(), done: make(chan error, 1), fn: func(context.Context, *sql.Tx) error {
-		order = append(order, "ingest")
-		return nil
-	}}
+	w.background <- testJob(recordRun(&order, "ingest", nil))
 	started := make(chan struct{})
-	first := writeJob{ctx: context.Background(), done: make(chan error, 1), fn: func(context.Context, *sql.Tx) error {
-		order = append(order, "ack")
-		close(started)
-		return nil
-	}}
+	first := testJob(recordRun(&order, "ack", func() { close(started) }))
 	go func() {
 		<-started
 		for range burstAcks - 1 {
-			w.jobs <- writeJob{ctx: context.Background(), done: make(chan error, 1), fn: func(context.Context, *sql.Tx) error {
-				order = append(order, "ack")
-				return nil
-			}}
+			w.jobs <- testJob(recordRun(&order, "ack", nil))
 		}
 	}()
 	b := &txBatch{}

@@ -37,19 +37,12 @@ func TestLingeringTakesArrivalsAndEndsWhenTheExpectedCompanyHasCome(t *testing.T
 	w.lastBatch, w.commitAvg, w.lingerMax = 3, time.Hour, time.Hour
 	var order []string
 	started := make(chan struct{})
-	mark := func(name string) writeFunc {
-		return func(context.Context, *sql.Tx) error { order = append(order, name); return nil }
-	}
-	first := writeJob{ctx: context.Background(), done: make(chan error, 1), fn: func(context.Context, *sql.Tx) error {
-		order = append(order, "ack1")
-		close(started)
-		return nil
-	}}
+	first := testJob(recordRun(&order, "ack1", func() { close(started) }))
 	go func() {
 		<-started
-		w.background <- writeJob{ctx: context.Background(), done: make(chan error, 1), fn: mark("ingest")}
-		w.jobs <- writeJob{ctx: context.Background(), done: make(chan error, 1), fn: mark("ack2")}
-		w.jobs <- writeJob{ctx: context.Background(), done: make(chan error, 1), fn: mark("ack3")}
+		w.background <- testJob(recordRun(&order, "ingest", nil))
+		w.jobs <- testJob(recordRun(&order, "ack2", nil))
+		w.jobs <- testJob(recordRun(&order, "ack3", nil))
 	}()
 	b := &txBatch{}
 	if err := w.fill(b, first, false); err != nil {
