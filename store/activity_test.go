@@ -38,21 +38,7 @@ func TestTheNewestN8NOutcomeIsReadThroughItsPartialIndex(t *testing.T) {
 		t.Fatalf("after a completion the newest outcome is %q", got.Kind)
 	}
 
-	rows, err := db.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+n8nOutcomeSQL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if p := strings.Join(plan, "; "); !strings.Contains(p, "INDEX activity_n8n_outcome") {
+	if p := queryPlan(t, db, n8nOutcomeSQL); !strings.Contains(p, "INDEX activity_n8n_outcome") {
 		t.Fatalf("the newest n8n outcome is read by %q; want the partial index activity_n8n_outcome", p)
 	}
 }
