@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/influencegen/influencegen/app"
+	"github.com/influencegen/influencegen/store"
 )
 
 // The load command of issue 17 (README "Development", BENCHMARKS.md
@@ -152,7 +153,7 @@ func TestLoad(t *testing.T) {
 	next := 0
 	take := func(n int) [][]byte { b := bodies[next : next+n]; next += n; return b }
 
-	var bareRate, ackRate, ratio, satP99, openP50, openP99 loadFigures
+	var bareRate, ackRate, ratio, satP99, openP50, openP99, openCommitP99 loadFigures
 	for round := 1; round <= rounds; round++ {
 		// The bare handler is measured on a quiet machine: with the last
 		// round's backlog still being ingested beside it, it got half its
@@ -164,7 +165,9 @@ func TestLoad(t *testing.T) {
 			t.Fatal(bare.err)
 		}
 		stopProfile := profilePhase(t, round, "saturation")
+		c0 := h.db.CommitTimes()
 		listener := runClosedLoop(url, testToken, batch, benchConns)
+		satCommits := h.db.CommitTimes().Sub(c0)
 		stopProfile()
 		if listener.err != nil {
 			t.Fatal(listener.err)
@@ -173,17 +176,20 @@ func TestLoad(t *testing.T) {
 		ackRate.add(listener.rate)
 		ratio.add(listener.rate / bare.rate)
 		satP99.add(listener.percentile(0.99))
-		t.Logf("round %d saturation: bare %s | listener %s | ratio %.3f (load %s)", round, bare, listener, listener.rate/bare.rate, loadAverage())
+		t.Logf("round %d saturation: bare %s | listener %s | ratio %.3f | %s (load %s)", round, bare, listener, listener.rate/bare.rate, commitLine(satCommits), loadAverage())
 
 		stopProfile = profilePhase(t, round, "open")
+		c0 = h.db.CommitTimes()
 		open := runOpenLoop(url, testToken, take(openRate*openSeconds), float64(openRate), benchConns)
+		openCommits := h.db.CommitTimes().Sub(c0)
 		stopProfile()
 		if open.err != nil {
 			t.Fatal(open.err)
 		}
 		openP50.add(open.percentile(0.50))
 		openP99.add(open.percentile(0.99))
-		t.Logf("round %d open loop %d/s: %s (load %s)", round, openRate, open, loadAverage())
+		openCommitP99.add(ms(openCommits.Quantile(0.99)))
+		t.Logf("round %d open loop %d/s: %s | %s (load %s)", round, openRate, open, commitLine(openCommits), loadAverage())
 	}
 
 	// Sustained: the backlog of the rounds is ingested first, so the
@@ -192,8 +198,10 @@ func TestLoad(t *testing.T) {
 	before := processedCount(t, h, next)
 	start := time.Now()
 	stopProfile := profilePhase(t, 1, "sustained")
+	c0 := h.db.CommitTimes()
 	sustained := runOpenLoop(url, testToken, take(openRate*sustainSeconds), float64(openRate), benchConns)
 	window := time.Since(start)
+	sustainedCommits := h.db.CommitTimes().Sub(c0)
 	stopProfile()
 	ingestedInWindow := processedCount(t, h, next) - before
 	if sustained.err != nil {
@@ -202,8 +210,8 @@ func TestLoad(t *testing.T) {
 	drainStart := time.Now()
 	waitIngested(t, h, next, 10*time.Minute)
 	drain := time.Since(drainStart)
-	t.Logf("sustained %d/s for %s: acks %s; ingested %d in the window, backlog drained %s later (load %s)",
-		openRate, window.Round(time.Millisecond), sustained, ingestedInWindow, drain.Round(time.Millisecond), loadAverage())
+	t.Logf("sustained %d/s for %s: acks %s; ingested %d in the window, backlog drained %s later | %s (load %s)",
+		openRate, window.Round(time.Millisecond), sustained, ingestedInWindow, drain.Round(time.Millisecond), commitLine(sustainedCommits), loadAverage())
 
 	// Every ack became a stored image and a completed request.
 	if n := h.count("images"); n != next {
@@ -223,15 +231,28 @@ saturation, closed loop (%d callbacks per round):
 open loop at %d/s for %d s, latency from scheduled send time:
   p50 %s ms
   p99 %s ms
+  the writer's COMMIT p99     %s ms (the floor of the acks' tail)
 sustained end to end, %d/s for %d s:
   ingested                    %.0f deliveries/s in the window (%d), backlog drained %s after it
   acks                        p50 %.1f ms, p99 %.1f ms
+  the writer's COMMITs        %s
 every ack became a stored image: %d of %d
 load average: %s at start, %s at end
-`, rounds, len(bodies[0]), satN, bareRate, ackRate, satP99, ratio, openRate, openSeconds, openP50, openP99,
+`, rounds, len(bodies[0]), satN, bareRate, ackRate, satP99, ratio, openRate, openSeconds, openP50, openP99, openCommitP99,
 		openRate, sustainSeconds, float64(ingestedInWindow)/window.Seconds(), ingestedInWindow, drain.Round(time.Millisecond),
-		sustained.percentile(0.5), sustained.percentile(0.99), next, next, loadStart, loadAverage())
+		sustained.percentile(0.5), sustained.percentile(0.99), commitLine(sustainedCommits), next, next, loadStart, loadAverage())
 }
+
+// commitLine reports the writer's COMMIT times over a phase: an ack waits
+// for its own COMMIT and for the one in progress when it came, so their
+// tail is the floor of the acks' tail. Each figure is a bucket's upper
+// bound (store/writer_stats.go: within a factor of √2).
+func commitLine(c store.CommitTimes) string {
+	return fmt.Sprintf("%d commits, COMMIT p50 ≤ %s ms, p99 ≤ %s ms, max ≤ %s ms",
+		c.Total(), num(ms(c.Quantile(0.5))), num(ms(c.Quantile(0.99))), num(ms(c.Max())))
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // profilePhase writes a CPU profile of one phase of the first round to
 // $LOAD_PROFILE_DIR/<phase>.prof when that is set: the whole run's profile

@@ -95,6 +95,8 @@ type writer struct {
 	commitAvg time.Duration // moving average of COMMIT (mostly the fsync)
 	lingerMax time.Duration // maxLinger
 	timer     *time.Timer   // stopped except while lingering
+
+	times commitHistogram // every COMMIT's time (writer_stats.go)
 }
 
 func startWriter(db *sql.DB, stmts *writeStmts, committed func(), log *slog.Logger, commits *atomic.Int64) *writer {
@@ -269,7 +271,9 @@ func (w *writer) fill(b *txBatch, first writeJob, background bool) error {
 	if err := tx.Commit(); err != nil {
 		return mapError("commit", err)
 	}
-	w.commitAvg += (time.Since(start) - w.commitAvg) / 8
+	took := time.Since(start)
+	w.commitAvg += (took - w.commitAvg) / 8
+	w.times.record(took)
 	w.commits.Add(1)
 	w.committed()
 	return nil

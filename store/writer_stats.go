@@ -1,0 +1,96 @@
+package store
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+)
+
+// Commit times (issue 17): an acknowledgement waits for its own COMMIT and
+// for the one in progress when it arrived, so the tail of the writer's
+// COMMIT times (mostly the WAL's fsync) is the floor of the acks' tail.
+// The load command prints them beside the acks' latencies; the histogram
+// costs one atomic add per commit.
+//
+// Bucket i counts commits that took at most commitBucketMin·√2^i; the last
+// one, everything longer.
+const (
+	commitBuckets   = 30
+	commitBucketMin = 125 * time.Microsecond
+)
+
+// commitBound is bucket i's upper bound.
+func commitBound(i int) time.Duration {
+	return time.Duration(float64(commitBucketMin) * math.Pow(math.Sqrt2, float64(i)))
+}
+
+type commitHistogram [commitBuckets]atomic.Int64
+
+func (h *commitHistogram) record(d time.Duration) {
+	i := 0
+	for i < commitBuckets-1 && d > commitBound(i) {
+		i++
+	}
+	h[i].Add(1)
+}
+
+// CommitTimes is a snapshot of the writer's COMMIT times since the store
+// was opened: Sub two snapshots for a phase's own.
+type CommitTimes struct {
+	Counts [commitBuckets]int64
+}
+
+// CommitTimes reads the writer's COMMIT times so far.
+func (d *DB) CommitTimes() CommitTimes {
+	var c CommitTimes
+	for i := range c.Counts {
+		c.Counts[i] = d.w.times[i].Load()
+	}
+	return c
+}
+
+// Sub is what happened between before and c.
+func (c CommitTimes) Sub(before CommitTimes) CommitTimes {
+	for i := range c.Counts {
+		c.Counts[i] -= before.Counts[i]
+	}
+	return c
+}
+
+// Total is the number of commits.
+func (c CommitTimes) Total() int64 {
+	var n int64
+	for _, v := range c.Counts {
+		n += v
+	}
+	return n
+}
+
+// Max is the upper bound of the longest commit's bucket (0 with none).
+func (c CommitTimes) Max() time.Duration {
+	for i := commitBuckets - 1; i >= 0; i-- {
+		if c.Counts[i] > 0 {
+			return commitBound(min(i, commitBuckets-2))
+		}
+	}
+	return 0
+}
+
+// Quantile is the upper bound of the bucket holding the q-th commit time
+// (0 < q ≤ 1): the time at most q of the commits took, to within a factor
+// of √2. It is 0 with no commits, and the last bound for the longest
+// bucket (which has none).
+func (c CommitTimes) Quantile(q float64) time.Duration {
+	total := c.Total()
+	if total == 0 {
+		return 0
+	}
+	rank := int64(math.Ceil(q * float64(total)))
+	var seen int64
+	for i, v := range c.Counts {
+		if seen += v; seen >= rank {
+			return commitBound(min(i, commitBuckets-2))
+		}
+	}
+	return commitBound(commitBuckets - 2)
+}
