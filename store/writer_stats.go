@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -12,27 +13,28 @@ import (
 // The load command prints them beside the acks' latencies; the histogram
 // costs one atomic add per commit.
 //
-// Bucket i counts commits that took at most commitBucketMin·√2^i; the last
-// one, everything longer.
-const (
-	commitBuckets   = 30
-	commitBucketMin = 125 * time.Microsecond
-)
+// Bucket i counts commits that took at most commitBounds[i] (125 µs·√2^i,
+// up to about 2 s); the last one, everything longer, which reads as the
+// last bound.
+const commitBuckets = 30
 
-// commitBound is bucket i's upper bound.
-func commitBound(i int) time.Duration {
-	return time.Duration(float64(commitBucketMin) * math.Pow(math.Sqrt2, float64(i)))
-}
+var commitBounds = func() (b [commitBuckets - 1]time.Duration) {
+	for i := range b {
+		b[i] = time.Duration(float64(125*time.Microsecond) * math.Pow(math.Sqrt2, float64(i)))
+	}
+	return b
+}()
 
 type commitHistogram [commitBuckets]atomic.Int64
 
 func (h *commitHistogram) record(d time.Duration) {
-	i := 0
-	for i < commitBuckets-1 && d > commitBound(i) {
-		i++
-	}
+	i, _ := slices.BinarySearch(commitBounds[:], d) // the first bound ≥ d, or len: the last bucket
 	h[i].Add(1)
 }
+
+// commitBound is bucket i's upper bound; the last bucket's reads as the
+// last bound.
+func commitBound(i int) time.Duration { return commitBounds[min(i, len(commitBounds)-1)] }
 
 // CommitTimes is a snapshot of the writer's COMMIT times since the store
 // was opened: Sub two snapshots for a phase's own.
@@ -70,7 +72,7 @@ func (c CommitTimes) Total() int64 {
 func (c CommitTimes) Max() time.Duration {
 	for i := commitBuckets - 1; i >= 0; i-- {
 		if c.Counts[i] > 0 {
-			return commitBound(min(i, commitBuckets-2))
+			return commitBound(i)
 		}
 	}
 	return 0
@@ -78,8 +80,7 @@ func (c CommitTimes) Max() time.Duration {
 
 // Quantile is the upper bound of the bucket holding the q-th commit time
 // (0 < q ≤ 1): the time at most q of the commits took, to within a factor
-// of √2. It is 0 with no commits, and the last bound for the longest
-// bucket (which has none).
+// of √2. It is 0 with no commits.
 func (c CommitTimes) Quantile(q float64) time.Duration {
 	total := c.Total()
 	if total == 0 {
@@ -89,8 +90,8 @@ func (c CommitTimes) Quantile(q float64) time.Duration {
 	var seen int64
 	for i, v := range c.Counts {
 		if seen += v; seen >= rank {
-			return commitBound(min(i, commitBuckets-2))
+			return commitBound(i)
 		}
 	}
-	return commitBound(commitBuckets - 2)
+	return commitBound(commitBuckets - 1)
 }
