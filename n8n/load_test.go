@@ -29,8 +29,9 @@ import (
 //	go test -tags load ./n8n -run TestLoad -v -timeout 30m
 //
 // The real listener, store and ingest worker (running, bounded, not
-// switched off) against a bare net/http handler (read the body, answer
-// 200) in a separate process started from this test binary, 64 keep-alive
+// switched off) in this process against a bare net/http handler (read the
+// body, answer 200) in a separate process started from this test binary;
+// the generator in a third (load_generator_test.go): 64 keep-alive
 // connections, ~13 KB JSON bodies holding a 10 KB base64 PNG, each callback
 // for its own request. Phases, each run LOAD_ROUNDS times (default 3):
 //
@@ -145,13 +146,14 @@ func TestLoad(t *testing.T) {
 	total := rounds*(satN+openRate*openSeconds) + openRate*sustainSeconds
 	t.Logf("creating %d requests", total)
 	ids := h.processingRequests(total)
-	pic := ackPicture(t)
-	bodies := make([][]byte, total)
-	for i := range bodies {
-		bodies[i] = ackBody(ids[i], pic, i)
-	}
+	bodyBytes := len(ackBody(ids[0], ackPicture(t), 0))
+	gen := startGenerator(t, ids)
+	// next is the first body not yet sent to the listener: every body
+	// before it was acked.
 	next := 0
-	take := func(n int) [][]byte { b := bodies[next : next+n]; next += n; return b }
+	send := func(to string, n int, rate float64) closedResult {
+		return gen.run(genPhase{URL: to, From: next, N: n, Conns: benchConns, Rate: rate})
+	}
 
 	var bareRate, ackRate, ratio, satP99, openP50, openP99, openCommitP99 loadFigures
 	for round := 1; round <= rounds; round++ {
@@ -159,15 +161,15 @@ func TestLoad(t *testing.T) {
 		// round's backlog still being ingested beside it, it got half its
 		// rate and every later ratio read twice as high.
 		waitIngested(t, h, next, 10*time.Minute)
-		batch := take(satN)
-		bare := runClosedLoop(bareURL, testToken, batch, benchConns)
+		bare := send(bareURL, satN, 0)
 		if bare.err != nil {
 			t.Fatal(bare.err)
 		}
 		stopProfile := profilePhase(t, round, "saturation")
-		c0 := h.db.CommitTimes()
-		listener := runClosedLoop(url, testToken, batch, benchConns)
-		satCommits := h.db.CommitTimes().Sub(c0)
+		c0, s0 := h.db.CommitTimes(), readSchedWaits()
+		listener := send(url, satN, 0)
+		next += satN
+		satCommits, satSched := h.db.CommitTimes().Sub(c0), readSchedWaits().sub(s0)
 		stopProfile()
 		if listener.err != nil {
 			t.Fatal(listener.err)
@@ -176,12 +178,13 @@ func TestLoad(t *testing.T) {
 		ackRate.add(listener.rate)
 		ratio.add(listener.rate / bare.rate)
 		satP99.add(listener.percentile(0.99))
-		t.Logf("round %d saturation: bare %s | listener %s | ratio %.3f | %s (load %s)", round, bare, listener, listener.rate/bare.rate, commitLine(satCommits), loadAverage())
+		t.Logf("round %d saturation: bare %s | listener %s | ratio %.3f | %s | %s (load %s)", round, bare, listener, listener.rate/bare.rate, commitLine(satCommits), satSched, loadAverage())
 
 		stopProfile = profilePhase(t, round, "open")
-		c0 = h.db.CommitTimes()
-		open := runOpenLoop(url, testToken, take(openRate*openSeconds), float64(openRate), benchConns)
-		openCommits := h.db.CommitTimes().Sub(c0)
+		c0, s0 = h.db.CommitTimes(), readSchedWaits()
+		open := send(url, openRate*openSeconds, float64(openRate))
+		next += openRate * openSeconds
+		openCommits, openSched := h.db.CommitTimes().Sub(c0), readSchedWaits().sub(s0)
 		stopProfile()
 		if open.err != nil {
 			t.Fatal(open.err)
@@ -189,7 +192,7 @@ func TestLoad(t *testing.T) {
 		openP50.add(open.percentile(0.50))
 		openP99.add(open.percentile(0.99))
 		openCommitP99.add(ms(openCommits.Quantile(0.99)))
-		t.Logf("round %d open loop %d/s: %s | %s (load %s)", round, openRate, open, commitLine(openCommits), loadAverage())
+		t.Logf("round %d open loop %d/s: %s | %s | %s (load %s)", round, openRate, open, commitLine(openCommits), openSched, loadAverage())
 	}
 
 	// Sustained: the backlog of the rounds is ingested first, so the
@@ -198,10 +201,11 @@ func TestLoad(t *testing.T) {
 	before := processedCount(t, h, next)
 	start := time.Now()
 	stopProfile := profilePhase(t, 1, "sustained")
-	c0 := h.db.CommitTimes()
-	sustained := runOpenLoop(url, testToken, take(openRate*sustainSeconds), float64(openRate), benchConns)
+	c0, s0 := h.db.CommitTimes(), readSchedWaits()
+	sustained := send(url, openRate*sustainSeconds, float64(openRate))
+	next += openRate * sustainSeconds
 	window := time.Since(start)
-	sustainedCommits := h.db.CommitTimes().Sub(c0)
+	sustainedCommits, sustainedSched := h.db.CommitTimes().Sub(c0), readSchedWaits().sub(s0)
 	stopProfile()
 	ingestedInWindow := processedCount(t, h, next) - before
 	if sustained.err != nil {
@@ -210,8 +214,8 @@ func TestLoad(t *testing.T) {
 	drainStart := time.Now()
 	waitIngested(t, h, next, 10*time.Minute)
 	drain := time.Since(drainStart)
-	t.Logf("sustained %d/s for %s: acks %s; ingested %d in the window, backlog drained %s later | %s (load %s)",
-		openRate, window.Round(time.Millisecond), sustained, ingestedInWindow, drain.Round(time.Millisecond), commitLine(sustainedCommits), loadAverage())
+	t.Logf("sustained %d/s for %s: acks %s; ingested %d in the window, backlog drained %s later | %s | %s (load %s)",
+		openRate, window.Round(time.Millisecond), sustained, ingestedInWindow, drain.Round(time.Millisecond), commitLine(sustainedCommits), sustainedSched, loadAverage())
 
 	// Every ack became a stored image and a completed request.
 	if n := h.count("images"); n != next {
@@ -238,7 +242,7 @@ sustained end to end, %d/s for %d s:
   the writer's COMMITs        %s
 every ack became a stored image: %d of %d
 load average: %s at start, %s at end
-`, rounds, len(bodies[0]), satN, bareRate, ackRate, satP99, ratio, openRate, openSeconds, openP50, openP99, openCommitP99,
+`, rounds, bodyBytes, satN, bareRate, ackRate, satP99, ratio, openRate, openSeconds, openP50, openP99, openCommitP99,
 		openRate, sustainSeconds, float64(ingestedInWindow)/window.Seconds(), ingestedInWindow, drain.Round(time.Millisecond),
 		sustained.percentile(0.5), sustained.percentile(0.99), commitLine(sustainedCommits), next, next, loadStart, loadAverage())
 }
@@ -248,8 +252,8 @@ load average: %s at start, %s at end
 // tail is the floor of the acks' tail. Each figure is a bucket's upper
 // bound (store/writer_stats.go: within a factor of √2).
 func commitLine(c store.CommitTimes) string {
-	return fmt.Sprintf("%d commits, COMMIT p50 ≤ %s ms, p99 ≤ %s ms, max ≤ %s ms",
-		c.Total(), num(ms(c.Quantile(0.5))), num(ms(c.Quantile(0.99))), num(ms(c.Max())))
+	return fmt.Sprintf("%d commits, COMMIT p50 ≤ %s ms, p99 ≤ %s ms, max ≤ %s ms, %d over 8 ms, %d over 16 ms",
+		c.Total(), num(ms(c.Quantile(0.5))), num(ms(c.Quantile(0.99))), num(ms(c.Max())), c.Over(8*time.Millisecond), c.Over(16*time.Millisecond))
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

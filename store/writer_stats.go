@@ -95,3 +95,15 @@ func (c CommitTimes) Quantile(q float64) time.Duration {
 	}
 	return commitBound(commitBuckets - 1)
 }
+
+// Over is how many commits took longer than d, to bucket precision: d is
+// taken up to the nearest bucket bound (8 ms and 16 ms are bounds). Past
+// the last bound (about 2 s) it counts none.
+func (c CommitTimes) Over(d time.Duration) int64 {
+	i, _ := slices.BinarySearch(commitBounds[:], d)
+	var n int64
+	for _, v := range c.Counts[min(i+1, commitBuckets):] {
+		n += v
+	}
+	return n
+}

@@ -37,6 +37,14 @@ func TestCommitTimesReadQuantilesToWithinTheirBucket(t *testing.T) {
 	if got := c.Max(); got != commitBound(commitBuckets-1) {
 		t.Errorf("max %v, want the last bound %v", got, commitBound(commitBuckets-1))
 	}
+	// Over rounds its limit up to a bound: 20 ms is over 8 and 16 ms, but
+	// shares the bucket of 22.6 ms.
+	for limit, want := range map[time.Duration]int64{time.Millisecond: 2, 8 * time.Millisecond: 2,
+		16 * time.Millisecond: 2, 21 * time.Millisecond: 1, time.Minute: 0} {
+		if got := c.Over(limit); got != want {
+			t.Errorf("over %v: %d, want %d", limit, got, want)
+		}
+	}
 	if (CommitTimes{}).Quantile(0.99) != 0 || (CommitTimes{}).Max() != 0 {
 		t.Error("no commits should read 0")
 	}
