@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +59,7 @@ func TestLoadGeneratorProcess(t *testing.T) {
 	}
 	in := bufio.NewScanner(os.Stdin)
 	out := json.NewEncoder(os.Stdout)
-	fmt.Println("GEN-READY")
+	fmt.Println("GEN-READY", len(bodies[0])) // the body size, for the summary
 	for in.Scan() {
 		var p genPhase
 		if err := json.Unmarshal(in.Bytes(), &p); err != nil {
@@ -84,8 +84,9 @@ func TestLoadGeneratorProcess(t *testing.T) {
 
 // generator is TestLoad's handle on the generator's process.
 type generator struct {
-	in  io.Writer
-	out *bufio.Scanner
+	in        io.Writer
+	out       *bufio.Scanner
+	bodyBytes int // the size of each body it sends
 }
 
 // startGenerator starts the generator's process with a body for each of
@@ -95,30 +96,13 @@ func startGenerator(t *testing.T, ids []string) *generator {
 	if err := os.WriteFile(idsFile, []byte(strings.Join(ids, "\n")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadGeneratorProcess$")
-	cmd.Env = append(os.Environ(), "INFLUENCEGEN_LOAD_GEN_CHILD=1", "INFLUENCEGEN_LOAD_GEN_IDS="+idsFile)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
+	size, in, out := startChild(t, "TestLoadGeneratorProcess", "GEN-READY ",
+		"INFLUENCEGEN_LOAD_GEN_CHILD=1", "INFLUENCEGEN_LOAD_GEN_IDS="+idsFile)
+	n, err := strconv.Atoi(size)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the generator's process printed %q for its body size", size)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
-	g := &generator{in: stdin, out: bufio.NewScanner(stdout)}
-	g.out.Buffer(make([]byte, 0, 1<<20), 256<<20) // a phase's latencies are one line
-	for g.out.Scan() {
-		if g.out.Text() == "GEN-READY" {
-			return g
-		}
-	}
-	t.Fatal("the generator's process did not start")
-	return nil
+	return &generator{in: in, out: out, bodyBytes: n}
 }
 
 // run sends one phase and waits for its figures.

@@ -75,9 +75,23 @@ func TestLoadBareServer(t *testing.T) {
 
 // startBareProcess runs the bare handler in a child process.
 func startBareProcess(t *testing.T) string {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadBareServer$")
-	cmd.Env = append(os.Environ(), "INFLUENCEGEN_LOAD_BARE_CHILD=1")
-	stdin, err := cmd.StdinPipe()
+	addr, _, out := startChild(t, "TestLoadBareServer", "BARE-ADDR ", "INFLUENCEGEN_LOAD_BARE_CHILD=1")
+	go func() {
+		for out.Scan() { // the child's test-framework lines, until it exits
+		}
+	}()
+	return addr
+}
+
+// startChild runs test, a Test function of this binary, in a child process
+// with env added, and waits for the line it prints starting with ready. It
+// returns the rest of that line, the child's stdin (the child stops when
+// it closes, at the end of t) and its stdout after that line.
+func startChild(t *testing.T, test, ready string, env ...string) (rest string, stdin io.Writer, out *bufio.Scanner) {
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,16 +102,16 @@ func startBareProcess(t *testing.T) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		if addr, ok := strings.CutPrefix(lines.Text(), "BARE-ADDR "); ok {
-			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			return addr
+	t.Cleanup(func() { _ = in.Close(); _ = cmd.Wait() })
+	out = bufio.NewScanner(stdout)
+	out.Buffer(make([]byte, 0, 64<<10), 256<<20) // the generator answers a phase in one line
+	for out.Scan() {
+		if rest, ok := strings.CutPrefix(out.Text(), ready); ok {
+			return rest, in, out
 		}
 	}
-	t.Fatal("the bare handler's process did not print its address")
-	return ""
+	t.Fatalf("the child process %s did not start", test)
+	return "", nil, nil
 }
 
 type loadFigures struct{ values []float64 }
@@ -146,7 +160,6 @@ func TestLoad(t *testing.T) {
 	total := rounds*(satN+openRate*openSeconds) + openRate*sustainSeconds
 	t.Logf("creating %d requests", total)
 	ids := h.processingRequests(total)
-	bodyBytes := len(ackBody(ids[0], ackPicture(t), 0))
 	gen := startGenerator(t, ids)
 	// next is the first body not yet sent to the listener: every body
 	// before it was acked.
@@ -242,7 +255,7 @@ sustained end to end, %d/s for %d s:
   the writer's COMMITs        %s
 every ack became a stored image: %d of %d
 load average: %s at start, %s at end
-`, rounds, bodyBytes, satN, bareRate, ackRate, satP99, ratio, openRate, openSeconds, openP50, openP99, openCommitP99,
+`, rounds, gen.bodyBytes, satN, bareRate, ackRate, satP99, ratio, openRate, openSeconds, openP50, openP99, openCommitP99,
 		openRate, sustainSeconds, float64(ingestedInWindow)/window.Seconds(), ingestedInWindow, drain.Round(time.Millisecond),
 		sustained.percentile(0.5), sustained.percentile(0.99), commitLine(sustainedCommits), next, next, loadStart, loadAverage())
 }
