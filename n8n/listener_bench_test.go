@@ -29,8 +29,12 @@ var bareAcksPerSec atomic.Value // float64
 
 // noisePNG is a w×h PNG of random pixels: incompressible, so its size is
 // predictable (44×44 gives ~7.8 KB, ~10 KB as base64).
-func noisePNG(tb testing.TB, w, h int) []byte {
-	rng := rand.New(rand.NewPCG(1, 2))
+func noisePNG(tb testing.TB, w, h int) []byte { return seededNoisePNG(tb, w, h, 1) }
+
+// seededNoisePNG is noisePNG's picture for another seed: a different
+// picture for each seed, the same one every time for a seed.
+func seededNoisePNG(tb testing.TB, w, h int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, 2))
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
 		for x := range w {

@@ -53,8 +53,12 @@ func TestLoadGeneratorProcess(t *testing.T) {
 	}
 	ids := strings.Fields(string(raw))
 	pic := ackPicture(t)
+	distinct := os.Getenv("LOAD_DISTINCT_PICTURES") == "1"
 	bodies := make([][]byte, len(ids))
 	for i, id := range ids {
+		if distinct {
+			pic = strconv.Quote(b64(seededNoisePNG(t, 56, 56, uint64(i)+2)))
+		}
 		bodies[i] = ackBody(id, pic, i)
 	}
 	in := bufio.NewScanner(os.Stdin)

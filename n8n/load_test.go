@@ -33,7 +33,10 @@ import (
 // body, answer 200) in a separate process started from this test binary;
 // the generator in a third (load_generator_test.go): 64 keep-alive
 // connections, ~13 KB JSON bodies holding a 10 KB base64 PNG, each callback
-// for its own request. Phases, each run LOAD_ROUNDS times (default 3):
+// for its own request. The picture is the same in every callback, so
+// ingest writes its file once; LOAD_DISTINCT_PICTURES=1 gives each its own,
+// and ingest writes every file. Phases, each run LOAD_ROUNDS times
+// (default 3):
 //
 //   - saturation, closed loop: once the last round's deliveries are
 //     ingested, LOAD_SAT_N callbacks (default 10,000) to the bare handler,
