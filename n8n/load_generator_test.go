@@ -90,7 +90,7 @@ func TestLoadGeneratorProcess(t *testing.T) {
 type generator struct {
 	in        io.Writer
 	out       *bufio.Scanner
-	bodyBytes int // the size of each body it sends
+	bodyBytes int // its first body's size (with distinct pictures the others differ by a few bytes)
 }
 
 // startGenerator starts the generator's process with a body for each of
