@@ -172,6 +172,7 @@ func TestLoad(t *testing.T) {
 	}
 
 	var bareRate, ackRate, ratio, satP99, openP50, openP99, openCommitP99 loadFigures
+	var bareOpen closedResult
 	for round := 1; round <= rounds; round++ {
 		// The bare handler is measured on a quiet machine: with the last
 		// round's backlog still being ingested beside it, it got half its
@@ -189,6 +190,16 @@ func TestLoad(t *testing.T) {
 		stopProfile()
 		if listener.err != nil {
 			t.Fatal(listener.err)
+		}
+		if round == 1 {
+			// The instrument's own floor: the same open loop against the
+			// bare handler (which ignores the request ids, so these bodies
+			// are sent again to the listener later).
+			bareOpen = send(bareURL, openRate*openSeconds, float64(openRate))
+			if bareOpen.err != nil {
+				t.Fatal(bareOpen.err)
+			}
+			t.Logf("bare handler, open loop %d/s: %s (load %s)", openRate, bareOpen, loadAverage())
 		}
 		bareRate.add(bare.rate)
 		ackRate.add(listener.rate)
@@ -252,6 +263,7 @@ open loop at %d/s for %d s, latency from scheduled send time:
   p50 %s ms
   p99 %s ms
   the writer's COMMIT p99     %s ms (the floor of the acks' tail)
+  bare handler, round 1       p50 %.1f ms, p99 %.1f ms (the instrument's own floor)
 sustained end to end, %d/s for %d s:
   ingested                    %.0f deliveries/s in the window (%d), backlog drained %s after it
   acks                        p50 %.1f ms, p99 %.1f ms
@@ -259,6 +271,7 @@ sustained end to end, %d/s for %d s:
 every ack became a stored image: %d of %d
 load average: %s at start, %s at end
 `, rounds, gen.bodyBytes, satN, bareRate, ackRate, satP99, ratio, openRate, openSeconds, openP50, openP99, openCommitP99,
+		bareOpen.percentile(0.5), bareOpen.percentile(0.99),
 		openRate, sustainSeconds, float64(ingestedInWindow)/window.Seconds(), ingestedInWindow, drain.Round(time.Millisecond),
 		sustained.percentile(0.5), sustained.percentile(0.99), commitLine(sustainedCommits), next, next, loadStart, loadAverage())
 }
