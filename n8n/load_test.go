@@ -228,7 +228,7 @@ func TestLoad(t *testing.T) {
 	before := processedCount(t, h, next)
 	start := time.Now()
 	stopProfile := profilePhase(t, 1, "sustained")
-	c0, s0 := h.db.CommitTimes(), readSchedWaits()
+	c0, s0, cpu0 := h.db.CommitTimes(), readSchedWaits(), processCPU()
 	sustained := send(url, openRate*sustainSeconds, float64(openRate))
 	next += openRate * sustainSeconds
 	window := time.Since(start)
@@ -241,8 +241,11 @@ func TestLoad(t *testing.T) {
 	drainStart := time.Now()
 	waitIngested(t, h, next, 10*time.Minute)
 	drain := time.Since(drainStart)
-	t.Logf("sustained %d/s for %s: acks %s; ingested %d in the window, backlog drained %s later | %s | %s (load %s)",
-		openRate, window.Round(time.Millisecond), sustained, ingestedInWindow, drain.Round(time.Millisecond), commitLine(sustainedCommits), sustainedSched, loadAverage())
+	// Every callback of the phase is acked and ingested now: the CPU the
+	// process used since its start is their whole cost.
+	perCallback := cpuPerCallback(processCPU()-cpu0, openRate*sustainSeconds)
+	t.Logf("sustained %d/s for %s: acks %s; ingested %d in the window, backlog drained %s later; CPU %s per callback | %s | %s (load %s)",
+		openRate, window.Round(time.Millisecond), sustained, ingestedInWindow, drain.Round(time.Millisecond), perCallback, commitLine(sustainedCommits), sustainedSched, loadAverage())
 
 	// Every ack became a stored image and a completed request.
 	if n := h.count("images"); n != next {
@@ -267,13 +270,14 @@ open loop at %d/s for %d s, latency from scheduled send time:
 sustained end to end, %d/s for %d s:
   ingested                    %.0f deliveries/s in the window (%d), backlog drained %s after it
   acks                        p50 %.1f ms, p99 %.1f ms
+  process CPU per callback    %s (ack and ingest, user and system)
   the writer's COMMITs        %s
 every ack became a stored image: %d of %d
 load average: %s at start, %s at end
 `, rounds, gen.bodyBytes, satN, bareRate, ackRate, satP99, ratio, openRate, openSeconds, openP50, openP99, openCommitP99,
 		bareOpen.percentile(0.5), bareOpen.percentile(0.99),
 		openRate, sustainSeconds, float64(ingestedInWindow)/window.Seconds(), ingestedInWindow, drain.Round(time.Millisecond),
-		sustained.percentile(0.5), sustained.percentile(0.99), commitLine(sustainedCommits), next, next, loadStart, loadAverage())
+		sustained.percentile(0.5), sustained.percentile(0.99), perCallback, commitLine(sustainedCommits), next, next, loadStart, loadAverage())
 }
 
 // commitLine reports the writer's COMMIT times over a phase: an ack waits
@@ -283,6 +287,15 @@ load average: %s at start, %s at end
 func commitLine(c store.CommitTimes) string {
 	return fmt.Sprintf("%d commits, COMMIT p50 ≤ %s ms, p99 ≤ %s ms, max ≤ %s ms, %d over 8 ms, %d over 16 ms",
 		c.Total(), num(ms(c.Quantile(0.5))), num(ms(c.Quantile(0.99))), num(ms(c.Max())), c.Over(8*time.Millisecond), c.Over(16*time.Millisecond))
+}
+
+// cpuPerCallback is cpu shared out over n callbacks, "n/a" where the
+// process's CPU time is not read.
+func cpuPerCallback(cpu time.Duration, n int) string {
+	if cpu <= 0 || n == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%d µs", (cpu / time.Duration(n)).Microseconds())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
