@@ -96,6 +96,11 @@ type Delivery struct {
 	ProcessedAt    *time.Time      `json:"processed_at,omitempty"`
 	Attempts       int             `json:"attempts"`
 	LastError      string          `json:"last_error,omitempty"`
+	// RequestStatus is the request's state when the delivery was read
+	// (PendingDeliveries, LoadDeliveries): the ingest worker decides on it
+	// without a read of its own per delivery, and the commit checks it
+	// again. "" when the request is gone.
+	RequestStatus Status `json:"-"`
 }
 
 // Activity is one entry of the append-only event log the UI shows.

@@ -138,6 +138,14 @@ type IngestResult struct {
 	Activities   []Activity
 }
 
+// IngestOutcome is where a committed IngestResult left its request: what
+// the ingest worker logs and whom it tells. The store reads these two
+// columns in the commit, not the whole request (issue 17).
+type IngestOutcome struct {
+	Status Status
+	OdooID int64
+}
+
 // DeliveryStore is the durable callback inbox.
 type DeliveryStore interface {
 	// RecordDelivery commits d before the callback is acked. duplicate is
@@ -153,7 +161,7 @@ type DeliveryStore interface {
 	// bodies of only those it takes (issue 17).
 	PendingDeliveryIDs(ctx context.Context, limit int) ([]int64, error)
 	LoadDeliveries(ctx context.Context, ids []int64) ([]Delivery, error)
-	CompleteDelivery(ctx context.Context, r IngestResult) (Request, error)
+	CompleteDelivery(ctx context.Context, r IngestResult) (IngestOutcome, error)
 	// DeliveryFailed records a processing error; the delivery stays pending
 	// and is not due again until a backoff (growing with its attempts) passes.
 	DeliveryFailed(ctx context.Context, id int64, msg string) error

@@ -272,28 +272,30 @@ func (in *Ingester) process(ctx context.Context, d app.Delivery) outcome {
 	if err != nil {
 		return in.failed(ctx, log, d, fmt.Errorf("delivery body is not a callback: %w", err))
 	}
-	req, err := in.opts.Store.GetRequest(ctx, d.RequestID)
-	if err != nil {
-		return in.failed(ctx, log, d, fmt.Errorf("load request: %w", err))
+	// The request's state came with the delivery (one query for the
+	// page); CompleteDelivery checks it again in its transaction.
+	state := d.RequestStatus
+	if state == "" {
+		return in.failed(ctx, log, d, app.Errorf(app.ENOTFOUND, "request %s is gone", d.RequestID))
 	}
 
 	var images []app.Image
 	var imageErr error
-	if cb.Status == CallbackSuccess && !finishedElsewhere(req.Status) {
-		images, imageErr = in.storeImages(ctx, req.ID, cb)
+	if cb.Status == CallbackSuccess && !finishedElsewhere(state) {
+		images, imageErr = in.storeImages(ctx, d.RequestID, cb)
 		if imageErr != nil && app.ErrorCode(imageErr) == app.EINTERNAL {
 			return in.failed(ctx, log, d, imageErr)
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		result := decide(d, req, cb, images, imageErr, in.opts.Clock.Now())
+		result := decide(d, state, cb, images, imageErr, in.opts.Clock.Now())
 		updated, err := in.opts.Store.CompleteDelivery(ctx, result)
 		if err == nil {
 			log.Info("callback processed", "status", updated.Status, "images", len(result.Images))
-			in.opts.Bus.Publish(app.Event{Kind: app.EventRequest, RequestID: req.ID})
-			in.opts.Bus.Publish(app.Event{Kind: app.EventActivity, RequestID: req.ID})
+			in.opts.Bus.Publish(app.Event{Kind: app.EventRequest, RequestID: d.RequestID})
+			in.opts.Bus.Publish(app.Event{Kind: app.EventActivity, RequestID: d.RequestID})
 			if updated.OdooID != 0 || len(result.Images) > 0 || result.To != "" {
-				in.opts.Bus.Publish(app.Event{Kind: app.EventSync, RequestID: req.ID})
+				in.opts.Bus.Publish(app.Event{Kind: app.EventSync, RequestID: d.RequestID})
 			}
 			return outcomeProcessed
 		}
@@ -302,9 +304,11 @@ func (in *Ingester) process(ctx context.Context, d app.Delivery) outcome {
 		if app.ErrorCode(err) != app.ECONFLICT || attempt > 0 {
 			return in.failed(ctx, log, d, fmt.Errorf("complete delivery: %w", err))
 		}
-		if req, err = in.opts.Store.GetRequest(ctx, d.RequestID); err != nil {
+		req, err := in.opts.Store.GetRequest(ctx, d.RequestID)
+		if err != nil {
 			return in.failed(ctx, log, d, fmt.Errorf("reload request: %w", err))
 		}
+		state = req.Status
 	}
 }
 
@@ -324,36 +328,36 @@ func (in *Ingester) failed(ctx context.Context, log *slog.Logger, d app.Delivery
 	return outcomeRetrying
 }
 
-// decide turns a callback and the request's current state into the one
+// decide turns a callback and its request's current state into the one
 // transaction that records it (DESIGN §3).
-func decide(d app.Delivery, req app.Request, cb Callback, images []app.Image, imageErr error, now time.Time) app.IngestResult {
+func decide(d app.Delivery, state app.Status, cb Callback, images []app.Image, imageErr error, now time.Time) app.IngestResult {
 	// Everything n8n wrote is data: cleaned of control characters and
 	// clipped before it is stored (app/text.go).
 	cb.ErrorMessage = app.OutsideText(cb.ErrorMessage)
 	cb.ErrorCode = app.ClipText(app.CleanLine(cb.ErrorCode), maxErrorCode)
-	res := app.IngestResult{DeliveryID: d.ID, RequestID: req.ID, ExecutionID: app.ClipText(app.CleanLine(cb.ExecutionID), maxExecutionID)}
+	res := app.IngestResult{DeliveryID: d.ID, RequestID: d.RequestID, ExecutionID: app.ClipText(app.CleanLine(cb.ExecutionID), maxExecutionID)}
 	act := func(kind, level, format string, args ...any) {
-		res.Activities = append(res.Activities, app.Activity{RequestID: req.ID, Kind: kind, Level: level, Message: fmt.Sprintf(format, args...), CreatedAt: now})
+		res.Activities = append(res.Activities, app.Activity{RequestID: d.RequestID, Kind: kind, Level: level, Message: fmt.Sprintf(format, args...), CreatedAt: now})
 	}
 	act(app.ActivityCallback, app.LevelInfo, "callback received: %s%s", cb.Status, imageCount(len(cb.Images)))
 
 	switch {
-	case finishedElsewhere(req.Status):
-		act(app.ActivityCallbackRejected, app.LevelWarn, "callback ignored: the request is already %s", req.Status)
+	case finishedElsewhere(state):
+		act(app.ActivityCallbackRejected, app.LevelWarn, "callback ignored: the request is already %s", state)
 		return res
-	case req.Status == app.StatusCancelled:
+	case state == app.StatusCancelled:
 		// The user's decision stands; the pictures are kept in case they
 		// are wanted after all.
 		res.Images = images
 		act(app.ActivityLateResult, app.LevelInfo, "late result for a cancelled request: %s%s kept, state stays cancelled", cb.Status, imageCount(len(images)))
 		return res
-	case req.Status == app.StatusTimedOut:
+	case state == app.StatusTimedOut:
 		act(app.ActivityLateResult, app.LevelInfo, "late result after the request had timed out")
-	case req.Status == app.StatusQueued:
+	case state == app.StatusQueued:
 		act(app.ActivityLateResult, app.LevelWarn, "result arrived while the request was queued to be sent again: n8n had run it already; accepted, it is not sent again")
-	case req.Status == app.StatusInitiationFailed:
+	case state == app.StatusInitiationFailed:
 		act(app.ActivityLateResult, app.LevelWarn, "result arrived although the request was initiation_failed: n8n ran it even though the webhook call failed; accepted")
-	case req.Status == app.StatusSending:
+	case state == app.StatusSending:
 		act(app.ActivityLateResult, app.LevelInfo, "result arrived while the request was sending, before n8n's answer to the webhook call was read; accepted")
 	}
 

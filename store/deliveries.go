@@ -183,7 +183,7 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 		return nil, err
 	}
 	rows, err := d.rdb.QueryContext(ctx, `SELECT `+deliveryCols+` FROM `+deliveriesWithBodies+`
-		WHERE `+sqlPendingDue+` ORDER BY id LIMIT ?2`, fmtTime(d.now()), limit)
+		WHERE `+sqlPendingDue+` ORDER BY deliveries.id LIMIT ?2`, fmtTime(d.now()), limit)
 	if err != nil {
 		return nil, mapError("read pending callbacks", err)
 	}
@@ -195,10 +195,12 @@ func (d *DB) PendingDeliveries(ctx context.Context, limit int) ([]app.Delivery, 
 const sqlPendingDue = `processed_at IS NULL AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)`
 
 // deliveryCols are read from deliveriesWithBodies; a body dropped by
-// retention reads as "".
+// retention reads as "", and so does the state of a request that is gone.
 const (
-	deliveryCols         = `id, idempotency_key, request_id, coalesce(b.body, ''), source, received_at, processed_at, attempts, last_error`
-	deliveriesWithBodies = `deliveries LEFT JOIN delivery_bodies b ON b.delivery_id = deliveries.id`
+	deliveryCols = `deliveries.id, idempotency_key, request_id, coalesce(b.body, ''), source, received_at,
+		processed_at, attempts, last_error, coalesce(r.status, '')`
+	deliveriesWithBodies = `deliveries LEFT JOIN delivery_bodies b ON b.delivery_id = deliveries.id
+		LEFT JOIN requests r ON r.id = deliveries.request_id`
 )
 
 // PendingDeliveryIDs returns the ids of PendingDeliveries from the index
@@ -235,7 +237,7 @@ func (d *DB) LoadDeliveries(ctx context.Context, ids []int64) ([]app.Delivery, e
 		return nil, nil
 	}
 	rows, err := d.reads.QueryContext(ctx, `SELECT `+deliveryCols+` FROM `+deliveriesWithBodies+`
-		WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`, idsJSON(ids))
+		WHERE deliveries.id IN (SELECT value FROM json_each(?)) ORDER BY deliveries.id`, idsJSON(ids))
 	if err != nil {
 		return nil, mapError("read callbacks", err)
 	}
@@ -252,13 +254,15 @@ func scanDeliveries(rows *sql.Rows) ([]app.Delivery, error) {
 			body      string
 			received  string
 			processed sql.NullString
+			status    string
 			err       error
 		)
 		if err := rows.Scan(&dl.ID, &dl.IdempotencyKey, &dl.RequestID, &body, &dl.Source, &received,
-			&processed, &dl.Attempts, &dl.LastError); err != nil {
+			&processed, &dl.Attempts, &dl.LastError, &status); err != nil {
 			return nil, mapError("read callbacks", err)
 		}
 		dl.Body = json.RawMessage(body)
+		dl.RequestStatus = app.Status(status)
 		if dl.ReceivedAt, err = parseTime(received); err != nil {
 			return nil, mapError("read callbacks", err)
 		}
@@ -326,15 +330,15 @@ func (d *DB) DeliveryFailed(ctx context.Context, id int64, msg string) error {
 //     ECONFLICT is returned; the delivery stays pending and applies once the
 //     request is sent again.
 //
-// A delivery that is already processed changes nothing and returns the
-// request as it is, so a crash between commit and bookkeeping is harmless.
-func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Request, error) {
+// A delivery that is already processed changes nothing and returns where
+// the request is, so a crash between commit and bookkeeping is harmless.
+func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.IngestOutcome, error) {
 	if r.To != "" && r.To != app.StatusCompleted && r.To != app.StatusFailed {
-		return app.Request{}, app.Errorf(app.EINVALID, "a callback result can complete or fail a request, not move it to %s", r.To)
+		return app.IngestOutcome{}, app.Errorf(app.EINVALID, "a callback result can complete or fail a request, not move it to %s", r.To)
 	}
 	now := d.now()
 	var (
-		out      app.Request
+		out      app.IngestOutcome
 		conflict error
 	)
 	op := fmt.Sprintf("process callback %d", r.DeliveryID)
@@ -345,10 +349,13 @@ func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Requ
 			reqID     string
 			processed sql.NullString
 			resultID  sql.NullInt64
+			odooID    sql.NullInt64
 		)
-		err := txQueryRow(ctx, tx, `SELECT d.request_id, d.processed_at, r.result_delivery_id
+		// The request's state and Odoo id as they are before this
+		// commit: with the move below, where it leaves the request.
+		err := txQueryRow(ctx, tx, `SELECT d.request_id, d.processed_at, r.result_delivery_id, r.status, r.odoo_id
 			FROM deliveries d JOIN requests r ON r.id = d.request_id WHERE d.id = ?`, r.DeliveryID).
-			Scan(&reqID, &processed, &resultID)
+			Scan(&reqID, &processed, &resultID, &out.Status, &odooID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("callback", fmt.Sprint(r.DeliveryID))
 		}
@@ -358,16 +365,16 @@ func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Requ
 		if r.RequestID != "" && r.RequestID != reqID {
 			return app.Errorf(app.EINVALID, "callback %d belongs to request %s, not %s", r.DeliveryID, reqID, r.RequestID)
 		}
+		out.OdooID = odooID.Int64
 		if processed.Valid {
-			out, err = getRequest(ctx, tx, reqID)
-			return err
+			return nil
 		}
 		// The ack claimed the request's one result; only a delivery
 		// recorded by an older version may still have to (ownsResult).
 		if resultID.Int64 != r.DeliveryID {
 			isResult, err := ownsResult(ctx, tx, reqID, r.DeliveryID)
 			if err == nil && !isResult {
-				out, err = dropSecondResult(ctx, tx, reqID, r.DeliveryID, now)
+				err = dropSecondResult(ctx, tx, reqID, r.DeliveryID, now)
 			}
 			if err != nil || !isResult {
 				return err
@@ -376,6 +383,9 @@ func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Requ
 		moved, refusedFrom, err := d.applyResult(ctx, tx, reqID, r, now)
 		if err != nil {
 			return err
+		}
+		if moved {
+			out.Status = r.To
 		}
 		added, err := insertImages(ctx, tx, reqID, r.Images, now)
 		if err != nil {
@@ -418,11 +428,10 @@ func (d *DB) CompleteDelivery(ctx context.Context, r app.IngestResult) (app.Requ
 			WHERE id = ?`, fmtTime(now), r.DeliveryID); err != nil {
 			return err
 		}
-		out, err = getRequest(ctx, tx, reqID)
-		return err
+		return nil
 	})
 	if err != nil {
-		return app.Request{}, err
+		return app.IngestOutcome{}, err
 	}
 	return out, conflict
 }
@@ -473,14 +482,11 @@ func ownsResult(ctx context.Context, tx *sql.Tx, reqID string, id int64) (bool, 
 // dropSecondResult marks a delivery that is not its request's result as
 // processed without applying it: results recorded before one result per
 // request was enforced are never merged into the one that won.
-func dropSecondResult(ctx context.Context, tx *sql.Tx, reqID string, id int64, now time.Time) (app.Request, error) {
+func dropSecondResult(ctx context.Context, tx *sql.Tx, reqID string, id int64, now time.Time) error {
 	if _, err := txExec(ctx, tx, `UPDATE deliveries SET processed_at = ?, attempts = attempts + 1,
 		last_error = 'not applied: the request already has its result' WHERE id = ?`, fmtTime(now), id); err != nil {
-		return app.Request{}, err
+		return err
 	}
-	if err := insertActivity(ctx, tx, app.Activity{RequestID: reqID, Kind: app.ActivityCallbackRejected, Level: app.LevelWarn,
-		Message: fmt.Sprintf("callback %d was not applied: a request accepts one result, and this one already has another", id)}, now); err != nil {
-		return app.Request{}, err
-	}
-	return getRequest(ctx, tx, reqID)
+	return insertActivity(ctx, tx, app.Activity{RequestID: reqID, Kind: app.ActivityCallbackRejected, Level: app.LevelWarn,
+		Message: fmt.Sprintf("callback %d was not applied: a request accepts one result, and this one already has another", id)}, now)
 }

@@ -111,8 +111,11 @@ func TestCompleteDeliveryCommitsImagesStateOutboxAndMarker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != app.StatusCompleted || got.ImageCount != 2 || got.ExecutionID != "exec-1" || got.CompletedAt == nil {
-		t.Fatalf("request = %+v", got)
+	if got != (app.IngestOutcome{Status: app.StatusCompleted}) {
+		t.Fatalf("outcome = %+v, want completed, not in Odoo", got)
+	}
+	if cur := mustGet(t, db, r.ID); cur.ImageCount != 2 || cur.ExecutionID != "exec-1" || cur.CompletedAt == nil {
+		t.Fatalf("request = %+v", cur)
 	}
 	imgs, err := db.Images(ctx, r.ID)
 	if err != nil || len(imgs) != 2 || imgs[0].Sequence != 1 || imgs[1].Sequence != 2 || *imgs[0].Seed != 7 {
@@ -137,7 +140,7 @@ func TestCompleteDeliveryCommitsImagesStateOutboxAndMarker(t *testing.T) {
 	// Processing the same delivery again changes nothing.
 	again, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, To: app.StatusCompleted,
 		Images: []app.Image{img(r.ID, "cc33")}})
-	if err != nil || again.ImageCount != 2 {
+	if err != nil || again.Status != app.StatusCompleted || mustGet(t, db, r.ID).ImageCount != 2 {
 		t.Fatalf("reprocessing = %+v, %v", again, err)
 	}
 	// A second, different result is refused when it is recorded: a
@@ -194,8 +197,8 @@ func TestCompleteDeliveryWhenTheMoveIsRefused(t *testing.T) {
 			if cur.ImageCount != tt.wantImages {
 				t.Errorf("image_count = %d, want %d", cur.ImageCount, tt.wantImages)
 			}
-			if tt.processed && got.ID != r.ID {
-				t.Errorf("the committed request should come back with the conflict, got %+v", got)
+			if tt.processed && got.Status != tt.finalState {
+				t.Errorf("where the committed request is should come back with the conflict, got %+v", got)
 			}
 			pending, _ := db.PendingDeliveries(ctx, 10)
 			if (len(pending) == 0) != tt.processed {
@@ -221,8 +224,11 @@ func TestCompleteDeliveryKeepingTheStateStoresTheLateImages(t *testing.T) {
 	move(t, db, r.ID, app.StatusCancelled)
 	got, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did, ExecutionID: "ex",
 		Images: []app.Image{img(r.ID, "ff66")}})
-	if err != nil || got.Status != app.StatusCancelled || got.ImageCount != 1 || got.ExecutionID != "ex" {
+	if err != nil || got.Status != app.StatusCancelled {
 		t.Fatalf("got %+v, %v", got, err)
+	}
+	if cur := mustGet(t, db, r.ID); cur.ImageCount != 1 || cur.ExecutionID != "ex" {
+		t.Fatalf("request = %+v", cur)
 	}
 }
 
@@ -301,7 +307,7 @@ func TestALegacySecondDeliveryIsNotMerged(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := db.CompleteDelivery(ctx, app.IngestResult{DeliveryID: did2, To: app.StatusCompleted, Images: []app.Image{img(r.ID, "bb22")}})
-	if err != nil || got.ImageCount != 1 {
+	if err != nil || got.Status != app.StatusCompleted || mustGet(t, db, r.ID).ImageCount != 1 {
 		t.Fatalf("second delivery = %+v, %v; want it dropped with 1 image kept", got, err)
 	}
 	if p, _ := db.PendingDeliveries(ctx, 10); len(p) != 0 {
@@ -422,6 +428,16 @@ func TestPendingDeliveryIDsMatchPendingDeliveriesAndLoadReadsOnlyThoseAsked(t *t
 	if len(loaded) != 2 || loaded[0].ID != ids[1] || loaded[1].ID != ids[3] ||
 		string(loaded[1].Body) != `{"status":"success","n":3}` || loaded[0].Attempts != 1 {
 		t.Fatalf("LoadDeliveries = %+v; want deliveries %d (1 attempt) and %d with its body, in id order, the unknown id left out", loaded, ids[1], ids[3])
+	}
+	// Each comes with its request's state as it is now: the worker
+	// decides on it without reading the request again.
+	move(t, db, loaded[1].RequestID, app.StatusCancelled)
+	loaded, err = db.LoadDeliveries(ctx, []int64{ids[1], ids[3]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := mustGet(t, db, loaded[0].RequestID).Status; loaded[0].RequestStatus != want || loaded[1].RequestStatus != app.StatusCancelled {
+		t.Fatalf("request states %q and %q, want %q and cancelled", loaded[0].RequestStatus, loaded[1].RequestStatus, want)
 	}
 }
 

@@ -112,3 +112,12 @@ func countRows(t testing.TB, db *DB, table, where string, args ...any) int {
 	}
 	return n
 }
+
+func mustGet(t testing.TB, db *DB, id string) app.Request {
+	t.Helper()
+	r, err := db.GetRequest(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
