@@ -63,10 +63,15 @@ func (f *ImageFiles) SaveUnsynced(ctx context.Context, r io.Reader) (app.StoredF
 }
 
 func (f *ImageFiles) save(ctx context.Context, r io.Reader, durable bool) (app.StoredFile, error) {
-	if err := os.MkdirAll(f.dir, 0o700); err != nil {
-		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "create images folder %s: %w", f.dir, err)
-	}
+	// The folders are made when a file does not find them, not checked
+	// before each file (issue 17: two stat calls per picture).
 	tmp, err := os.CreateTemp(f.dir, ".incoming-*")
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(f.dir, 0o700); err != nil {
+			return app.StoredFile{}, app.Errorf(app.EINTERNAL, "create images folder %s: %w", f.dir, err)
+		}
+		tmp, err = os.CreateTemp(f.dir, ".incoming-*")
+	}
 	if err != nil {
 		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "create temp image file in %s: %w", f.dir, err)
 	}
@@ -118,9 +123,6 @@ func (f *ImageFiles) save(ctx context.Context, r io.Reader, durable bool) (app.S
 
 	sum := hex.EncodeToString(hash.Sum(nil))
 	sub := filepath.Join(f.dir, sum[:2])
-	if err := os.MkdirAll(sub, 0o700); err != nil {
-		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "create images folder %s: %w", sub, err)
-	}
 	dest := filepath.Join(sub, sum+"."+info.Ext)
 	out := app.StoredFile{Path: dest, SHA256: sum, MimeType: info.MimeType, Width: info.Width, Height: info.Height, Bytes: n}
 	// Identical content is already stored: refresh its mtime instead of
@@ -135,12 +137,24 @@ func (f *ImageFiles) save(ctx context.Context, r io.Reader, durable bool) (app.S
 	case !errors.Is(err, os.ErrNotExist):
 		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "refresh image %s: %w", dest, err)
 	}
-	if err := os.Rename(tmpName, dest); err != nil {
+	err = os.Rename(tmpName, dest)
+	madeSub := false
+	if errors.Is(err, os.ErrNotExist) { // the first picture of its folder
+		if err := os.MkdirAll(sub, 0o700); err != nil {
+			return app.StoredFile{}, app.Errorf(app.EINTERNAL, "create images folder %s: %w", sub, err)
+		}
+		madeSub = true
+		err = os.Rename(tmpName, dest)
+	}
+	if err != nil {
 		return app.StoredFile{}, app.Errorf(app.EINTERNAL, "move image into place: %w", err)
 	}
 	keep = true
 	if durable {
 		syncDir(sub)
+		if madeSub {
+			syncDir(f.dir) // the new folder's own name
+		}
 	}
 	return out, nil
 }

@@ -72,6 +72,40 @@ func TestImageFilesStoreByContentOnce(t *testing.T) {
 	}
 }
 
+// The folders are made when a save does not find them (not checked
+// before every file): a folder removed while the program runs, the whole
+// images folder or one of its two-letter ones, is made again.
+func TestImageFilesMakeFoldersRemovedWhileRunning(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "images")
+	f := NewImageFiles(dir)
+	ctx := context.Background()
+	for i, save := range []func(context.Context, io.Reader) (app.StoredFile, error){f.Save, f.SaveUnsynced} {
+		first, err := save(ctx, bytes.NewReader(pngOf(t, 8, 8, byte(2*i+1))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Dir(first.Path)); err != nil {
+			t.Fatal(err)
+		}
+		again, err := save(ctx, bytes.NewReader(pngOf(t, 8, 8, byte(2*i+1))))
+		if err != nil || again.Path != first.Path {
+			t.Fatalf("saving into a removed two-letter folder: %+v, %v", again, err)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		other, err := save(ctx, bytes.NewReader(pngOf(t, 9, 9, byte(2*i+2))))
+		if err != nil {
+			t.Fatalf("saving into a removed images folder: %v", err)
+		}
+		for p, mode := range map[string]os.FileMode{other.Path: 0o600, filepath.Dir(other.Path): 0o700, dir: 0o700} {
+			if st, err := os.Stat(p); err != nil || st.Mode().Perm() != mode {
+				t.Errorf("%s: %v, %v; want mode %v", p, st, err, mode)
+			}
+		}
+	}
+}
+
 // endless yields bytes for ever and counts what was read.
 type endless struct{ n int64 }
 
